@@ -1,0 +1,106 @@
+"""Designers deploy diagrams; anyone signed in can list them and read the deployed XML."""
+
+from __future__ import annotations
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
+
+from engine import commands
+from engine.api.auth import current_principal
+from engine.api.context import services
+from engine.api.schemas import DefinitionPage, DeployResult, PageArgs
+from engine.definitions import SourceFile
+from engine.deploy import definition_version, list_definitions
+from engine.store.models import DefinitionFile
+from engine.xmlsafe import UnsafeXml, parse_untrusted
+
+blp = Blueprint("definitions", __name__, url_prefix="/api/definitions")
+
+
+@blp.route("")
+class Definitions(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, DefinitionPage)
+    def get(self, args: dict) -> dict:
+        current_principal()
+        with services().sessions() as session:
+            rows = list_definitions(session)
+        items = [
+            {"process_id": pid, "name": name, "versions": versions, "latest_version": versions[-1]}
+            for pid, name, versions in rows
+        ]
+        return {
+            "items": items[args["offset"] : args["offset"] + args["limit"]],
+            "total": len(items),
+        }
+
+    @blp.response(201, DeployResult)
+    @blp.doc(
+        requestBody={
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "file": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            }
+                        },
+                    }
+                }
+            }
+        }
+    )
+    def post(self) -> dict:
+        """Upload one or more .bpmn/.dmn files (and .json forms) as `file` parts; deploy."""
+        principal = current_principal()
+        svc = services()
+        limit = svc.settings.max_upload_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise RequestEntityTooLarge(f"the upload is larger than {limit} bytes")
+        uploads = request.files.getlist("file")
+        if not uploads:
+            raise BadRequest("send the diagrams as multipart/form-data parts named 'file'")
+        files = []
+        for upload in uploads:
+            content = upload.read(limit + 1)
+            if len(content) > limit:
+                raise RequestEntityTooLarge(f"{upload.filename} is larger than {limit} bytes")
+            files.append(SourceFile(upload.filename or "upload.bpmn", content))
+        deployed = commands.deploy_files(svc, principal, files)
+        return {"deployed": [d.as_dict() for d in deployed]}
+
+
+@blp.route("/<process_id>/versions/<int:version>/xml")
+class DefinitionXml(MethodView):
+    @blp.response(200, content_type="application/xml")
+    def get(self, process_id: str, version: int) -> Response:
+        current_principal()
+        with services().sessions() as session:
+            definition = definition_version(session, process_id, version)
+            if definition is None:
+                raise NotFound(f"no version {version} of process {process_id!r}")
+            files = session.scalars(
+                select(DefinitionFile).where(DefinitionFile.definition_id == definition.id)
+            ).all()
+        chosen = _file_with_process(files, process_id)
+        return Response(chosen.content, mimetype="application/xml")
+
+
+def _file_with_process(files: list[DefinitionFile], process_id: str) -> DefinitionFile:
+    bpmn = [f for f in files if not f.filename.lower().endswith(".dmn")]
+    for f in bpmn:
+        try:
+            root = parse_untrusted(f.content.encode("utf-8"))
+        except UnsafeXml:
+            continue
+        for node in root.iter("{*}process"):
+            if node.get("id") == process_id:
+                return f
+    if not bpmn:
+        raise NotFound("no BPMN file stored for this version")
+    return bpmn[0]

@@ -1,0 +1,95 @@
+"""Start cases, look at them, send them messages, retry them after an incident."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import func, select
+
+from engine import commands
+from engine.api.auth import current_principal
+from engine.api.context import services
+from engine.api.present import instance_dict, instance_summary
+from engine.api.schemas import (
+    InstanceListArgs,
+    InstancePage,
+    InstanceSchema,
+    MessageArgs,
+    StartInstanceArgs,
+)
+from engine.store.models import ProcessInstance
+
+blp = Blueprint("instances", __name__, url_prefix="/api/instances")
+
+
+@blp.route("")
+class Instances(MethodView):
+    @blp.arguments(StartInstanceArgs)
+    @blp.response(201, InstanceSchema)
+    def post(self, args: dict) -> dict:
+        principal = current_principal()
+        svc = services()
+        request = commands.StartRequest(
+            process_id=args["process_id"],
+            business_key=args["business_key"],
+            data=args["data"],
+            version=args.get("version"),
+        )
+        instance_id = commands.start_instance(svc, principal, request)
+        return _load(instance_id)
+
+    @blp.arguments(InstanceListArgs, location="query")
+    @blp.response(200, InstancePage)
+    def get(self, args: dict) -> dict:
+        principal = current_principal()
+        query = select(ProcessInstance)
+        if not principal.is_admin:
+            query = query.where(ProcessInstance.office == principal.office)
+            if "supervisor" not in principal.roles:
+                query = query.where(ProcessInstance.started_by == principal.username)
+        for name in ("business_key", "process_id", "status"):
+            if args.get(name):
+                query = query.where(getattr(ProcessInstance, name) == args[name])
+        with services().sessions() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(
+                query.order_by(ProcessInstance.created_at.desc(), ProcessInstance.id)
+                .limit(args["limit"])
+                .offset(args["offset"])
+            ).all()
+            return {"items": [instance_summary(r) for r in rows], "total": total}
+
+
+@blp.route("/<instance_id>")
+class Instance(MethodView):
+    @blp.response(200, InstanceSchema)
+    def get(self, instance_id: str) -> dict:
+        return _load(instance_id)
+
+
+@blp.route("/<instance_id>/messages")
+class InstanceMessages(MethodView):
+    @blp.arguments(MessageArgs)
+    @blp.response(200, InstanceSchema)
+    def post(self, args: dict, instance_id: str) -> dict:
+        principal = current_principal()
+        commands.deliver_message(services(), principal, instance_id, args["name"], args["payload"])
+        return _load(instance_id)
+
+
+@blp.route("/<instance_id>/retry")
+class InstanceRetry(MethodView):
+    @blp.response(200, InstanceSchema)
+    def post(self, instance_id: str) -> dict:
+        principal = current_principal()
+        commands.retry_instance(services(), principal, instance_id)
+        return _load(instance_id)
+
+
+def _load(instance_id: str) -> dict:
+    principal = current_principal()
+    with services().sessions() as session:
+        instance = session.get(ProcessInstance, instance_id)
+        if instance is None or not commands.can_view_instance(session, principal, instance):
+            raise commands.NotFound(f"instance {instance_id} not found")
+        return instance_dict(session, instance)

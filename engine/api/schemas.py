@@ -1,0 +1,169 @@
+"""marshmallow schemas: request validation and the OpenAPI description of responses."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+QUEUE_ROLES = ("intake_worker", "caseworker", "supervisor", "designer", "admin")
+
+
+class PageArgs(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
+
+
+class TaskListArgs(PageArgs):
+    queue = fields.String(validate=validate.Length(min=1, max=80))
+    assignee = fields.String(validate=validate.OneOf(["me"]))
+    overdue = fields.Boolean()
+    due_before = fields.AwareDateTime()
+    process_id = fields.String(validate=validate.Length(min=1, max=200))
+    instance_id = fields.String(validate=validate.Length(min=1, max=36))
+    status = fields.String(
+        load_default="open", validate=validate.OneOf(["open", "completed", "cancelled", "any"])
+    )
+
+
+class InstanceListArgs(PageArgs):
+    business_key = fields.String(validate=validate.Length(min=1, max=200))
+    process_id = fields.String(validate=validate.Length(min=1, max=200))
+    status = fields.String(
+        validate=validate.OneOf(["running", "waiting", "completed", "error", "terminated"])
+    )
+
+
+class StartInstanceArgs(Schema):
+    process_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    business_key = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    version = fields.Integer(validate=validate.Range(min=1))
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class MessageArgs(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    payload = fields.Raw(load_default=dict)
+
+
+class CompleteArgs(Schema):
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class AssignArgs(Schema):
+    user = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=80))
+
+
+class FormSchema(Schema):
+    key = fields.String(allow_none=True)
+    schema = fields.Dict(allow_none=True)
+    ui_schema = fields.Dict(allow_none=True)
+
+
+class TaskSchema(Schema):
+    id = fields.String()
+    instance_id = fields.String()
+    process_id = fields.String()
+    business_key = fields.String()
+    task_name = fields.String()
+    title = fields.String()
+    queue = fields.String()
+    assignee = fields.String(allow_none=True)
+    status = fields.String()
+    created_at = fields.AwareDateTime()
+    due_at = fields.AwareDateTime(allow_none=True)
+    completed_at = fields.AwareDateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    form = fields.Nested(FormSchema)
+    data = fields.Dict(allow_none=True)
+
+
+class TaskPage(Schema):
+    items = fields.List(fields.Nested(TaskSchema))
+    total = fields.Integer()
+
+
+class TimerSchema(Schema):
+    id = fields.String()
+    task_name = fields.String()
+    due_at = fields.AwareDateTime()
+    attached_to = fields.String(allow_none=True)
+    interrupting = fields.Boolean()
+
+
+class IncidentSchema(Schema):
+    id = fields.Integer()
+    task_id = fields.String(allow_none=True)
+    task_name = fields.String(allow_none=True)
+    kind = fields.String()
+    message = fields.String()
+    created_at = fields.AwareDateTime()
+    resolved_at = fields.AwareDateTime(allow_none=True)
+
+
+class HistorySchema(Schema):
+    at = fields.AwareDateTime()
+    actor = fields.String()
+    action = fields.String()
+    task_id = fields.String(allow_none=True)
+    detail = fields.Dict()
+
+
+class InstanceSchema(Schema):
+    id = fields.String()
+    process_id = fields.String()
+    version = fields.Integer()
+    business_key = fields.String()
+    office = fields.String()
+    status = fields.String()
+    data = fields.Dict()
+    started_by = fields.String()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    completed_at = fields.AwareDateTime(allow_none=True)
+    tasks = fields.List(fields.Nested(TaskSchema))
+    timers = fields.List(fields.Nested(TimerSchema))
+    incidents = fields.List(fields.Nested(IncidentSchema))
+    history = fields.List(fields.Nested(HistorySchema))
+
+
+class InstanceSummarySchema(Schema):
+    id = fields.String()
+    process_id = fields.String()
+    version = fields.Integer()
+    business_key = fields.String()
+    status = fields.String()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class InstancePage(Schema):
+    items = fields.List(fields.Nested(InstanceSummarySchema))
+    total = fields.Integer()
+
+
+class DeployedSchema(Schema):
+    process_id = fields.String()
+    version = fields.Integer()
+    sha256 = fields.String()
+    created = fields.Boolean()
+
+
+class DeployResult(Schema):
+    deployed = fields.List(fields.Nested(DeployedSchema))
+
+
+class DefinitionSchema(Schema):
+    process_id = fields.String()
+    name = fields.String()
+    versions = fields.List(fields.Integer())
+    latest_version = fields.Integer()
+
+
+class DefinitionPage(Schema):
+    items = fields.List(fields.Nested(DefinitionSchema))
+    total = fields.Integer()
+
+
+class MeSchema(Schema):
+    username = fields.String()
+    office = fields.String()
+    roles = fields.List(fields.String())

@@ -1,0 +1,118 @@
+"""The inbox: list, open, claim, release, complete and (supervisors) assign human tasks."""
+
+from __future__ import annotations
+
+import json
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from engine import commands, queues
+from engine.api.auth import current_principal
+from engine.api.context import services
+from engine.api.present import task_dict
+from engine.api.schemas import AssignArgs, CompleteArgs, TaskListArgs, TaskPage, TaskSchema
+from engine.store.db import transaction
+from engine.store.models import DefinitionForm, ProcessInstance
+
+blp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
+
+
+@blp.route("")
+class Tasks(MethodView):
+    @blp.arguments(TaskListArgs, location="query")
+    @blp.response(200, TaskPage)
+    def get(self, args: dict) -> dict:
+        principal = current_principal()
+        svc = services()
+        wanted = queues.InboxFilter(
+            queue=args.get("queue"),
+            mine=args.get("assignee") == "me",
+            status=args["status"],
+            overdue_at=svc.clock.now() if args.get("overdue") else None,
+            due_before=args.get("due_before"),
+            process_id=args.get("process_id"),
+            instance_id=args.get("instance_id"),
+            limit=args["limit"],
+            offset=args["offset"],
+        )
+        with svc.sessions() as session:
+            rows, total = queues.inbox(session, principal, wanted)
+            return {"items": [task_dict(r) for r in rows], "total": total}
+
+
+@blp.route("/<task_id>")
+class Task(MethodView):
+    @blp.response(200, TaskSchema)
+    def get(self, task_id: str) -> dict:
+        return _task_view(task_id)
+
+
+@blp.route("/<task_id>/claim")
+class Claim(MethodView):
+    @blp.response(200, TaskSchema)
+    def post(self, task_id: str) -> dict:
+        principal = current_principal()
+        svc = services()
+        with transaction(svc.sessions) as session:
+            task = queues.visible_task(session, principal, task_id)
+            session.refresh(task, with_for_update=True)
+            queues.claim(session, principal, task, svc.clock.now())
+        return _task_view(task_id)
+
+
+@blp.route("/<task_id>/unclaim")
+class Unclaim(MethodView):
+    @blp.response(200, TaskSchema)
+    def post(self, task_id: str) -> dict:
+        principal = current_principal()
+        svc = services()
+        with transaction(svc.sessions) as session:
+            task = queues.visible_task(session, principal, task_id)
+            session.refresh(task, with_for_update=True)
+            queues.unclaim(session, principal, task, svc.clock.now())
+        return _task_view(task_id)
+
+
+@blp.route("/<task_id>/assign")
+class Assign(MethodView):
+    @blp.arguments(AssignArgs)
+    @blp.response(200, TaskSchema)
+    def post(self, args: dict, task_id: str) -> dict:
+        principal = current_principal()
+        svc = services()
+        with transaction(svc.sessions) as session:
+            task = queues.visible_task(session, principal, task_id)
+            session.refresh(task, with_for_update=True)
+            queues.assign(session, principal, task, args["user"], svc.clock.now())
+        return _task_view(task_id)
+
+
+@blp.route("/<task_id>/complete")
+class Complete(MethodView):
+    @blp.arguments(CompleteArgs)
+    @blp.response(200, TaskSchema)
+    def post(self, args: dict, task_id: str) -> dict:
+        principal = current_principal()
+        commands.complete_task(services(), principal, task_id, args["data"])
+        return _task_view(task_id)
+
+
+def _task_view(task_id: str) -> dict:
+    principal = current_principal()
+    with services().sessions() as session:
+        task = queues.visible_task(session, principal, task_id)
+        instance = session.get_one(ProcessInstance, task.instance_id)
+        schema = commands.form_schema(session, instance.definition_id, task.form_key)
+        ui = None
+        if task.form_key:
+            form = session.get(DefinitionForm, (instance.definition_id, task.form_key))
+            if form is not None and form.ui_schema_json:
+                ui = json.loads(form.ui_schema_json)
+        body = task_dict(task, schema=schema, ui=ui)
+        body["data"] = (
+            json.loads(task.submitted_json)
+            if task.submitted_json
+            else json.loads(instance.data_json)
+        )
+        return body

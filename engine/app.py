@@ -1,0 +1,28 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from engine.api import init_api
+from engine.api.context import EXTENSION_KEY
+from engine.config import Settings
+from engine.services import Services
+from engine.web import init_web
+
+
+def create_app(config: Mapping[str, Any] | None = None, services: Services | None = None) -> Flask:
+    """Build the app; tests pass their own config or a ready Services (fake clock, own DB)."""
+    settings = services.settings if services else Settings.from_env().with_overrides(config or {})
+    svc = services or Services.build(settings)
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = settings.secret_key
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + 64 * 1024
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions[EXTENSION_KEY] = svc
+    init_api(app)
+    init_web(app)
+    return app

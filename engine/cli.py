@@ -1,0 +1,250 @@
+"""`caseway` command line: database, deploy/validate, users, demo data, serve, worker."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from engine.config import Settings
+from engine.definitions import DefinitionInvalid, compile_bundle, read_paths, split_uploads
+from engine.forms import FormSource
+from engine.services import Services
+from engine.store.db import transaction
+from engine.users import SYSTEM, UserProblem, add_user, issue_token, list_users, revoke_tokens
+
+DEMO_STAFF = [
+    ("dana", "Dana Designer", "sudbury", ["designer"]),
+    ("ira", "Ira Intake", "sudbury", ["intake_worker"]),
+    ("casey", "Casey Caseworker", "sudbury", ["caseworker"]),
+    ("cole", "Cole Caseworker", "sudbury", ["caseworker"]),
+    ("sam", "Sam Supervisor", "sudbury", ["supervisor"]),
+    ("ada", "Ada Admin", "sudbury", ["admin"]),
+    ("olive", "Olive Caseworker", "ottawa", ["caseworker"]),
+    ("omar", "Omar Supervisor", "ottawa", ["supervisor"]),
+]
+
+
+class CliError(Exception):
+    """Printed as `caseway: <message>` with exit status 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    settings = Settings.from_env()
+    try:
+        return int(args.run(settings, args) or 0)
+    except (CliError, UserProblem) as exc:
+        print(f"caseway: {exc}", file=sys.stderr)
+        return 2
+    except DefinitionInvalid as exc:
+        for p in exc.problems:
+            where = f"{p.file}" + (f" [{p.element_id}]" if p.element_id else "")
+            print(f"{where}: {p.message}", file=sys.stderr)
+        print(f"caseway: {len(exc.problems)} problem(s); nothing deployed", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="caseway", description=__doc__)
+    sub = parser.add_subparsers(title="commands")
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(title="db commands")
+    db.add_parser("upgrade", help="apply Alembic migrations").set_defaults(run=_db_upgrade)
+
+    deploy = sub.add_parser("deploy", help="validate and deploy diagrams (files or folders)")
+    deploy.add_argument("paths", nargs="+", type=Path)
+    deploy.add_argument("--as", dest="actor", default="cli", help="recorded as the deployer")
+    deploy.set_defaults(run=_deploy)
+
+    validate = sub.add_parser("validate", help="validate diagrams without deploying")
+    validate.add_argument("paths", nargs="+", type=Path)
+    validate.set_defaults(run=_validate)
+
+    users = sub.add_parser("users", help="staff accounts").add_subparsers(title="users commands")
+    add = users.add_parser("add", help="create a user")
+    add.add_argument("username")
+    add.add_argument("--office", required=True)
+    add.add_argument("--role", dest="roles", action="append", required=True)
+    add.add_argument("--name", dest="display_name")
+    add.set_defaults(run=_users_add)
+    users.add_parser("list", help="list users").set_defaults(run=_users_list)
+    token = users.add_parser("token", help="print a fresh API token")
+    token.add_argument("username")
+    token.set_defaults(run=_users_token)
+    revoke = users.add_parser("revoke", help="revoke every token of a user")
+    revoke.add_argument("username")
+    revoke.set_defaults(run=_users_revoke)
+
+    sub.add_parser("seed-demo", help="create the demo staff").set_defaults(run=_seed_demo)
+
+    serve = sub.add_parser("serve", help="serve the API and web UI (with the timer scheduler)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--no-scheduler", action="store_true")
+    serve.set_defaults(run=_serve)
+
+    worker = sub.add_parser("worker", help="run only the timer scheduler")
+    worker.add_argument("--once", action="store_true", help="fire what is due now and exit")
+    worker.set_defaults(run=_worker)
+    return parser
+
+
+def _services(settings: Settings) -> Services:
+    return Services.build(settings)
+
+
+def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from engine.store.migrate import upgrade
+
+    if settings.database_url.startswith("sqlite:///"):
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+    upgrade(settings.database_url)
+    print("database is at the latest schema")
+    return 0
+
+
+def _diagram_files(paths: list[Path]) -> list:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise CliError(f"no such file or folder: {', '.join(missing)}")
+    files = read_paths(paths)
+    if not files:
+        raise CliError("no .bpmn or .dmn files found")
+    return files
+
+
+def _validate(settings: Settings, args: argparse.Namespace) -> int:
+    svc = Services.build(settings)
+    diagrams, forms = split_uploads(_diagram_files(args.paths))
+    compiled = compile_bundle(diagrams, FormSource(settings.forms_dir, forms), svc.registry)
+    for process in compiled:
+        print(f"ok  {process.process_id}  ({len(process.user_tasks)} user tasks)")
+    return 0
+
+
+def _deploy(settings: Settings, args: argparse.Namespace) -> int:
+    from engine.commands import deploy_files
+
+    svc = _services(settings)
+    principal = type(SYSTEM)(args.actor, SYSTEM.office, frozenset({"designer", "admin"}))
+    files = _diagram_files(args.paths)
+    deployed = deploy_files(svc, principal, files)
+    for d in deployed:
+        state = "new version" if d.created else "unchanged"
+        print(f"{d.process_id} v{d.version}  {state}")
+    return 0
+
+
+def _users_add(settings: Settings, args: argparse.Namespace) -> int:
+    svc = _services(settings)
+    with transaction(svc.sessions) as session:
+        add_user(
+            session,
+            args.username,
+            office=args.office,
+            roles=args.roles,
+            now=svc.clock.now(),
+            display_name=args.display_name,
+        )
+    print(f"added {args.username}")
+    return 0
+
+
+def _users_list(settings: Settings, args: argparse.Namespace) -> int:
+    svc = _services(settings)
+    with svc.sessions() as session:
+        for user, roles in list_users(session):
+            print(f"{user.username:12} {user.office:10} {','.join(roles)}")
+    return 0
+
+
+def _users_token(settings: Settings, args: argparse.Namespace) -> int:
+    svc = _services(settings)
+    with transaction(svc.sessions) as session:
+        token = issue_token(
+            session, args.username, now=svc.clock.now(), ttl=timedelta(days=settings.token_ttl_days)
+        )
+    print(token)
+    return 0
+
+
+def _users_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    svc = _services(settings)
+    with transaction(svc.sessions) as session:
+        count = revoke_tokens(session, args.username, now=svc.clock.now())
+    print(f"revoked {count} token(s)")
+    return 0
+
+
+def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    svc = _services(settings)
+    created = 0
+    with transaction(svc.sessions) as session:
+        existing = {user.username for user, _ in list_users(session)}
+        for username, name, office, roles in DEMO_STAFF:
+            if username not in existing:
+                add_user(
+                    session,
+                    username,
+                    office=office,
+                    roles=roles,
+                    now=svc.clock.now(),
+                    display_name=name,
+                )
+                created += 1
+    print(f"demo staff ready ({created} added): " + ", ".join(u for u, *_ in DEMO_STAFF))
+    print("get an API token with:  .venv/bin/caseway users token casey")
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from werkzeug.serving import run_simple
+
+    from engine.app import create_app
+    from engine.scheduler import start_scheduler
+
+    svc = _services(settings)
+    app = create_app(services=svc)
+    scheduler = None
+    if settings.scheduler_enabled and not args.no_scheduler:
+        scheduler = start_scheduler(svc)
+    print(f"Caseway on http://{args.host}:{args.port}  (Ctrl+C stops)")
+    try:
+        run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from engine import timers
+
+    svc = _services(settings)
+    if args.once:
+        print(f"fired timers of {timers.tick(svc)} instance(s)")
+        return 0
+    from engine.scheduler import start_scheduler
+
+    scheduler = start_scheduler(svc)
+    print("timer worker running (Ctrl+C stops)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        scheduler.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,291 @@
+"""Every state change is one command, one transaction: lock → load → run → save → commit.
+
+If anything fails before commit, nothing is written. The instance row is locked (FOR UPDATE on
+PostgreSQL, BEGIN IMMEDIATE on SQLite) and carries a version column as the portable guard.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import queues
+from engine.audit import record
+from engine.definitions import SourceFile, compile_bundle, split_uploads
+from engine.deploy import Deployed, definition_version, deploy, latest_definition
+from engine.forms import EMPTY_FORM, FormSource, validate_submission
+from engine.runtime import LoadedSpec, RunContext
+from engine.services import Services
+from engine.store.db import transaction
+from engine.store.models import Definition, DefinitionForm, HumanTask, Incident, ProcessInstance
+from engine.sync import apply_outcome, unpack_state
+from engine.users import WORKER_ROLES, Principal
+
+
+class CommandError(Exception):
+    """Base for command failures the API turns into 4xx answers."""
+
+
+class NotFound(CommandError):
+    pass
+
+
+class Forbidden(CommandError):
+    pass
+
+
+class Conflict(CommandError):
+    pass
+
+
+class Invalid(CommandError):
+    """Request data is wrong (field names the culprit)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    process_id: str
+    business_key: str
+    data: dict[str, Any]
+    version: int | None = None
+
+
+# -- deploy -----------------------------------------------------------------------------------
+
+
+def deploy_files(svc: Services, principal: Principal, files: list[SourceFile]) -> list[Deployed]:
+    if not principal.has("designer", "admin"):
+        raise Forbidden("only designers can deploy definitions")
+    diagrams, uploaded_forms = split_uploads(files)
+    compiled = compile_bundle(
+        diagrams, FormSource(svc.settings.forms_dir, uploaded_forms), svc.registry
+    )
+    try:
+        with transaction(svc.sessions) as session:
+            return deploy(session, compiled, actor=principal.username, now=svc.clock.now())
+    except IntegrityError as exc:
+        raise Conflict("another deploy of the same process finished first; try again") from exc
+
+
+# -- instances --------------------------------------------------------------------------------
+
+
+def start_instance(svc: Services, principal: Principal, request: StartRequest) -> str:
+    if not principal.has(*WORKER_ROLES, "system"):
+        raise Forbidden("only caseworkers, intake workers and supervisors start cases")
+    if not request.business_key.strip():
+        raise Invalid("business_key must not be empty", field="business_key")
+    now = svc.clock.now()
+    with transaction(svc.sessions) as session:
+        definition = _definition(session, request.process_id, request.version)
+        instance_id = str(uuid.uuid4())
+        run = RunContext(instance_id, request.business_key)
+        outcome = svc.runtime.start(_spec(svc, definition), request.data, run)
+        instance = ProcessInstance(
+            id=instance_id,
+            definition_id=definition.id,
+            process_id=definition.process_id,
+            version=definition.version,
+            business_key=request.business_key,
+            office=principal.office if principal.office != "*" else "default",
+            status="running",
+            state=b"",
+            data_json="{}",
+            started_by=principal.username,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(instance)
+        session.flush()
+        record(
+            session,
+            at=now,
+            actor=principal.username,
+            action="instance.start",
+            instance_id=instance_id,
+            process_id=definition.process_id,
+            version=definition.version,
+            business_key=request.business_key,
+        )
+        apply_outcome(session, instance, outcome, actor=principal.username, now=now)
+        return instance_id
+
+
+def complete_task(
+    svc: Services, principal: Principal, task_id: str, data: dict[str, Any]
+) -> HumanTask:
+    now = svc.clock.now()
+    submitted = copy.deepcopy(data)
+    with _guarded(svc) as session:
+        task = queues.visible_task(session, principal, task_id)
+        instance = _lock_instance(session, task.instance_id)
+        session.refresh(task)
+        if task.status != "open":
+            raise Conflict(f"task is {task.status}")
+        if task.assignee is None:
+            queues.claim(session, principal, task, now)
+        elif task.assignee != principal.username:
+            raise Forbidden(f"task is claimed by {task.assignee}")
+        definition = session.get_one(Definition, instance.definition_id)
+        validate_submission(form_schema(session, definition.id, task.form_key), submitted)
+        outcome = svc.runtime.complete_task(
+            _spec(svc, definition),
+            unpack_state(instance.state),
+            task.id,
+            submitted,
+            RunContext(instance.id, instance.business_key),
+        )
+        record(
+            session,
+            at=now,
+            actor=principal.username,
+            action="task.complete",
+            instance_id=instance.id,
+            task_id=task.id,
+            task_name=task.task_name,
+        )
+        apply_outcome(
+            session,
+            instance,
+            outcome,
+            actor=principal.username,
+            now=now,
+            completed_task_id=task.id,
+            submitted=submitted,
+        )
+        return task
+
+
+def deliver_message(
+    svc: Services, principal: Principal, instance_id: str, name: str, payload: Any
+) -> None:
+    now = svc.clock.now()
+    with _guarded(svc) as session:
+        instance = _lock_instance(session, instance_id)
+        if not can_view_instance(session, principal, instance):
+            raise NotFound(f"instance {instance_id} not found")
+        if not principal.has(*WORKER_ROLES, "system"):
+            raise Forbidden("you cannot send messages to cases")
+        definition = session.get_one(Definition, instance.definition_id)
+        outcome = svc.runtime.deliver_message(
+            _spec(svc, definition),
+            unpack_state(instance.state),
+            name,
+            payload,
+            RunContext(instance.id, instance.business_key),
+        )
+        record(
+            session,
+            at=now,
+            actor=principal.username,
+            action="message.deliver",
+            instance_id=instance.id,
+            message=name,
+        )
+        apply_outcome(session, instance, outcome, actor=principal.username, now=now)
+
+
+def retry_instance(svc: Services, principal: Principal, instance_id: str) -> None:
+    """Run a failed step again once its cause is fixed; open incidents are marked resolved."""
+    now = svc.clock.now()
+    with _guarded(svc) as session:
+        instance = _lock_instance(session, instance_id)
+        if not can_view_instance(session, principal, instance):
+            raise NotFound(f"instance {instance_id} not found")
+        if not principal.has("supervisor", "admin", "caseworker", "intake_worker"):
+            raise Forbidden("you cannot retry cases")
+        if instance.status != "error":
+            raise Conflict(f"instance is {instance.status}, not in error")
+        definition = session.get_one(Definition, instance.definition_id)
+        outcome = svc.runtime.retry(
+            _spec(svc, definition),
+            unpack_state(instance.state),
+            RunContext(instance.id, instance.business_key),
+        )
+        for incident in session.scalars(
+            select(Incident).where(
+                Incident.instance_id == instance.id, Incident.resolved_at.is_(None)
+            )
+        ):
+            incident.resolved_at = now
+            incident.resolved_by = principal.username
+        record(
+            session,
+            at=now,
+            actor=principal.username,
+            action="instance.retry",
+            instance_id=instance.id,
+        )
+        apply_outcome(session, instance, outcome, actor=principal.username, now=now)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def can_view_instance(session: Session, principal: Principal, instance: ProcessInstance) -> bool:
+    if principal.is_admin or "system" in principal.roles:
+        return True
+    if instance.office != principal.office:
+        return False
+    if "supervisor" in principal.roles or instance.started_by == principal.username:
+        return True
+    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)).all()
+    return any(queues.can_see(principal, t) for t in tasks)
+
+
+def form_schema(session: Session, definition_id: int, form_key: str | None) -> dict[str, Any]:
+    if not form_key:
+        return EMPTY_FORM
+    form = session.get(DefinitionForm, (definition_id, form_key))
+    return json.loads(form.schema_json) if form is not None else EMPTY_FORM
+
+
+def _definition(session: Session, process_id: str, version: int | None) -> Definition:
+    if version is None:
+        found = latest_definition(session, process_id)
+    else:
+        found = definition_version(session, process_id, version)
+    if found is None:
+        raise NotFound(f"no deployed process {process_id!r}" + (f" v{version}" if version else ""))
+    return found
+
+
+def _spec(svc: Services, definition: Definition) -> LoadedSpec:
+    return svc.specs.get(definition.id, definition.spec_json)
+
+
+def _lock_instance(session: Session, instance_id: str) -> ProcessInstance:
+    instance = session.get(
+        ProcessInstance, instance_id, with_for_update=True, populate_existing=True
+    )
+    if instance is None:
+        raise NotFound(f"instance {instance_id} not found")
+    return instance
+
+
+class _guarded:
+    """A transaction whose optimistic-lock failure surfaces as a Conflict, not a crash."""
+
+    def __init__(self, svc: Services) -> None:
+        self._ctx = transaction(svc.sessions)
+
+    def __enter__(self) -> Session:
+        return self._ctx.__enter__()
+
+    def __exit__(self, *exc: Any) -> bool:
+        try:
+            return bool(self._ctx.__exit__(*exc))
+        except StaleDataError as err:
+            raise Conflict("the case changed while this command ran; try again") from err

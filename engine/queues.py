@@ -1,0 +1,193 @@
+"""Human tasks: who may see and act on them, claiming, assignment and the inbox query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from engine.audit import record
+from engine.store.models import HumanTask, User, UserRole
+from engine.users import Principal
+
+
+class TaskError(Exception):
+    """Base of the task domain errors; the API maps each to a status code."""
+
+
+class TaskNotVisible(TaskError):
+    """Unknown, or not in any queue the user works (answered as not found)."""
+
+
+class TaskForbidden(TaskError):
+    pass
+
+
+class TaskConflict(TaskError):
+    """Already claimed by someone else, or no longer open."""
+
+
+class AssigneeInvalid(TaskError):
+    """The chosen user cannot work this task's queue."""
+
+
+def can_see(principal: Principal, task: HumanTask) -> bool:
+    if principal.is_admin:
+        return True
+    if task.assignee == principal.username:
+        return True
+    if task.office != principal.office:
+        return False
+    return "supervisor" in principal.roles or task.queue in principal.roles
+
+
+def visible_task(session: Session, principal: Principal, task_id: str) -> HumanTask:
+    task = session.get(HumanTask, task_id)
+    if task is None or not can_see(principal, task):
+        raise TaskNotVisible(f"task {task_id} not found")
+    return task
+
+
+def claim(session: Session, principal: Principal, task: HumanTask, now: datetime) -> None:
+    _require_open(task)
+    if task.assignee == principal.username:
+        return
+    if task.assignee is not None:
+        raise TaskConflict(f"task is already claimed by {task.assignee}")
+    if not (principal.is_admin or task.queue in principal.roles or "supervisor" in principal.roles):
+        raise TaskForbidden("you do not work this task's queue")
+    task.assignee = principal.username
+    task.claimed_at = now
+    task.claimed_by = principal.username
+    record(
+        session,
+        at=now,
+        actor=principal.username,
+        action="task.claim",
+        instance_id=task.instance_id,
+        task_id=task.id,
+    )
+
+
+def unclaim(session: Session, principal: Principal, task: HumanTask, now: datetime) -> None:
+    _require_open(task)
+    if task.assignee is None:
+        raise TaskConflict("task is not claimed")
+    if task.assignee != principal.username and not _supervises(principal, task):
+        raise TaskForbidden("only the assignee or a supervisor can release this task")
+    previous = task.assignee
+    task.assignee = None
+    task.claimed_at = None
+    record(
+        session,
+        at=now,
+        actor=principal.username,
+        action="task.unclaim",
+        instance_id=task.instance_id,
+        task_id=task.id,
+        previous=previous,
+    )
+
+
+def assign(
+    session: Session, principal: Principal, task: HumanTask, username: str | None, now: datetime
+) -> None:
+    """A supervisor hands the task to a user who works its queue, or back to the queue."""
+    if not _supervises(principal, task):
+        raise TaskForbidden("only a supervisor of this office can assign tasks")
+    _require_open(task)
+    if username is not None:
+        _check_assignee(session, task, username)
+    previous = task.assignee
+    task.assignee = username
+    task.claimed_at = now if username else None
+    task.claimed_by = principal.username if username else None
+    record(
+        session,
+        at=now,
+        actor=principal.username,
+        action="task.assign",
+        instance_id=task.instance_id,
+        task_id=task.id,
+        previous=previous,
+        assignee=username,
+    )
+
+
+def _check_assignee(session: Session, task: HumanTask, username: str) -> None:
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    if user is None:
+        raise AssigneeInvalid(f"no active user {username!r}")
+    roles = set(session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
+    if task.queue not in roles:
+        raise AssigneeInvalid(f"{username} does not hold role {task.queue!r} for this queue")
+    if user.office != task.office and "admin" not in roles:
+        raise AssigneeInvalid(f"{username} works in office {user.office!r}, not {task.office!r}")
+
+
+def _supervises(principal: Principal, task: HumanTask) -> bool:
+    return principal.is_admin or (
+        "supervisor" in principal.roles and principal.office == task.office
+    )
+
+
+def _require_open(task: HumanTask) -> None:
+    if task.status != "open":
+        raise TaskConflict(f"task is {task.status}")
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    queue: str | None = None
+    mine: bool = False
+    status: str = "open"
+    overdue_at: datetime | None = None
+    due_before: datetime | None = None
+    process_id: str | None = None
+    instance_id: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def inbox(
+    session: Session, principal: Principal, wanted: InboxFilter
+) -> tuple[list[HumanTask], int]:
+    """Open tasks the user may work, soonest due first; reads only indexed task rows."""
+    query = _visible(select(HumanTask), principal)
+    if wanted.status != "any":
+        query = query.where(HumanTask.status == wanted.status)
+    if wanted.queue:
+        query = query.where(HumanTask.queue == wanted.queue)
+    if wanted.mine:
+        query = query.where(HumanTask.assignee == principal.username)
+    if wanted.overdue_at is not None:
+        query = query.where(HumanTask.due_at < wanted.overdue_at)
+    if wanted.due_before is not None:
+        query = query.where(HumanTask.due_at < wanted.due_before)
+    if wanted.process_id:
+        query = query.where(HumanTask.process_id == wanted.process_id)
+    if wanted.instance_id:
+        query = query.where(HumanTask.instance_id == wanted.instance_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ordered = query.order_by(
+        HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id
+    )
+    rows = session.scalars(ordered.limit(wanted.limit).offset(wanted.offset)).all()
+    return list(rows), total
+
+
+def _visible(query: Select[tuple[HumanTask]], principal: Principal) -> Select[tuple[HumanTask]]:
+    if principal.is_admin:
+        return query
+    if "supervisor" in principal.roles:
+        return query.where(
+            or_(HumanTask.office == principal.office, HumanTask.assignee == principal.username)
+        )
+    return query.where(
+        or_(
+            and_(HumanTask.office == principal.office, HumanTask.queue.in_(principal.roles)),
+            HumanTask.assignee == principal.username,
+        )
+    )

@@ -1,0 +1,29 @@
+"""SpiffWorkflow behind a small, pure interface: state and a command in, state and effects out."""
+
+from engine.runtime.engine import LoadedSpec, RunContext, Runtime
+from engine.runtime.errors import (
+    MessageNotExpected,
+    NothingToRetry,
+    RuntimeCommandError,
+    ServiceTaskFailed,
+    TaskNotFound,
+    TaskNotReady,
+)
+from engine.runtime.views import HumanTaskView, IncidentView, MessageWaitView, Outcome, TimerView
+
+__all__ = [
+    "HumanTaskView",
+    "IncidentView",
+    "LoadedSpec",
+    "MessageNotExpected",
+    "MessageWaitView",
+    "NothingToRetry",
+    "Outcome",
+    "RunContext",
+    "Runtime",
+    "RuntimeCommandError",
+    "ServiceTaskFailed",
+    "TaskNotFound",
+    "TaskNotReady",
+    "TimerView",
+]

@@ -1,0 +1,406 @@
+"""Run SpiffWorkflow for one command: state in, state plus effects out. No Flask, no database."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.specs.event_definitions.message import (  # type: ignore[import-untyped]
+    MessageEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (  # type: ignore[import-untyped]
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import (  # type: ignore
+    BoundaryEvent,
+)
+from SpiffWorkflow.spiff.specs.event_definitions import (  # type: ignore[import-untyped]
+    MessageEventDefinition as SpiffMessageEventDefinition,
+)
+from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
+
+from engine.clock import Clock
+from engine.runtime.errors import (
+    MessageNotExpected,
+    NothingToRetry,
+    ServiceTaskFailed,
+    TaskNotFound,
+    TaskNotReady,
+)
+from engine.runtime.prune import prune_history
+from engine.runtime.spiff import spec_from_json, using_clock, utc, workflow_from_json
+from engine.runtime.spiff import workflow_to_json as dump_state
+from engine.runtime.views import (
+    HumanTaskView,
+    IncidentView,
+    MessageWaitView,
+    Outcome,
+    TimerView,
+)
+from engine.scripting import RestrictedEnvironment
+from handlers import BusinessError, HandlerContext, HandlerError, HandlerRegistry, OutboxMessage
+
+MAX_AUTOMATIC_STEPS = 20_000
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A deployed definition's parsed spec; immutable, so shared by every instance."""
+
+    spec: Any
+    subprocess_specs: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, text: str) -> LoadedSpec:
+        spec, subs = spec_from_json(text)
+        return cls(spec, subs)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    instance_id: str
+    business_key: str
+
+
+class _ServiceEngine(PythonScriptEngine):  # type: ignore[misc]
+    """Script engine whose service calls go to registered handlers, with real error messages."""
+
+    def __init__(self, environment: Any, registry: HandlerRegistry, run: RunContext, clock: Clock):
+        super().__init__(environment=environment)
+        self.registry = registry
+        self.run = run
+        self.clock = clock
+        self.outbox: list[OutboxMessage] = []
+
+    def call_service(self, task: Any, **kwargs: Any) -> str:
+        operator = kwargs["operation_name"]
+        params = {name: p["value"] for name, p in kwargs.get("operation_params", {}).items()}
+        handler = self.registry.get(operator)
+        if handler is None:
+            raise ServiceTaskFailed(operator, "no handler is registered under this name")
+        ctx = HandlerContext(
+            instance_id=self.run.instance_id,
+            business_key=self.run.business_key,
+            task_name=task.task_spec.bpmn_id,
+            now=self.clock.now(),
+        )
+        try:
+            result = handler.call(ctx, params)
+            encoded = json.dumps(result)
+        except BusinessError as exc:
+            raise ServiceTaskFailed(operator, str(exc), business_code=exc.code) from exc
+        except HandlerError as exc:
+            raise ServiceTaskFailed(operator, str(exc)) from exc
+        except (TypeError, ValueError) as exc:
+            raise ServiceTaskFailed(operator, f"{type(exc).__name__}: {exc}") from exc
+        self.outbox.extend(ctx.outbox)
+        return encoded
+
+
+class Runtime:
+    """Applies one command to one workflow instance and reports what changed."""
+
+    def __init__(self, registry: HandlerRegistry, clock: Clock, *, script_time_limit: float = 2.0):
+        self.registry = registry
+        self.clock = clock
+        self.script_time_limit = script_time_limit
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def start(self, spec: LoadedSpec, data: Mapping[str, Any], run: RunContext) -> Outcome:
+        engine = self._engine(run)
+        with using_clock(self.clock):
+            workflow = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=engine)
+            start = workflow.task_tree
+            start.data.update(copy.deepcopy(dict(data)))
+            return self._advance(workflow, engine)
+
+    def complete_task(
+        self, spec: LoadedSpec, state: str, task_id: str, data: Mapping[str, Any], run: RunContext
+    ) -> Outcome:
+        engine = self._engine(run)
+        with using_clock(self.clock):
+            workflow = self._load(spec, state, engine)
+            workflow.refresh_timers()
+            self._run_steps(workflow)
+            task = self._find(workflow, task_id)
+            if task.state != TaskState.READY or not task.task_spec.manual:
+                raise TaskNotReady(f"task {task_id} is not waiting for a person")
+            task.data = copy.deepcopy(task.data)
+            task.data.update(copy.deepcopy(dict(data)))
+            self._run_task(task)
+            return self._advance(workflow, engine)
+
+    def fire_timers(self, spec: LoadedSpec, state: str, run: RunContext) -> Outcome:
+        engine = self._engine(run)
+        with using_clock(self.clock):
+            workflow = self._load(spec, state, engine)
+            return self._advance(workflow, engine)
+
+    def deliver_message(
+        self, spec: LoadedSpec, state: str, name: str, payload: Any, run: RunContext
+    ) -> Outcome:
+        engine = self._engine(run)
+        with using_clock(self.clock):
+            workflow = self._load(spec, state, engine)
+            workflow.refresh_timers()
+            self._run_steps(workflow)
+            waiting = [w for w in _message_waits(workflow) if w[1] == name]
+            if not waiting:
+                raise MessageNotExpected(f"the instance is not waiting for message {name!r}")
+            for task, _ in waiting:
+                if task.task_spec.event_definition.message_var is None and isinstance(
+                    payload, dict
+                ):
+                    task.data = copy.deepcopy(task.data)
+                    task.data.update(copy.deepcopy(payload))
+            event = BpmnEvent(SpiffMessageEventDefinition(name), payload=copy.deepcopy(payload))
+            workflow.send_event(event)
+            return self._advance(workflow, engine)
+
+    def retry(self, spec: LoadedSpec, state: str, run: RunContext) -> Outcome:
+        engine = self._engine(run)
+        with using_clock(self.clock):
+            workflow = self._load(spec, state, engine)
+            failed = [t for t in _all_tasks(workflow) if t.state == TaskState.ERROR]
+            if not failed:
+                raise NothingToRetry("the instance has no failed task")
+            for task in failed:
+                task._set_state(TaskState.READY)
+            return self._advance(workflow, engine)
+
+    def terminate(self, spec: LoadedSpec, state: str, run: RunContext) -> Outcome:
+        engine = self._engine(run)
+        with using_clock(self.clock):
+            workflow = self._load(spec, state, engine)
+            workflow.cancel()
+            return self._outcome(workflow, engine, status="terminated")
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _engine(self, run: RunContext) -> _ServiceEngine:
+        env = RestrictedEnvironment(time_limit=self.script_time_limit)
+        return _ServiceEngine(env, self.registry, run, self.clock)
+
+    def _load(self, spec: LoadedSpec, state: str, engine: _ServiceEngine) -> Any:
+        workflow = workflow_from_json(state, spec.spec, spec.subprocess_specs)
+        workflow.script_engine = engine
+        return workflow
+
+    def _find(self, workflow: Any, task_id: str) -> Any:
+        try:
+            task = workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError):
+            task = None
+        except Exception as exc:  # Spiff raises its own TaskNotFoundException
+            raise TaskNotFound(f"task {task_id} is not part of this instance") from exc
+        if task is None:
+            raise TaskNotFound(f"task {task_id} is not part of this instance")
+        return task
+
+    def _run_task(self, task: Any) -> None:
+        snapshot = copy.deepcopy(task.data)
+        try:
+            task.run()
+        except Exception:
+            task.data = snapshot
+            raise
+
+    def _run_steps(self, workflow: Any) -> None:
+        """Run automatic tasks until only people, timers or messages can move the instance.
+
+        Spiff's own loop misses READY tasks deeper than its iterator depth limit, so after each
+        pass the history is pruned and the READY set is checked directly.
+        """
+        snapshots: dict[Any, Any] = {}
+
+        def before(task: Any) -> None:
+            task.data = copy.deepcopy(task.data)
+            snapshots[task.id] = copy.deepcopy(task.data)
+
+        steps = 0
+        try:
+            while True:
+                workflow.do_engine_steps(will_complete_task=before)
+                prune_history(workflow)
+                steps += 1
+                if not _has_automatic_ready(workflow):
+                    return
+                if steps > MAX_AUTOMATIC_STEPS:
+                    raise RuntimeError("too many automatic steps without reaching a wait state")
+        except Exception:
+            for task in _all_tasks(workflow):
+                if task.state == TaskState.ERROR and task.id in snapshots:
+                    task.data = snapshots[task.id]
+            raise
+
+    def _advance(self, workflow: Any, engine: _ServiceEngine) -> Outcome:
+        try:
+            self._run_steps(workflow)
+        except Exception as exc:
+            return self._outcome(workflow, engine, incident=_incident(workflow, exc))
+        return self._outcome(workflow, engine)
+
+    def _outcome(
+        self,
+        workflow: Any,
+        engine: _ServiceEngine,
+        *,
+        incident: IncidentView | None = None,
+        status: str | None = None,
+    ) -> Outcome:
+        prune_history(workflow)
+        if status is None:
+            status = "error" if incident else ("completed" if workflow.completed else "waiting")
+        open_tasks = [] if status == "terminated" else _open_human_tasks(workflow)
+        timers = [] if status == "terminated" else _timers(workflow)
+        waits = [] if status == "terminated" else _message_wait_views(workflow)
+        return Outcome(
+            state=dump_state(workflow),
+            status=status,
+            open_tasks=open_tasks,
+            timers=timers,
+            message_waits=waits,
+            data=_current_data(workflow),
+            incident=incident,
+            outbox=list(engine.outbox),
+        )
+
+
+# -- reading the workflow ---------------------------------------------------------------------
+
+
+def _all_tasks(workflow: Any) -> list[Any]:
+    tasks = list(workflow.tasks.values())
+    for sub in workflow.subprocesses.values():
+        tasks.extend(sub.tasks.values())
+    return tasks
+
+
+def _has_automatic_ready(workflow: Any) -> bool:
+    return any(
+        task.state == TaskState.READY and not task.task_spec.manual for task in _all_tasks(workflow)
+    )
+
+
+def _open_human_tasks(workflow: Any) -> list[HumanTaskView]:
+    views = []
+    for task in _all_tasks(workflow):
+        if task.state != TaskState.READY or not task.task_spec.manual:
+            continue
+        spec = task.task_spec
+        extensions = getattr(spec, "extensions", {}) or {}
+        views.append(
+            HumanTaskView(
+                task_id=str(task.id),
+                name=spec.bpmn_id,
+                title=spec.bpmn_name or spec.bpmn_id,
+                lane=spec.lane,
+                properties=dict(extensions.get("properties", {})),
+                instructions=extensions.get("instructionsForEndUser"),
+            )
+        )
+    return views
+
+
+def _timers(workflow: Any) -> list[TimerView]:
+    views = []
+    for task in _all_tasks(workflow):
+        if task.state != TaskState.WAITING:
+            continue
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        due = _due_time(task.internal_data.get("event_value"))
+        if due is None:
+            continue
+        attached, interrupting = _attachment(task)
+        views.append(TimerView(str(task.id), task.task_spec.bpmn_id, due, attached, interrupting))
+    return views
+
+
+def _due_time(value: Any) -> datetime | None:
+    if isinstance(value, dict):
+        value = value.get("next")
+    if not isinstance(value, str):
+        return None
+    try:
+        return utc(datetime.fromisoformat(value))
+    except ValueError:
+        return None
+
+
+def _attachment(task: Any) -> tuple[str | None, bool]:
+    """For a boundary timer: the task it is attached to, and whether it interrupts it."""
+    if not isinstance(task.task_spec, BoundaryEvent):
+        return None, False
+    parent = task.parent
+    for sibling in parent.children if parent is not None else []:
+        if not isinstance(sibling.task_spec, BoundaryEvent):
+            return str(sibling.id), bool(task.task_spec.cancel_activity)
+    return None, bool(task.task_spec.cancel_activity)
+
+
+def _message_waits(workflow: Any) -> list[tuple[Any, str]]:
+    waits = []
+    for task in _all_tasks(workflow):
+        if task.state != TaskState.WAITING:
+            continue
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, MessageEventDefinition):
+            waits.append((task, definition.name))
+    return waits
+
+
+def _message_wait_views(workflow: Any) -> list[MessageWaitView]:
+    return [MessageWaitView(str(task.id), name) for task, name in _message_waits(workflow)]
+
+
+def _current_data(workflow: Any) -> dict[str, Any]:
+    """The process data a person would call "the case data" right now."""
+    if workflow.completed and workflow.last_task is not None:
+        source = workflow.last_task
+    else:
+        finished = [t for t in workflow.tasks.values() if t.state == TaskState.COMPLETED]
+        source = max(finished, key=lambda t: t.last_state_change, default=workflow.task_tree)
+    data = {k: v for k, v in source.data.items() if not k.startswith("spiff__")}
+    return json.loads(json.dumps(data, default=str))
+
+
+def _incident(workflow: Any, exc: Exception) -> IncidentView:
+    failed = next((t for t in _all_tasks(workflow) if t.state == TaskState.ERROR), None)
+    task = getattr(exc, "task", None) or failed
+    kind = "service" if _caused_by(exc, ServiceTaskFailed) else "script"
+    return IncidentView(
+        task_id=str(task.id) if task is not None else None,
+        task_name=task.task_spec.bpmn_id if task is not None else None,
+        kind=kind,
+        message=_describe(exc),
+    )
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or getattr(seen, "error", None) or seen.__context__
+        if seen is exc:
+            return False
+    return False
+
+
+def _describe(exc: BaseException) -> str:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ServiceTaskFailed):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,140 @@
+"""The one adapter around SpiffWorkflow: parser, serializer and clock wiring.
+
+Every `type: ignore` for SpiffWorkflow lives here or in the runtime package, nowhere else.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.serializer.default.workflow import (  # type: ignore[import-untyped]
+    BpmnWorkflowConverter,
+)
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer  # type: ignore
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # type: ignore[import-untyped]
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # type: ignore[import-untyped]
+
+from engine.clock import Clock, SystemClock
+
+# -- clock ---------------------------------------------------------------------------------
+# SpiffWorkflow's timer module calls datetime.now(timezone.utc) directly. We swap that module's
+# `datetime` name for a subclass whose now() asks the clock of the command being run.
+
+_SYSTEM_CLOCK = SystemClock()
+_current_clock: contextvars.ContextVar[Clock | None] = contextvars.ContextVar(
+    "caseway_clock", default=None
+)
+
+
+class _ClockedDatetime(datetime):
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+        moment = (_current_clock.get() or _SYSTEM_CLOCK).now()
+        return moment.astimezone(tz) if tz is not None else moment.replace(tzinfo=None)
+
+
+spiff_timer.datetime = _ClockedDatetime
+
+
+@contextmanager
+def using_clock(clock: Clock) -> Iterator[None]:
+    token = _current_clock.set(clock)
+    try:
+        yield
+    finally:
+        _current_clock.reset(token)
+
+
+def utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# -- parsing --------------------------------------------------------------------------------
+
+
+def new_parser() -> Any:
+    """A Spiff-dialect parser; the XSD validator catches structural mistakes early."""
+    from SpiffWorkflow.spiff.parser.process import VALIDATOR  # type: ignore[import-untyped]
+
+    return SpiffBpmnParser(validator=VALIDATOR)
+
+
+# -- serialization --------------------------------------------------------------------------
+
+
+class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+    """Serializes a workflow without its spec; the spec is stored once per definition."""
+
+    def to_dict(self, workflow: Any) -> dict[str, Any]:
+        dct: dict[str, Any] = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> Any:
+        workflow = self.target_class(spec, subprocess_specs or {}, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _make_serializer() -> Any:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _SpecFreeWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    return BpmnWorkflowSerializer(registry)
+
+
+SERIALIZER = _make_serializer()
+STATE_FORMAT = 1
+
+
+def spec_to_json(spec: Any, subprocess_specs: dict[str, Any]) -> str:
+    registry = SERIALIZER.registry
+    return json.dumps(
+        {
+            "spec": registry.convert(spec),
+            "subprocess_specs": {k: registry.convert(v) for k, v in subprocess_specs.items()},
+        },
+        sort_keys=False,
+    )
+
+
+def spec_from_json(text: str) -> tuple[Any, dict[str, Any]]:
+    registry = SERIALIZER.registry
+    dct = json.loads(text)
+    spec = registry.restore(dct["spec"])
+    subs = {k: registry.restore(v) for k, v in dct["subprocess_specs"].items()}
+    return spec, subs
+
+
+def workflow_to_json(workflow: Any) -> str:
+    """Key order matters to SpiffWorkflow's delta encoding: store as text, never JSONB."""
+    registry = SERIALIZER.registry
+    registry._encoder_mode = True
+    try:
+        dct = registry.convert(workflow)
+        dct["caseway_format"] = STATE_FORMAT
+        return json.dumps(dct, cls=SERIALIZER._encoder_cls)
+    finally:
+        registry._encoder_mode = False
+
+
+def workflow_from_json(text: str, spec: Any, subprocess_specs: dict[str, Any]) -> Any:
+    dct = json.loads(text)
+    if dct.pop("caseway_format", None) != STATE_FORMAT:
+        raise ValueError("unknown instance state format")
+    converter = SERIALIZER.registry
+    typename = converter.typenames[BpmnWorkflow]
+    return converter.convert_from_dict[typename](dct, spec=spec, subprocess_specs=subprocess_specs)

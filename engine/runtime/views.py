@@ -1,0 +1,59 @@
+"""What the runtime tells its caller after a command: plain, frozen values, no Spiff objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from handlers import OutboxMessage
+
+
+@dataclass(frozen=True)
+class HumanTaskView:
+    """A READY user or manual task: the thing a person must do next."""
+
+    task_id: str
+    name: str
+    title: str
+    lane: str | None
+    properties: dict[str, str]
+    instructions: str | None = None
+
+
+@dataclass(frozen=True)
+class TimerView:
+    task_id: str
+    name: str
+    due_at: datetime
+    attached_to: str | None
+    interrupting: bool
+
+
+@dataclass(frozen=True)
+class MessageWaitView:
+    task_id: str
+    message_name: str
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    task_id: str | None
+    task_name: str | None
+    kind: str
+    message: str
+
+
+@dataclass
+class Outcome:
+    """The instance after a command ran it until it waits (or failed)."""
+
+    state: str
+    status: str
+    open_tasks: list[HumanTaskView]
+    timers: list[TimerView]
+    message_waits: list[MessageWaitView]
+    data: dict[str, Any]
+    incident: IncidentView | None = None
+    outbox: list[OutboxMessage] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)

@@ -1,0 +1,494 @@
+"""Sandbox for BPMN script tasks, gateway conditions, timer and service-parameter expressions.
+
+Scripts arrive inside uploaded diagrams and are not trusted. They are compiled by RestrictedPython
+with an extra policy, see a curated builtin set, and every run has a deadline and a size limit.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import functools
+import operator
+import re
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, ItemsView, KeysView, Sized, ValuesView
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as time_of_day
+from types import CodeType, FrameType
+from typing import Any
+
+from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
+from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
+from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTransformer
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+SCRIPT_FILENAME = "<string>"  # the name SpiffWorkflow searches tracebacks for to report a line
+_MAX_INT_BITS = 1 << 20  # C-level bignum arithmetic cannot be interrupted, so keep it quick
+_EXPANSION = 32  # generous output characters per character of a strftime/format spec
+_TEXT = (str, bytes, bytearray)
+_SEQUENCES = (*_TEXT, list, tuple)
+_CONTAINERS = (list, tuple, set, frozenset, KeysView, ValuesView, ItemsView)
+_DENIED_ATTRIBUTES = INSPECT_ATTRIBUTES | {"format", "format_map", "mro"}
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|[0-9]+)?(?:\.(\*|[0-9]+))?")
+_REFUSED = (
+    "open eval exec compile getattr setattr delattr hasattr vars globals locals dir input help "
+    "exit quit type object super memoryview bytearray bytes classmethod staticmethod property "
+    "id iter format breakpoint copyright credits license aiter anext"
+).split()
+_OPERATOR_NAMES = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordiv"}
+_OPERATOR_NAMES.update({"%": "mod", "**": "pow", "<<": "lshift", ">>": "rshift", "&": "and_"})
+_OPERATOR_NAMES.update({"|": "or_", "^": "xor", "@": "matmul"})
+_BINOPS = {sym: getattr(operator, _OPERATOR_NAMES[sym]) for sym in ("*", "**", "<<", "+", "%")}
+_INPLACE = {
+    f"{sym}=": getattr(operator, "i" + name.rstrip("_")) for sym, name in _OPERATOR_NAMES.items()
+}
+
+
+class ScriptError(Exception):
+    """The sandbox refused or stopped a script."""
+
+
+class ScriptRejected(ScriptError):
+    """The script tried something scripts may not do."""
+
+
+class ScriptTimeout(ScriptError):
+    """The script ran past its time limit."""
+
+
+class ScriptTooLarge(ScriptError):
+    """The script would have built a value larger than the size limit."""
+
+
+def _number(digits: str) -> int:
+    """A width/precision field; absurdly long digit runs count as huge without parsing them."""
+    if not digits.isdigit():
+        return 0
+    return int(digits) if len(digits) < 19 else 10**19
+
+
+def _largest_number(text: str) -> int:
+    return max((_number(d) for d in re.findall(r"[0-9]+", text)), default=0)
+
+
+def _translated(s: str, table: Any) -> int:
+    values = table.values() if isinstance(table, dict) else table
+    return len(s) * max((len(v) for v in values if isinstance(v, str)), default=1)
+
+
+def _width(_s: Any, width: int = 0, *_: Any) -> int:
+    return width
+
+
+# Methods whose output can dwarf their input: name -> (receiver types, output size estimate).
+_SIZE_RULES: dict[str, tuple[tuple[type, ...], Callable[..., int]]] = {
+    **dict.fromkeys(["ljust", "rjust", "center", "zfill"], (_TEXT, _width)),
+    "expandtabs": (_TEXT, lambda s, tabsize=8: len(s) * max(tabsize, 1)),
+    "replace": (_TEXT, lambda s, old, new, *_: len(s) + len(new) * s.count(old)),
+    "translate": ((str,), _translated),
+    "extend": ((list,), lambda lst, other: len(lst) + len(other)),
+    "to_bytes": ((int,), lambda n, length=1, *_, **__: length),
+    "strftime": ((date, time_of_day), lambda d, fmt: _EXPANSION * len(fmt) + _largest_number(fmt)),
+    "join": (_TEXT, lambda sep, items: 0),  # materialised and checked by _join
+}
+
+
+def _call(name: str, where: ast.AST, *args: ast.expr) -> ast.Call:
+    node = ast.Call(func=ast.Name(name, ast.Load()), args=list(args), keywords=[])
+    return ast.fix_missing_locations(ast.copy_location(node, where))
+
+
+def _tick_stmt(where: ast.AST) -> ast.Expr:
+    return ast.fix_missing_locations(ast.copy_location(ast.Expr(_call("_tick_", where)), where))
+
+
+class _Policy(RestrictingNodeTransformer):
+    """RestrictedPython's rules plus: no imports or classes; `* ** << + %` and f-string fields go
+    through size guards; every loop, function, handler and finally block starts with a deadline
+    check, so catching ScriptTimeout (or the tracer being unset) cannot keep a script running."""
+
+    def visit_Import(self, node: ast.AST) -> None:
+        self.not_allowed(node)
+
+    visit_ImportFrom = visit_ClassDef = visit_Import
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node = self.node_contents_visit(node)
+        symbol = {ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Add: "+", ast.Mod: "%"}.get(
+            type(node.op)
+        )
+        if symbol is None:
+            return node
+        return _call("_binop_", node, ast.Constant(symbol), node.left, node.right)
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+        node = self.node_contents_visit(node)
+        spec = node.format_spec or ast.Constant("")
+        field = _call("_format_", node.value, node.value, ast.Constant(node.conversion), spec)
+        return ast.copy_location(ast.FormattedValue(field, -1, None), node)
+
+    def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
+        node = super().visit_comprehension(node)
+        node.ifs.insert(0, _call("_tick_", node.iter))
+        return node
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
+        node = super().visit_Lambda(node)
+        ticked = ast.BoolOp(ast.And(), [_call("_tick_", node.body), node.body])
+        node.body = ast.copy_location(ticked, node.body)
+        return node
+
+    def _ticked(self, node: Any) -> Any:
+        node = getattr(super(), f"visit_{type(node).__name__}")(node)
+        node.body.insert(0, _tick_stmt(node))
+        return node
+
+    visit_For = visit_While = visit_FunctionDef = visit_ExceptHandler = _ticked
+
+    def visit_Try(self, node: ast.Try) -> ast.AST:
+        node = super().visit_Try(node)
+        if node.finalbody:
+            node.finalbody.insert(0, _tick_stmt(node.finalbody[0]))
+        return node
+
+
+_compile_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile(source: str, mode: str) -> CodeType:
+    compiler = compile_restricted_exec if mode == "exec" else compile_restricted_eval
+    with _compile_lock, warnings.catch_warnings():
+        # Style warnings about uploaded text (invalid escapes, `is` with a literal) have no reader
+        # here and would turn into errors under -W error; the code they flag is well defined.
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            result = compiler(source, SCRIPT_FILENAME, policy=_Policy)
+        except (SyntaxError, ValueError) as exc:
+            raise ScriptRejected(f"invalid script: {exc}") from None
+    if result.errors:
+        raise ScriptRejected("; ".join(result.errors))
+    assert result.code is not None
+    return result.code
+
+
+def check_script(source: str) -> CodeType:
+    """Compile a script task body (cached); raises ScriptRejected if the sandbox refuses it."""
+    return _compile(source, "exec")
+
+
+def check_expression(source: str) -> CodeType:
+    """Compile a condition/timer/parameter expression (cached); raises ScriptRejected."""
+    return _compile(source.strip(), "eval")
+
+
+_state = threading.local()
+
+
+def _tick() -> bool:
+    """The deadline check planted by _Policy; also refuses script code run after its call."""
+    deadline = getattr(_state, "deadline", None)
+    if deadline is None:
+        raise ScriptRejected("script code cannot run outside its sandboxed call")
+    if time.monotonic() > deadline:
+        raise ScriptTimeout("script exceeded its time limit")
+    return True
+
+
+def _write(obj: Any) -> Any:
+    if isinstance(obj, dict | list):
+        return obj
+    raise ScriptRejected(f"scripts may not modify {type(obj).__name__} objects")
+
+
+def _apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return func(*args, **kwargs)
+
+
+def _refusal(name: str) -> Callable[..., Any]:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise ScriptRejected(f"{name}() is not available in scripts")
+
+    return refuse
+
+
+class _NoPrint:
+    """print() goes nowhere: there is no reader, and collecting output would grow memory."""
+
+    def __init__(self, _getattr_: Any = None) -> None: ...
+    def _call_print(self, *args: Any, **kwargs: Any) -> None: ...
+    def __call__(self) -> str:
+        return ""
+
+
+class _StrType(type):
+    """Metaclass of the scripts' `str`: isinstance checks and str.method work as usual, but
+    str(x) is size-checked first, since the text of an aliased container ([s] * n) explodes."""
+
+    _env: RestrictedEnvironment
+
+    def __instancecheck__(cls, obj: object) -> bool:
+        return isinstance(obj, str)
+
+    def __subclasscheck__(cls, sub: type) -> bool:
+        return issubclass(sub, str)
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> str:
+        if args:
+            cls._env._limit(cls._env._rendered_size(args[0]), "str()")
+        return str(*args, **kwargs)
+
+    def __getattr__(cls, name: str) -> Any:
+        return getattr(str, name)
+
+
+# safe_builtins minus: class creation, its own guards, id(), builtins replaced by sized versions
+# below, and exceptions that would stop the worker (SystemExit, KeyboardInterrupt) if raised.
+_DROPPED = "__build_class__ _getattr_ setattr delattr id pow range repr str sum zip".split()
+_DROPPED += ["BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit"]
+_BASE_BUILTINS = {k: v for k, v in safe_builtins.items() if k not in _DROPPED}
+_BASE_BUILTINS.update({f.__name__: f for f in (all, any, dict, enumerate, filter, frozenset)})
+_BASE_BUILTINS.update({f.__name__: f for f in (list, map, max, min, next, reversed, set, sorted)})
+_BASE_BUILTINS.update(tuple=tuple, datetime=datetime, date=date, timedelta=timedelta)
+_BASE_BUILTINS.update(timezone=timezone, **{name: _refusal(name) for name in _REFUSED})
+
+
+class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
+    """SpiffWorkflow's TaskDataEnvironment data semantics with every run sandboxed."""
+
+    def __init__(
+        self,
+        environment_globals: dict[str, Any] | None = None,
+        *,
+        time_limit: float = 2.0,
+        max_size: int = 10_000_000,
+    ) -> None:
+        super().__init__(environment_globals)
+        self.time_limit = time_limit
+        self.max_size = max_size
+        self._int_bits = min(8 * max_size, _MAX_INT_BITS)
+        guards = dict(_getattr_=self._getattr, _getitem_=operator.getitem, _getiter_=iter)
+        guards.update(_iter_unpack_sequence_=guarded_iter_unpack_sequence, _write_=_write)
+        guards.update(_unpack_sequence_=guarded_unpack_sequence, _inplacevar_=self._inplace)
+        guards.update(_apply_=_apply, _print_=_NoPrint, _print=_NoPrint(), _tick_=_tick)
+        self._guards: dict[str, Any] = {**guards, "_binop_": self._binop, "_format_": self._format}
+        sized = {"pow": self._pow, "range": self._range, "repr": self._repr, "sum": self._sum}
+        sized.update(zip=self._zip, str=_StrType("str", (), {"_env": self}))
+        self._builtins = {**_BASE_BUILTINS, **sized, **self._guards}
+
+    # -- SpiffWorkflow interface ----------------------------------------------------------------
+
+    def evaluate(
+        self, expression: str, context: dict[str, Any], external_context: dict | None = None
+    ) -> Any:
+        code = check_expression(expression)
+        my_globals = copy.copy(self.globals)
+        self._prepare_context(context)
+        my_globals.update(external_context or {})
+        my_globals.update(context)
+        my_globals.update(self._guards)
+        my_globals["__builtins__"] = self._builtins
+        result = self._run(code, my_globals)
+        self._limit(self._rendered_size(result), "expression result")
+        return result
+
+    def execute(
+        self, script: str, context: dict[str, Any], external_context: dict | None = None
+    ) -> bool:
+        code = check_script(script)
+        self.check_for_overwrite(context, external_context or {})
+        my_globals = copy.copy(self.globals)
+        self._prepare_context(context)
+        my_globals.update(external_context or {})
+        context.update(my_globals)
+        context.update(self._guards)
+        context["__builtins__"] = self._builtins
+        try:
+            self._run(code, context)
+        finally:
+            self._remove_globals_and_functions_from_context(context, external_context)
+        self._limit(self._rendered_size(context), "task data")
+        return True
+
+    def _prepare_context(self, context: dict[str, Any]) -> None:
+        pass
+
+    def _remove_globals_and_functions_from_context(
+        self, context: dict[str, Any], external_context: dict | None = None
+    ) -> None:
+        """Builtins, guards, environment globals and callables are not task data."""
+        names = {"__builtins__", *self.globals, *self._guards, *(external_context or ())}
+        for key in list(context):
+            if key in names or callable(context[key]):
+                context.pop(key)
+
+    def check_for_overwrite(self, context: dict[str, Any], external_context: dict) -> None:
+        """Data shadowing a predefined function (or a guard) would fail confusingly; fail fast."""
+        overwrites = set(self.globals).union(external_context, self._guards).intersection(context)
+        if overwrites:
+            raise ValueError(
+                "You have task data that overwrites a predefined function(s). Please change the "
+                f"following variable or field name(s) to something else: {overwrites}"
+            )
+
+    # -- running --------------------------------------------------------------------------------
+
+    def _run(self, code: CodeType, namespace: dict[str, Any]) -> Any:
+        """Evaluate under a line/call tracer that enforces the deadline; works in any thread."""
+        outer = getattr(_state, "deadline", None)
+        deadline = time.monotonic() + self.time_limit
+        deadline = deadline if outer is None else min(deadline, outer)
+        limit = self.time_limit
+
+        def trace(frame: FrameType, event: str, arg: Any) -> Any:
+            if time.monotonic() > deadline:
+                raise ScriptTimeout(f"script exceeded its time limit of {limit:g} s")
+            return trace if frame.f_code.co_filename == SCRIPT_FILENAME else None
+
+        previous = sys.gettrace()
+        _state.deadline = deadline
+        sys.settrace(trace)
+        try:
+            return eval(code, namespace)
+        except ScriptError:
+            raise
+        except Exception as exc:
+            sys.settrace(previous)
+            # Whoever reports this error will render its args; they must not explode either.
+            self._limit(self._rendered_size(exc.args), "exception message")
+            raise
+        finally:
+            sys.settrace(previous)
+            _state.deadline = outer
+
+    # -- size guards ----------------------------------------------------------------------------
+
+    def _limit(self, size: int, what: str) -> None:
+        if size > self.max_size:
+            raise ScriptTooLarge(f"{what} would exceed the size limit of {self.max_size:,}")
+
+    def _rendered_size(self, obj: Any) -> int:
+        """Lower bound on len(str(obj)), counted only up to the limit."""
+        total, stack = 0, [obj]
+        while stack and total <= self.max_size:
+            item = stack.pop()
+            if isinstance(item, _TEXT):
+                total += len(item)
+            elif isinstance(item, int):
+                total += item.bit_length() // 4 + 1
+            elif isinstance(item, (dict, *_CONTAINERS)):
+                total += 2 + 2 * len(item)
+                if total <= self.max_size:
+                    stack.extend(item.items() if isinstance(item, dict) else item)
+            else:
+                total += 1
+        return total
+
+    def _precheck(self, symbol: str, a: Any, b: Any) -> None:
+        if symbol == "%" and isinstance(a, str | bytes):
+            text = a.decode("latin-1") if isinstance(a, bytes) else a
+            specs = _PERCENT_SPEC.findall(text)
+            size = len(text) + sum(_number(n) for spec in specs for n in spec)
+            if any("*" in spec for spec in specs):
+                args = b if isinstance(b, tuple) else (b,)
+                size += sum(abs(v) for v in args if isinstance(v, int))
+            return self._limit(size + len(specs) * self._rendered_size(b), "%-formatting")
+        if not (isinstance(a, int) and isinstance(b, int)):
+            seq, n = (a, b) if isinstance(b, int) else (b, a)
+            if symbol == "*" and isinstance(seq, _SEQUENCES) and isinstance(n, int):
+                self._limit(len(seq) * n, "repetition")
+            elif symbol == "+" and isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES):
+                self._limit(len(a) + len(b), "concatenation")
+            return None
+        if symbol == "*":
+            bits = a.bit_length() + b.bit_length()
+        elif symbol == "**":
+            bits = (abs(a).bit_length() - 1) * b
+        elif symbol == "<<":
+            bits = a.bit_length() + b if a else 0
+        else:
+            return None
+        if bits > self._int_bits:
+            raise ScriptTooLarge(f"integer result would exceed {self._int_bits:,} bits")
+        return None
+
+    def _binop(self, symbol: str, a: Any, b: Any) -> Any:
+        self._precheck(symbol, a, b)
+        return _BINOPS[symbol](a, b)
+
+    def _inplace(self, op: str, target: Any, value: Any) -> Any:
+        self._precheck(op[:-1], target, value)
+        return _INPLACE[op](target, value)
+
+    def _format(self, value: Any, conversion: int, spec: str) -> str:
+        size = self._rendered_size(value) + _largest_number(spec) + _EXPANSION * len(spec)
+        self._limit(size, "formatted field")
+        if conversion != -1:
+            value = {ord("s"): str, ord("r"): repr, ord("a"): ascii}[conversion](value)
+        return format(value, spec)
+
+    def _getattr(self, obj: Any, name: str) -> Any:
+        """Refuses `_` names, frame/code internals, str.format (its fields read attributes)."""
+        if not isinstance(name, str) or name.startswith("_") or name in _DENIED_ATTRIBUTES:
+            raise ScriptRejected(f"attribute {name!r} is not accessible from scripts")
+        rule = _SIZE_RULES.get(name)
+        if rule is not None and isinstance(obj, type):
+            raise ScriptRejected(f"call {name}() on a value, not on its type")
+        value = getattr(obj, name)
+        if rule is None or not isinstance(obj, rule[0]):
+            return value
+        if name == "join":
+            return functools.partial(self._join, obj)
+        estimate = rule[1]
+
+        def sized(*args: Any, **kwargs: Any) -> Any:
+            try:
+                too_big = estimate(obj, *args, **kwargs) > self.max_size
+            except (TypeError, ValueError, OverflowError):
+                too_big = False  # a bad call: let the method itself report it
+            if too_big:
+                raise ScriptTooLarge(f"{name}() would exceed the size limit of {self.max_size:,}")
+            return value(*args, **kwargs)
+
+        return sized
+
+    def _join(self, sep: Any, items: Any) -> Any:
+        items = list(items)
+        size = len(sep) * max(len(items) - 1, 0) + sum(
+            len(i) for i in items if isinstance(i, _TEXT)
+        )
+        self._limit(size, "join()")
+        return sep.join(items)
+
+    def _repr(self, obj: Any) -> str:
+        self._limit(self._rendered_size(obj), "repr()")
+        return repr(obj)
+
+    def _pow(self, base: Any, exp: Any, mod: Any = None) -> Any:
+        if mod is not None:
+            raise ScriptRejected("three-argument pow() is not available in scripts")
+        return self._binop("**", base, exp)
+
+    def _range(self, *args: int) -> range:
+        """Capped: sum(), list() or sorted() over a huge range would run in C, unstoppable."""
+        result = range(*args)
+        try:
+            self._limit(len(result), "range()")
+        except OverflowError:
+            self._limit(sys.maxsize, "range()")
+        return result
+
+    def _sum(self, iterable: Any, /, start: Any = 0) -> Any:
+        if isinstance(start, _SEQUENCES):
+            raise ScriptRejected("sum() only adds numbers in scripts; use a loop or join()")
+        return sum(iterable, start)
+
+    def _zip(self, *iterables: Any, strict: bool = False) -> zip:
+        sizes = [len(i) for i in iterables if isinstance(i, Sized)]
+        self._limit(min(sizes, default=0) * len(iterables), "zip()")
+        return zip(*iterables, strict=strict)

@@ -1,0 +1,63 @@
+"""The wiring: settings, database, clock, runtime and caches, built once per process."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.clock import Clock, SystemClock
+from engine.config import Settings
+from engine.runtime import LoadedSpec, Runtime
+from engine.store.db import make_engine, session_factory
+from handlers import HandlerRegistry, default_registry
+
+
+class SpecCache:
+    """Parsed specs by definition id; definitions are immutable, so entries never go stale."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._items: OrderedDict[int, LoadedSpec] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def get(self, definition_id: int, spec_json: str) -> LoadedSpec:
+        with self._lock:
+            found = self._items.get(definition_id)
+            if found is not None:
+                self._items.move_to_end(definition_id)
+                return found
+        loaded = LoadedSpec.from_json(spec_json)
+        with self._lock:
+            self._items[definition_id] = loaded
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+        return loaded
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock
+    registry: HandlerRegistry
+    runtime: Runtime
+    specs: SpecCache = field(default_factory=SpecCache)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        registry: HandlerRegistry | None = None,
+    ) -> Services:
+        clock = clock or SystemClock()
+        registry = registry or default_registry()
+        engine = make_engine(settings.database_url)
+        runtime = Runtime(registry, clock, script_time_limit=settings.script_time_limit)
+        return cls(settings, engine, session_factory(engine), clock, registry, runtime)

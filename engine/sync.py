@@ -1,0 +1,219 @@
+"""Write a runtime Outcome back: instance state plus the derived index rows, in the caller's
+transaction, so rows and state can never disagree."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from engine.audit import record
+from engine.definitions import queue_key
+from engine.runtime import HumanTaskView, Outcome, TimerView
+from engine.store.models import (
+    HumanTask,
+    Incident,
+    MessageWait,
+    OutboxEntry,
+    ProcessInstance,
+    Timer,
+)
+
+
+def pack_state(state: str) -> bytes:
+    return zlib.compress(state.encode("utf-8"), 6)
+
+
+def unpack_state(blob: bytes) -> str:
+    return zlib.decompress(blob).decode("utf-8")
+
+
+def apply_outcome(
+    session: Session,
+    instance: ProcessInstance,
+    outcome: Outcome,
+    *,
+    actor: str,
+    now: datetime,
+    completed_task_id: str | None = None,
+    submitted: Any = None,
+) -> None:
+    instance.state = pack_state(outcome.state)
+    instance.status = outcome.status
+    instance.data_json = json.dumps(outcome.data, default=str)
+    instance.updated_at = now
+    if outcome.status in ("completed", "terminated") and instance.completed_at is None:
+        instance.completed_at = now
+    _sync_tasks(session, instance, outcome, actor, now, completed_task_id, submitted)
+    _sync_timers(session, instance, outcome.timers)
+    _sync_waits(session, instance, outcome)
+    if outcome.incident is not None:
+        incident = outcome.incident
+        session.add(
+            Incident(
+                instance_id=instance.id,
+                task_id=incident.task_id,
+                task_name=incident.task_name,
+                kind=incident.kind,
+                message=incident.message[:4000],
+                created_at=now,
+            )
+        )
+        record(
+            session,
+            at=now,
+            actor=actor,
+            action="incident.open",
+            instance_id=instance.id,
+            task_id=incident.task_id,
+            message=incident.message[:500],
+        )
+    for message in outcome.outbox:
+        session.add(
+            OutboxEntry(
+                instance_id=instance.id,
+                channel=message.channel,
+                recipient=message.recipient,
+                subject=message.subject,
+                body=message.body,
+                payload_json=json.dumps(dict(message.payload), default=str),
+                created_at=now,
+            )
+        )
+    if outcome.status in ("completed", "terminated"):
+        record(
+            session,
+            at=now,
+            actor=actor,
+            action=f"instance.{outcome.status}",
+            instance_id=instance.id,
+        )
+
+
+def _sync_tasks(
+    session: Session,
+    instance: ProcessInstance,
+    outcome: Outcome,
+    actor: str,
+    now: datetime,
+    completed_task_id: str | None,
+    submitted: Any,
+) -> None:
+    open_rows = {
+        row.id: row
+        for row in session.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == instance.id, HumanTask.status == "open"
+            )
+        )
+    }
+    due = _due_by_task(outcome.timers)
+    for view in outcome.open_tasks:
+        row = open_rows.pop(view.task_id, None)
+        if row is None:
+            row = _new_task(instance, view, now)
+            session.add(row)
+        row.due_at = due.get(view.task_id)
+    for row in open_rows.values():
+        if row.id == completed_task_id:
+            row.status = "completed"
+            row.completed_at = now
+            row.completed_by = actor
+            row.submitted_json = json.dumps(submitted, default=str)
+        else:
+            row.status = "cancelled"
+            row.completed_at = now
+            record(
+                session,
+                at=now,
+                actor=actor,
+                action="task.cancel",
+                instance_id=instance.id,
+                task_id=row.id,
+                task_name=row.task_name,
+            )
+
+
+def _new_task(instance: ProcessInstance, view: HumanTaskView, now: datetime) -> HumanTask:
+    group = view.properties.get("candidateGroups") or view.lane or "caseworker"
+    form_key = view.properties.get("formKey") or _form_from_filename(
+        view.properties.get("formJsonSchemaFilename")
+    )
+    return HumanTask(
+        id=view.task_id,
+        instance_id=instance.id,
+        process_id=instance.process_id,
+        business_key=instance.business_key,
+        office=instance.office,
+        task_name=view.name,
+        title=view.title,
+        queue=queue_key(group),
+        form_key=form_key,
+        assignee=None,
+        status="open",
+        created_at=now,
+    )
+
+
+def _form_from_filename(name: str | None) -> str | None:
+    if not name:
+        return None
+    return name.rsplit("/", 1)[-1].removesuffix(".json").removesuffix(".schema")
+
+
+def _due_by_task(timers: list[TimerView]) -> dict[str, datetime]:
+    """A task's deadline: its earliest interrupting timer, else its earliest timer."""
+    by_task: dict[str, list[TimerView]] = {}
+    for timer in timers:
+        if timer.attached_to:
+            by_task.setdefault(timer.attached_to, []).append(timer)
+    due = {}
+    for task_id, attached in by_task.items():
+        interrupting = [t.due_at for t in attached if t.interrupting]
+        due[task_id] = min(interrupting) if interrupting else min(t.due_at for t in attached)
+    return due
+
+
+def _sync_timers(session: Session, instance: ProcessInstance, timers: list[TimerView]) -> None:
+    existing = {
+        row.id: row
+        for row in session.scalars(select(Timer).where(Timer.instance_id == instance.id))
+    }
+    wanted = {t.task_id: t for t in timers}
+    stale = [tid for tid in existing if tid not in wanted]
+    if stale:
+        session.execute(delete(Timer).where(Timer.id.in_(stale)))
+    for task_id, timer in wanted.items():
+        row = existing.get(task_id)
+        if row is None:
+            session.add(
+                Timer(
+                    id=task_id,
+                    instance_id=instance.id,
+                    task_name=timer.name,
+                    due_at=timer.due_at,
+                    attached_to=timer.attached_to,
+                    interrupting=timer.interrupting,
+                )
+            )
+        elif row.due_at != timer.due_at:
+            row.due_at = timer.due_at
+
+
+def _sync_waits(session: Session, instance: ProcessInstance, outcome: Outcome) -> None:
+    existing = set(
+        session.scalars(select(MessageWait.id).where(MessageWait.instance_id == instance.id))
+    )
+    wanted = {w.task_id: w for w in outcome.message_waits}
+    stale = existing - set(wanted)
+    if stale:
+        session.execute(delete(MessageWait).where(MessageWait.id.in_(stale)))
+    for task_id, wait in wanted.items():
+        if task_id not in existing:
+            session.add(
+                MessageWait(id=task_id, instance_id=instance.id, message_name=wait.message_name)
+            )
