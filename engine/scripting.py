@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Callable, ItemsView, KeysView, Sized, ValuesView
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as time_of_day
-from types import CodeType, FrameType
+from types import CodeType, FrameType, ModuleType
 from typing import Any
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
@@ -42,7 +42,9 @@ _REFUSED = (
 _OPERATOR_NAMES = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordiv"}
 _OPERATOR_NAMES.update({"%": "mod", "**": "pow", "<<": "lshift", ">>": "rshift", "&": "and_"})
 _OPERATOR_NAMES.update({"|": "or_", "^": "xor", "@": "matmul"})
-_BINOPS = {sym: getattr(operator, _OPERATOR_NAMES[sym]) for sym in ("*", "**", "<<", "+", "%")}
+_GUARDED_OPS = {ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Add: "+", ast.Mod: "%"}
+_GUARDED_OPS[ast.FloorDiv] = "//"
+_BINOPS = {sym: getattr(operator, _OPERATOR_NAMES[sym]) for sym in _GUARDED_OPS.values()}
 _INPLACE = {
     f"{sym}=": getattr(operator, "i" + name.rstrip("_")) for sym, name in _OPERATOR_NAMES.items()
 }
@@ -118,9 +120,7 @@ class _Policy(RestrictingNodeTransformer):
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         node = self.node_contents_visit(node)
-        symbol = {ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Add: "+", ast.Mod: "%"}.get(
-            type(node.op)
-        )
+        symbol = _GUARDED_OPS.get(type(node.op))
         if symbol is None:
             return node
         return _call("_binop_", node, ast.Constant(symbol), node.left, node.right)
@@ -130,6 +130,17 @@ class _Policy(RestrictingNodeTransformer):
         spec = node.format_spec or ast.Constant("")
         field = _call("_format_", node.value, node.value, ast.Constant(node.conversion), spec)
         return ast.copy_location(ast.FormattedValue(field, -1, None), node)
+
+    def _displayed(self, node: Any) -> Any:
+        """[*a, *a] doubles in one C call; check the size of displays that unpack."""
+        node = self.node_contents_visit(node)
+        if isinstance(getattr(node, "ctx", ast.Load()), ast.Load) and any(
+            isinstance(element, ast.Starred) for element in node.elts
+        ):
+            return _call("_sized_", node, node)
+        return node
+
+    visit_List = visit_Tuple = visit_Set = _displayed
 
     def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
         node = super().visit_comprehension(node)
@@ -200,12 +211,6 @@ def _tick() -> bool:
     return True
 
 
-def _write(obj: Any) -> Any:
-    if isinstance(obj, dict | list):
-        return obj
-    raise ScriptRejected(f"scripts may not modify {type(obj).__name__} objects")
-
-
 def _apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return func(*args, **kwargs)
 
@@ -224,6 +229,21 @@ class _NoPrint:
     def _call_print(self, *args: Any, **kwargs: Any) -> None: ...
     def __call__(self) -> str:
         return ""
+
+
+class _ListWriter:
+    """Item writes to a list, except slice assignments that outgrow the size limit."""
+
+    def __init__(self, target: list[Any], env: RestrictedEnvironment) -> None:
+        self.target, self.env = target, env
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if isinstance(key, slice) and isinstance(value, Sized):
+            self.env._limit(len(self.target) + len(value), "slice assignment")
+        self.target[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self.target[key]
 
 
 class _StrType(type):
@@ -249,7 +269,7 @@ class _StrType(type):
 
 # safe_builtins minus: class creation, its own guards, id(), builtins replaced by sized versions
 # below, and exceptions that would stop the worker (SystemExit, KeyboardInterrupt) if raised.
-_DROPPED = "__build_class__ _getattr_ setattr delattr id pow range repr str sum zip".split()
+_DROPPED = "__build_class__ _getattr_ setattr delattr id divmod pow range repr str sum zip".split()
 _DROPPED += ["BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit"]
 _BASE_BUILTINS = {k: v for k, v in safe_builtins.items() if k not in _DROPPED}
 _BASE_BUILTINS.update({f.__name__: f for f in (all, any, dict, enumerate, filter, frozenset)})
@@ -273,12 +293,13 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         self.max_size = max_size
         self._int_bits = min(8 * max_size, _MAX_INT_BITS)
         guards = dict(_getattr_=self._getattr, _getitem_=operator.getitem, _getiter_=iter)
-        guards.update(_iter_unpack_sequence_=guarded_iter_unpack_sequence, _write_=_write)
+        guards.update(_iter_unpack_sequence_=guarded_iter_unpack_sequence, _write_=self._write)
         guards.update(_unpack_sequence_=guarded_unpack_sequence, _inplacevar_=self._inplace)
         guards.update(_apply_=_apply, _print_=_NoPrint, _print=_NoPrint(), _tick_=_tick)
-        self._guards: dict[str, Any] = {**guards, "_binop_": self._binop, "_format_": self._format}
+        guards.update(_binop_=self._binop, _format_=self._format, _sized_=self._sized)
+        self._guards: dict[str, Any] = guards
         sized = {"pow": self._pow, "range": self._range, "repr": self._repr, "sum": self._sum}
-        sized.update(zip=self._zip, str=_StrType("str", (), {"_env": self}))
+        sized.update(zip=self._zip, str=_StrType("str", (), {"_env": self}), divmod=self._divmod)
         self._builtins = {**_BASE_BUILTINS, **sized, **self._guards}
 
     # -- SpiffWorkflow interface ----------------------------------------------------------------
@@ -359,8 +380,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             raise
         except Exception as exc:
             sys.settrace(previous)
-            # Whoever reports this error will render its args; they must not explode either.
-            self._limit(self._rendered_size(exc.args), "exception message")
+            # Whoever reports this error renders its args; they must not explode either.
+            if self._rendered_size(exc.args) > self.max_size:
+                raise ScriptTooLarge("the script raised an oversized exception") from None
             raise
         finally:
             sys.settrace(previous)
@@ -405,7 +427,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             elif symbol == "+" and isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES):
                 self._limit(len(a) + len(b), "concatenation")
             return None
-        if symbol == "*":
+        if symbol in ("//", "%"):  # long division is quadratic, and runs in C
+            bits = max(a.bit_length(), b.bit_length())
+        elif symbol == "*":
             bits = a.bit_length() + b.bit_length()
         elif symbol == "**":
             bits = (abs(a).bit_length() - 1) * b
@@ -416,6 +440,17 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         if bits > self._int_bits:
             raise ScriptTooLarge(f"integer result would exceed {self._int_bits:,} bits")
         return None
+
+    def _write(self, obj: Any) -> Any:
+        if isinstance(obj, list):
+            return _ListWriter(obj, self)
+        if isinstance(obj, dict):
+            return obj
+        raise ScriptRejected(f"scripts may not modify {type(obj).__name__} objects")
+
+    def _sized(self, value: Any) -> Any:
+        self._limit(len(value), "unpacking")
+        return value
 
     def _binop(self, symbol: str, a: Any, b: Any) -> Any:
         self._precheck(symbol, a, b)
@@ -440,6 +475,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         if rule is not None and isinstance(obj, type):
             raise ScriptRejected(f"call {name}() on a value, not on its type")
         value = getattr(obj, name)
+        if isinstance(value, ModuleType):  # e.g. a helper module's own imports: os, sys
+            raise ScriptRejected(f"attribute {name!r} is a module; scripts may not reach modules")
         if rule is None or not isinstance(obj, rule[0]):
             return value
         if name == "join":
@@ -473,6 +510,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         if mod is not None:
             raise ScriptRejected("three-argument pow() is not available in scripts")
         return self._binop("**", base, exp)
+
+    def _divmod(self, a: Any, b: Any) -> tuple[Any, Any]:
+        return self._binop("//", a, b), self._binop("%", a, b)
 
     def _range(self, *args: int) -> range:
         """Capped: sum(), list() or sorted() over a huge range would run in C, unstoppable."""
