@@ -5,16 +5,36 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from engine.commands import CommandError, deploy_files
 from engine.config import Settings
-from engine.definitions import DefinitionInvalid, compile_bundle, read_paths, split_uploads
+from engine.definitions import (
+    DefinitionInvalid,
+    SourceFile,
+    compile_bundle,
+    read_paths,
+    split_uploads,
+)
 from engine.forms import FormSource
 from engine.services import Services
 from engine.store.db import transaction
-from engine.users import SYSTEM, UserProblem, add_user, issue_token, list_users, revoke_tokens
+from engine.users import (
+    SYSTEM,
+    Principal,
+    UserProblem,
+    add_user,
+    issue_token,
+    list_users,
+    revoke_tokens,
+)
+from handlers import default_registry
 
 DEMO_STAFF = [
     ("dana", "Dana Designer", "sudbury", ["designer"]),
@@ -36,8 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
-        parser.print_help()
-        return 2
+        return _usage(parser)
     settings = Settings.from_env()
     try:
         return int(args.run(settings, args) or 0)
@@ -50,13 +69,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{where}: {p.message}", file=sys.stderr)
         print(f"caseway: {len(exc.problems)} problem(s); nothing deployed", file=sys.stderr)
         return 1
+    except CommandError as exc:
+        print(f"caseway: {exc}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        print(
+            f"caseway: database error: {reason}\n"
+            "caseway: check DATABASE_URL and run `caseway db upgrade` first",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="caseway", description=__doc__)
     sub = parser.add_subparsers(title="commands")
 
-    db = sub.add_parser("db", help="database schema").add_subparsers(title="db commands")
+    db = _group(sub, "db", "database schema")
     db.add_parser("upgrade", help="apply Alembic migrations").set_defaults(run=_db_upgrade)
 
     deploy = sub.add_parser("deploy", help="validate and deploy diagrams (files or folders)")
@@ -68,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="+", type=Path)
     validate.set_defaults(run=_validate)
 
-    users = sub.add_parser("users", help="staff accounts").add_subparsers(title="users commands")
+    users = _group(sub, "users", "staff accounts")
     add = users.add_parser("add", help="create a user")
     add.add_argument("username")
     add.add_argument("--office", required=True)
@@ -97,8 +127,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _services(settings: Settings) -> Services:
-    return Services.build(settings)
+def _group(sub: Any, name: str, help_text: str) -> Any:
+    """A command with subcommands; alone (`caseway users`) it prints its own help."""
+    group = sub.add_parser(name, help=help_text)
+    group.set_defaults(run=lambda _settings, _args: _usage(group))
+    return group.add_subparsers(title=f"{name} commands")
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+@contextmanager
+def _services(settings: Settings) -> Iterator[Services]:
+    svc = Services.build(settings)
+    try:
+        yield svc
+    finally:
+        svc.engine.dispose()
 
 
 def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
@@ -113,7 +160,7 @@ def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _diagram_files(paths: list[Path]) -> list:
+def _diagram_files(paths: list[Path]) -> list[SourceFile]:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise CliError(f"no such file or folder: {', '.join(missing)}")
@@ -124,21 +171,19 @@ def _diagram_files(paths: list[Path]) -> list:
 
 
 def _validate(settings: Settings, args: argparse.Namespace) -> int:
-    svc = Services.build(settings)
+    """Needs no database: only the diagrams, the forms folder and the handler registry."""
     diagrams, forms = split_uploads(_diagram_files(args.paths))
-    compiled = compile_bundle(diagrams, FormSource(settings.forms_dir, forms), svc.registry)
+    compiled = compile_bundle(diagrams, FormSource(settings.forms_dir, forms), default_registry())
     for process in compiled:
         print(f"ok  {process.process_id}  ({len(process.user_tasks)} user tasks)")
     return 0
 
 
 def _deploy(settings: Settings, args: argparse.Namespace) -> int:
-    from engine.commands import deploy_files
-
-    svc = _services(settings)
-    principal = type(SYSTEM)(args.actor, SYSTEM.office, frozenset({"designer", "admin"}))
     files = _diagram_files(args.paths)
-    deployed = deploy_files(svc, principal, files)
+    principal = Principal(args.actor, SYSTEM.office, frozenset({"designer", "admin"}))
+    with _services(settings) as svc:
+        deployed = deploy_files(svc, principal, files)
     for d in deployed:
         state = "new version" if d.created else "unchanged"
         print(f"{d.process_id} v{d.version}  {state}")
@@ -146,8 +191,7 @@ def _deploy(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _users_add(settings: Settings, args: argparse.Namespace) -> int:
-    svc = _services(settings)
-    with transaction(svc.sessions) as session:
+    with _services(settings) as svc, transaction(svc.sessions) as session:
         add_user(
             session,
             args.username,
@@ -161,35 +205,30 @@ def _users_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _users_list(settings: Settings, args: argparse.Namespace) -> int:
-    svc = _services(settings)
-    with svc.sessions() as session:
+    with _services(settings) as svc, svc.sessions() as session:
         for user, roles in list_users(session):
             print(f"{user.username:12} {user.office:10} {','.join(roles)}")
     return 0
 
 
 def _users_token(settings: Settings, args: argparse.Namespace) -> int:
-    svc = _services(settings)
-    with transaction(svc.sessions) as session:
-        token = issue_token(
-            session, args.username, now=svc.clock.now(), ttl=timedelta(days=settings.token_ttl_days)
-        )
+    ttl = timedelta(days=settings.token_ttl_days)
+    with _services(settings) as svc, transaction(svc.sessions) as session:
+        token = issue_token(session, args.username, now=svc.clock.now(), ttl=ttl)
     print(token)
     return 0
 
 
 def _users_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    svc = _services(settings)
-    with transaction(svc.sessions) as session:
+    with _services(settings) as svc, transaction(svc.sessions) as session:
         count = revoke_tokens(session, args.username, now=svc.clock.now())
     print(f"revoked {count} token(s)")
     return 0
 
 
 def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
-    svc = _services(settings)
     created = 0
-    with transaction(svc.sessions) as session:
+    with _services(settings) as svc, transaction(svc.sessions) as session:
         existing = {user.username for user, _ in list_users(session)}
         for username, name, office, roles in DEMO_STAFF:
             if username not in existing:
@@ -203,7 +242,7 @@ def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
                 )
                 created += 1
     print(f"demo staff ready ({created} added): " + ", ".join(u for u, *_ in DEMO_STAFF))
-    print("get an API token with:  .venv/bin/caseway users token casey")
+    print("get an API token with:  caseway users token casey")
     return 0
 
 
@@ -213,36 +252,35 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from engine.app import create_app
     from engine.scheduler import start_scheduler
 
-    svc = _services(settings)
-    app = create_app(services=svc)
-    scheduler = None
-    if settings.scheduler_enabled and not args.no_scheduler:
-        scheduler = start_scheduler(svc)
-    print(f"Caseway on http://{args.host}:{args.port}  (Ctrl+C stops)")
-    try:
-        run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+    with _services(settings) as svc:
+        app = create_app(services=svc)
+        scheduler = None
+        if settings.scheduler_enabled and not args.no_scheduler:
+            scheduler = start_scheduler(svc)
+        print(f"Caseway on http://{args.host}:{args.port}  (Ctrl+C stops)")
+        try:
+            run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
     return 0
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from engine import timers
-
-    svc = _services(settings)
-    if args.once:
-        print(f"fired timers of {timers.tick(svc)} instance(s)")
-        return 0
     from engine.scheduler import start_scheduler
 
-    scheduler = start_scheduler(svc)
-    print("timer worker running (Ctrl+C stops)")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        scheduler.shutdown()
+    with _services(settings) as svc:
+        if args.once:
+            print(f"fired timers of {timers.tick(svc)} instance(s)")
+            return 0
+        scheduler = start_scheduler(svc)
+        print("timer worker running (Ctrl+C stops)")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            scheduler.shutdown()
     return 0
 
 

@@ -25,7 +25,14 @@ from engine.forms import EMPTY_FORM, FormSource, validate_submission
 from engine.runtime import LoadedSpec, RunContext
 from engine.services import Services
 from engine.store.db import transaction
-from engine.store.models import Definition, DefinitionForm, HumanTask, Incident, ProcessInstance
+from engine.store.models import (
+    Definition,
+    DefinitionForm,
+    HumanTask,
+    Incident,
+    ProcessInstance,
+    Timer,
+)
 from engine.sync import apply_outcome, unpack_state
 from engine.users import WORKER_ROLES, Principal
 
@@ -126,12 +133,17 @@ def start_instance(svc: Services, principal: Principal, request: StartRequest) -
 def complete_task(
     svc: Services, principal: Principal, task_id: str, data: dict[str, Any]
 ) -> HumanTask:
-    now = svc.clock.now()
     submitted = copy.deepcopy(data)
+    with svc.sessions() as session:
+        instance_id = queues.visible_task(session, principal, task_id).instance_id
+    fire_due_timers(svc, instance_id)
+    now = svc.clock.now()
     with _guarded(svc) as session:
         task = queues.visible_task(session, principal, task_id)
         instance = _lock_instance(session, task.instance_id)
         session.refresh(task)
+        if task.closed_reason == "escalated":
+            raise Conflict("the task's deadline passed and it was escalated; it can't be completed")
         if task.status != "open":
             raise Conflict(f"task is {task.status}")
         if task.assignee is None:
@@ -171,6 +183,7 @@ def complete_task(
 def deliver_message(
     svc: Services, principal: Principal, instance_id: str, name: str, payload: Any
 ) -> None:
+    fire_due_timers(svc, instance_id)
     now = svc.clock.now()
     with _guarded(svc) as session:
         instance = _lock_instance(session, instance_id)
@@ -229,6 +242,45 @@ def retry_instance(svc: Services, principal: Principal, instance_id: str) -> Non
             instance_id=instance.id,
         )
         apply_outcome(session, instance, outcome, actor=principal.username, now=now)
+
+
+def fire_due_timers(svc: Services, instance_id: str, *, actor: str = "scheduler") -> bool:
+    """Fire the instance's due timers in one transaction; False if nothing was due or another
+    worker holds the instance (SKIP LOCKED: that worker is firing them)."""
+    now = svc.clock.now()
+    with _guarded(svc) as session:
+        instance = session.scalar(
+            select(ProcessInstance)
+            .where(ProcessInstance.id == instance_id)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        if instance is None:
+            return False
+        due = session.scalars(
+            select(Timer).where(Timer.instance_id == instance_id, Timer.due_at <= now)
+        ).all()
+        if not due:
+            return False
+        definition = session.get_one(Definition, instance.definition_id)
+        outcome = svc.runtime.fire_timers(
+            _spec(svc, definition),
+            unpack_state(instance.state),
+            RunContext(instance.id, instance.business_key),
+        )
+        for timer in sorted(due, key=lambda t: t.due_at):
+            record(
+                session,
+                at=now,
+                actor=actor,
+                action="timer.fire",
+                instance_id=instance_id,
+                task_id=timer.id,
+                task_name=timer.task_name,
+                due_at=timer.due_at.isoformat(),
+            )
+        apply_outcome(session, instance, outcome, actor=actor, now=now)
+        return True
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -15,7 +15,13 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import (  # type: ignore[import-untyped]
     ValidationException,
 )
-from SpiffWorkflow.exceptions import SpiffWorkflowException  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (  # type: ignore[import-untyped]
+    TimerEventDefinition,
+)
+from SpiffWorkflow.exceptions import (  # type: ignore[import-untyped]
+    SpiffWorkflowException,
+    WorkflowException,
+)
 
 from engine.forms import FormProblem, FormSource, FormSpec, parse_uploaded_form
 from engine.runtime.spiff import new_parser, spec_to_json
@@ -27,6 +33,12 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 DIAGRAM_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn")
+NO_BPMN = "no BPMN file was given"
+NOT_EXECUTABLE = 'process is not executable (set isExecutable="true" to deploy it)'
+# An ISO 8601 duration or cycle written bare (P7D, R6/P1D) compiles as Python but fails to run.
+_UNQUOTED_ISO = re.compile(r"(R\d*/)?P(?=[0-9YMWDTHS.,]*\d)[0-9YMWDTHS.,]+")
+_ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-fA-F]+>")
+_DATA_STORE = re.compile(r"Data Store with name (.+?) has no implementation", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -80,12 +92,16 @@ def queue_key(name: str) -> str:
 
 
 def read_paths(paths: Iterable[Path]) -> list[SourceFile]:
-    """Expand directories into their diagrams, in a stable order."""
+    """Expand directories into their diagrams, in a stable order.
+
+    Files found in a folder are named by their path inside it, so `a/x.bpmn` and `b/x.bpmn`
+    stay two files instead of one silently replacing the other.
+    """
     files: list[SourceFile] = []
     for path in paths:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.name.lower().endswith(DIAGRAM_SUFFIXES))
-            files.extend(SourceFile(p.name, p.read_bytes()) for p in found)
+            files.extend(SourceFile(p.relative_to(path).as_posix(), p.read_bytes()) for p in found)
         else:
             files.append(SourceFile(path.name, path.read_bytes()))
     return files
@@ -93,7 +109,10 @@ def read_paths(paths: Iterable[Path]) -> list[SourceFile]:
 
 def split_uploads(files: list[SourceFile]) -> tuple[list[SourceFile], dict[str, FormSpec]]:
     """Separate diagrams from form parts; form problems become DefinitionInvalid."""
-    diagrams, forms, ui, problems = [], {}, {}, []
+    diagrams: list[SourceFile] = []
+    forms: dict[str, FormSpec] = {}
+    ui: dict[str, tuple[str, dict[str, Any]]] = {}
+    problems: list[Problem] = []
     for f in files:
         lower = f.name.lower()
         if lower.endswith(".json"):
@@ -102,16 +121,24 @@ def split_uploads(files: list[SourceFile]) -> tuple[list[SourceFile], dict[str, 
             except FormProblem as exc:
                 problems.append(Problem(f.name, None, str(exc)))
                 continue
-            (forms if isinstance(parsed, FormSpec) else ui)[key] = parsed
+            if key in (forms if isinstance(parsed, FormSpec) else ui):
+                problems.append(Problem(f.name, None, f"form {key!r} was given twice"))
+            elif isinstance(parsed, FormSpec):
+                forms[key] = parsed
+            else:
+                ui[key] = (f.name, parsed)
         elif lower.endswith(DIAGRAM_SUFFIXES):
             diagrams.append(f)
         else:
             problems.append(Problem(f.name, None, "only .bpmn, .dmn and .json files are accepted"))
-    if problems:
-        raise DefinitionInvalid(problems)
-    for key, ui_schema in ui.items():
+    for key, (name, ui_schema) in ui.items():
         if key in forms:
             forms[key] = FormSpec(key, forms[key].schema, ui_schema)
+        else:
+            message = f"UI schema for form {key!r} was sent without its schema ({key}.schema.json)"
+            problems.append(Problem(name, None, message))
+    if problems:
+        raise DefinitionInvalid(problems)
     return diagrams, forms
 
 
@@ -119,12 +146,14 @@ def compile_bundle(
     files: list[SourceFile], forms: FormSource, registry: HandlerRegistry
 ) -> list[CompiledProcess]:
     """Everything a deploy needs, or DefinitionInvalid listing every problem found."""
-    if not any(not f.is_dmn for f in files):
-        raise DefinitionInvalid([Problem("", None, "no BPMN file was given")])
-    parser = new_parser()
-    problems: list[Problem] = []
+    bpmn_files = [f for f in files if not f.is_dmn]
+    if not bpmn_files:
+        raise DefinitionInvalid([Problem(files[0].name if files else "", None, NO_BPMN)])
+    problems = _duplicate_names(files)
     trees: dict[str, Any] = {}
     for f in files:
+        if f.name in trees:
+            continue
         try:
             tree = parse_untrusted(f.content)
         except UnsafeXml as exc:
@@ -134,6 +163,7 @@ def compile_bundle(
         trees[f.name] = tree
     if problems:
         raise DefinitionInvalid(problems)
+    parser = new_parser()
     for f in sorted(files, key=lambda f: not f.is_dmn):
         try:
             if f.is_dmn:
@@ -141,49 +171,64 @@ def compile_bundle(
             else:
                 parser.add_bpmn_xml(trees[f.name], filename=f.name)
         except Exception as exc:  # every parser failure is reported, never raised as a 500
-            problems.append(_problem_from(f.name, exc))
+            problems.append(_problem_from(f.name, exc, trees))
     if problems:
         raise DefinitionInvalid(problems)
-    process_ids = parser.get_process_ids()
-    if not process_ids:
-        raise DefinitionInvalid(_non_executable(files, trees))
     compiled = []
-    for pid in process_ids:
+    for pid in parser.get_process_ids():
         try:
-            compiled.append(_compile_process(parser, pid, files, forms, registry))
+            compiled.append(_compile_process(parser, pid, files, trees, forms, registry))
         except DefinitionInvalid as exc:
             problems.extend(exc.problems)
+    problems.extend(_unused_files(bpmn_files, trees, set(parser.get_process_ids())))
     if problems:
-        raise DefinitionInvalid(problems)
+        raise DefinitionInvalid(list(dict.fromkeys(problems)))
     return compiled
 
 
+def _duplicate_names(files: list[SourceFile]) -> list[Problem]:
+    seen: set[str] = set()
+    problems = []
+    for f in files:
+        if f.name in seen:
+            problems.append(Problem(f.name, None, "two files have this name; names must differ"))
+        seen.add(f.name)
+    return problems
+
+
 def _compile_process(
-    parser: Any, pid: str, files: list[SourceFile], forms: FormSource, registry: HandlerRegistry
+    parser: Any,
+    pid: str,
+    files: list[SourceFile],
+    trees: Mapping[str, Any],
+    forms: FormSource,
+    registry: HandlerRegistry,
 ) -> CompiledProcess:
     process_file = parser.get_process_parser(pid).filename or ""
     try:
         spec = parser.get_spec(pid)
         subprocess_specs = parser.get_subprocess_specs(pid)
     except Exception as exc:
-        raise DefinitionInvalid([_problem_from(process_file, exc)]) from exc
+        raise DefinitionInvalid([_problem_from(process_file, exc, trees)]) from exc
     problems: list[Problem] = []
     used_forms: dict[str, FormSpec] = {}
     user_tasks: dict[str, UserTaskInfo] = {}
     for task_spec in _all_specs(spec, subprocess_specs):
         element = getattr(task_spec, "bpmn_id", None)
-        problems.extend(_check_scripts(process_file, element, task_spec))
-        if getattr(task_spec, "manual", False):
-            info, task_problems = _user_task_info(process_file, task_spec, forms, used_forms)
-            problems.extend(task_problems)
-            if info is not None:
-                user_tasks[info.bpmn_id] = info
-        operator = getattr(task_spec, "operation_name", None)
-        if operator is not None:
-            problems.extend(_check_operator(process_file, element, task_spec, registry))
+        try:
+            problems.extend(_check_expressions(process_file, element, task_spec))
+            if getattr(task_spec, "manual", False):
+                info, task_problems = _user_task_info(process_file, task_spec, forms, used_forms)
+                problems.extend(task_problems)
+                if info is not None:
+                    user_tasks[info.bpmn_id] = info
+            if getattr(task_spec, "operation_name", None) is not None:
+                problems.extend(_check_operator(process_file, element, task_spec, registry))
+        except Exception as exc:  # a shape our checks did not foresee is a problem, not a 500
+            problems.append(Problem(process_file, element, _unreadable(exc)))
     if problems:
         raise DefinitionInvalid(problems)
-    relevant = _relevant_files(parser, process_file, subprocess_specs, files)
+    relevant = _relevant_files(parser, pid, subprocess_specs, files)
     return CompiledProcess(
         process_id=pid,
         name=spec.description or pid,
@@ -196,15 +241,41 @@ def _compile_process(
 
 
 def _relevant_files(
-    parser: Any, process_file: str, subprocess_specs: Mapping[str, Any], files: list[SourceFile]
+    parser: Any, pid: str, subprocess_specs: Mapping[str, Any], files: list[SourceFile]
 ) -> list[SourceFile]:
     """The files this process is built from, so an unrelated edit does not version it."""
-    names = {process_file}
-    for name in subprocess_specs:
-        sub_parser = parser.get_process_parser(name)
-        if sub_parser is not None and sub_parser.filename:
-            names.add(sub_parser.filename)
-    return [f for f in files if f.name in names or f.is_dmn]
+    names: set[str] = set()
+    for name in (pid, *subprocess_specs):
+        process_parser = parser.get_process_parser(name)
+        if process_parser is None:
+            continue
+        names.add(process_parser.filename or "")
+        for node in process_parser.node.iterfind(f".//{{{BPMN_NS}}}businessRuleTask"):
+            ref = node.findtext(f"./{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}calledDecisionId")
+            dmn_parser = parser.dmn_parsers.get((ref or "").strip())
+            if dmn_parser is not None:
+                names.add(dmn_parser.filename or "")
+    return [f for f in files if f.name in names]
+
+
+def _unused_files(
+    bpmn_files: list[SourceFile], trees: Mapping[str, Any], executable: set[str]
+) -> list[Problem]:
+    """A BPMN file none of whose processes deploys or is called would be silently ignored."""
+    called = {
+        node.get("calledElement")
+        for tree in trees.values()
+        for node in tree.iterfind(f".//{{{BPMN_NS}}}callActivity")
+    }
+    problems = []
+    for f in bpmn_files:
+        ids = [p.get("id") for p in trees[f.name].iterfind(f".//{{{BPMN_NS}}}process")]
+        if any(i in executable or i in called for i in ids):
+            continue
+        if not ids:
+            problems.append(Problem(f.name, None, "the file contains no process"))
+        problems += [Problem(f.name, i, NOT_EXECUTABLE) for i in ids]
+    return problems
 
 
 def _all_specs(spec: Any, subprocess_specs: Mapping[str, Any]) -> list[Any]:
@@ -223,6 +294,9 @@ def _user_task_info(
     if not group or not queue_key(group):
         message = "user task is in no lane and has no candidateGroups property: no queue gets it"
         return None, [Problem(file, element, message)]
+    if "," in group:
+        message = f"candidateGroups {group!r} names several queues; a task goes to exactly one"
+        return None, [Problem(file, element, message)]
     form_key = props.get("formKey") or _strip_schema_suffix(props.get("formJsonSchemaFilename"))
     if form_key:
         try:
@@ -239,29 +313,37 @@ def _strip_schema_suffix(name: str | None) -> str | None:
     return Path(name).name.removesuffix(".json").removesuffix(".schema")
 
 
-def _check_operator(file: str, element: str, task_spec: Any, registry: HandlerRegistry) -> list:
-    handler = registry.get(task_spec.operation_name)
+def _check_operator(
+    file: str, element: str, task_spec: Any, registry: HandlerRegistry
+) -> list[Problem]:
+    operator = task_spec.operation_name
+    handler = registry.get(operator)
     if handler is None:
         known = ", ".join(registry.names()) or "none"
-        message = f"service task operator {task_spec.operation_name!r} has no handler ({known})"
+        message = f"service task operator {operator!r} has no handler (known: {known})"
         return [Problem(file, element, message)]
-    given = set(task_spec.operation_params)
-    unknown = sorted(given - set(handler.params))
+    params = dict(task_spec.operation_params or {})
+    unknown = sorted(set(params) - set(handler.params))
     missing = sorted(
-        name for name, p in handler.params.items() if p.default is p.empty and name not in given
+        name for name, p in handler.params.items() if p.default is p.empty and name not in params
     )
-    problems = [Problem(file, element, f"unknown handler parameter {name!r}") for name in unknown]
-    problems += [Problem(file, element, f"missing handler parameter {name!r}") for name in missing]
-    for name, param in task_spec.operation_params.items():
-        problems += _expression_problem(file, element, param.get("value", ""), f"parameter {name}")
+    problems = [Problem(file, element, f"{operator}: unknown parameter {n!r}") for n in unknown]
+    problems += [Problem(file, element, f"{operator}: missing parameter {n!r}") for n in missing]
+    for name, param in params.items():
+        source = (param or {}).get("value")
+        if not isinstance(source, str) or not source.strip():
+            problems.append(Problem(file, element, f"{operator}: parameter {name!r} has no value"))
+        else:
+            problems += _expression_problem(file, element, source, f"parameter {name}")
     return problems
 
 
-def _check_scripts(file: str, element: str | None, task_spec: Any) -> list[Problem]:
+def _check_expressions(file: str, element: str | None, task_spec: Any) -> list[Problem]:
+    """Everything SpiffWorkflow will exec/eval must get past the sandbox at deploy time."""
     problems = []
     for attr in ("script", "prescript", "postscript"):
         source = getattr(task_spec, attr, None)
-        if source:
+        if isinstance(source, str) and source.strip():
             try:
                 check_script(source)
             except ScriptError as exc:
@@ -270,7 +352,36 @@ def _check_scripts(file: str, element: str | None, task_spec: Any) -> list[Probl
         source = (getattr(condition, "args", None) or [None])[0]
         if isinstance(source, str) and source.strip():
             problems += _expression_problem(file, element, source, "condition")
+    for attr in ("condition", "cardinality"):  # loop and multi-instance characteristics
+        source = getattr(task_spec, attr, None)
+        if isinstance(source, str) and source.strip():
+            problems += _expression_problem(file, element, source, f"loop {attr}")
+    for definition in _event_definitions(task_spec):
+        source = getattr(definition, "expression", None)
+        if not isinstance(source, str):
+            continue
+        if isinstance(definition, TimerEventDefinition):
+            problems += _timer_problem(file, element, source)
+        else:
+            problems += _expression_problem(file, element, source, "event expression")
     return problems
+
+
+def _event_definitions(task_spec: Any) -> list[Any]:
+    definition = getattr(task_spec, "event_definition", None)
+    if definition is None:
+        return []
+    return [definition, *(getattr(definition, "event_definitions", None) or [])]
+
+
+def _timer_problem(file: str, element: str | None, source: str) -> list[Problem]:
+    if _UNQUOTED_ISO.fullmatch(source.strip()):
+        message = (
+            f"timer {source.strip()!r} is read as Python and fails when the timer starts; "
+            f'quote the ISO 8601 value: "{source.strip()}"'
+        )
+        return [Problem(file, element, message)]
+    return _expression_problem(file, element, source, "timer")
 
 
 def _expression_problem(file: str, element: str | None, source: str, what: str) -> list[Problem]:
@@ -297,31 +408,47 @@ def _precheck(f: SourceFile, tree: Any) -> list[Problem]:
     return problems
 
 
-def _problem_from(file: str, exc: Exception) -> Problem:
+def _problem_from(file: str, exc: Exception, trees: Mapping[str, Any]) -> Problem:
     if isinstance(exc, ValidationException):
-        element = getattr(exc, "id", None) or None
-        message = str(exc).split("\n")[0].strip().rstrip(".")
-        return Problem(getattr(exc, "file_name", None) or file, element, message)
+        where = getattr(exc, "file_name", None) or file
+        element = getattr(exc, "id", None) or _locate(trees.get(where), exc)
+        return Problem(where, element, _clean(str(exc)))
+    if isinstance(exc, WorkflowException):
+        element = getattr(getattr(exc, "task_spec", None), "bpmn_id", None)
+        return Problem(file, element, _clean(str(exc)))
     if isinstance(exc, SpiffWorkflowException):
-        return Problem(file, None, str(exc).split("\n")[0])
-    return Problem(file, None, f"the diagram could not be read ({type(exc).__name__}: {exc})")
+        return Problem(file, None, _clean(str(exc)))
+    return Problem(file, None, _unreadable(exc))
 
 
-def _non_executable(files: list[SourceFile], trees: Mapping[str, Any]) -> list[Problem]:
-    problems = []
-    for f in files:
-        tree = trees.get(f.name)
-        if tree is None or f.is_dmn:
-            continue
-        for process in tree.iterfind(f".//{{{BPMN_NS}}}process"):
-            problems.append(
-                Problem(
-                    f.name,
-                    process.get("id"),
-                    'process is not executable (set isExecutable="true" to deploy it)',
-                )
-            )
-    return problems or [Problem(files[0].name, None, "the files contain no process")]
+def _unreadable(exc: Exception) -> str:
+    return f"the diagram could not be read ({type(exc).__name__}: {_clean(str(exc))})"
+
+
+def _locate(tree: Any, exc: Exception) -> str | None:
+    """The BPMN element a SpiffWorkflow error is about, when it did not say (XSD, data stores)."""
+    if tree is None:
+        return None
+    line = getattr(exc, "line_number", None)
+    if isinstance(line, int) and line > 0:
+        node = next((n for n in tree.iter(etree.Element) if n.sourceline == line), None)
+        while node is not None:
+            if node.get("id") and etree.QName(node).namespace == BPMN_NS:
+                return str(node.get("id"))
+            node = node.getparent()
+    store = _DATA_STORE.search(str(exc))
+    if store:
+        for node in tree.iter(f"{{{BPMN_NS}}}dataStore"):
+            if node.get("name") == store.group(1):
+                return node.get("id")
+    return None
+
+
+def _clean(text: str) -> str:
+    """One line, namespaces as prefixes, no memory addresses."""
+    text = _ELEMENT_REPR.sub(lambda m: f"<{m.group(1)}>", text)
+    text = text.replace(f"{{{BPMN_NS}}}", "bpmn:").replace(f"{{{SPIFF_NS}}}", "spiffworkflow:")
+    return " ".join(text.split()).rstrip(". ") or "no details were given"
 
 
 def _fingerprint(files: list[SourceFile], forms: Mapping[str, FormSpec]) -> str:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import SchemaError, ValidationError
+from referencing import Registry
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT202012
 
 EMPTY_FORM: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": True}
 
@@ -46,27 +50,72 @@ def check_schema(key: str, schema: Any) -> None:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         raise FormProblem(f"form {key!r}: not a valid JSON Schema: {exc.message}") from exc
+    _check_refs(key, schema)
+
+
+def _check_refs(key: str, schema: dict[str, Any]) -> None:
+    """A `$ref` that does not resolve would fail every completion of the task, not the deploy."""
+    resource = DRAFT202012.create_resource(schema)
+    base = resource.id() or ""
+    resolver = Registry().with_resource(base, resource).resolver(base_uri=base)
+    for ref in _refs(schema):
+        try:
+            resolver.lookup(ref)
+        except Unresolvable as exc:
+            message = f"form {key!r}: $ref {ref!r} does not resolve inside the form"
+            raise FormProblem(message) from exc
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for name, value in node.items():
+            if name == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
 
 
 def validate_submission(schema: Mapping[str, Any], data: Any) -> None:
-    """Raise FormInvalid with one entry per failing field, named by JSON pointer-ish path."""
-    validator = Draft202012Validator(schema)
-    errors = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
-        path = [str(p) for p in error.absolute_path]
-        if error.validator == "required" and isinstance(error.instance, dict):
-            missing = [name for name in error.validator_value if name not in error.instance]
-            for name in missing:
-                errors.append(FieldError(".".join([*path, name]), "is required"))
-            continue
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            allowed = set(error.schema.get("properties", {}))
-            for name in sorted(set(error.instance) - allowed):
-                errors.append(FieldError(".".join([*path, name]), "is not a field of this form"))
-            continue
-        errors.append(FieldError(".".join(path) or "(form)", error.message))
-    if errors:
-        raise FormInvalid(list(dict.fromkeys(errors)))
+    """Raise FormInvalid with one entry per failing field, named by its dotted path.
+
+    Formats (`date`, `email`, …) are checked: a form that asks for a date gets a date.
+    """
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    found: dict[str, str] = {}
+    for error in sorted(validator.iter_errors(data), key=_error_order):
+        for name, message in _field_errors(error):
+            found.setdefault(name, message)
+    if found:
+        raise FormInvalid([FieldError(name, message) for name, message in found.items()])
+
+
+def _error_order(error: ValidationError) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, p) if isinstance(p, int) else (1, str(p)) for p in error.absolute_path)
+
+
+def _field_errors(error: ValidationError) -> list[tuple[str, str]]:
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required" and isinstance(error.instance, dict):
+        names = [n for n in error.validator_value if n not in error.instance]
+        return [(".".join([*path, n]), "is required") for n in names]
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        names = _extra_properties(error.schema, error.instance)
+        return [(".".join([*path, n]), "is not a field of this form") for n in names]
+    return [(".".join(path) or "(form)", error.message)]
+
+
+def _extra_properties(schema: Any, instance: Mapping[str, Any]) -> list[str]:
+    schema = schema if isinstance(schema, Mapping) else {}
+    known = schema.get("properties", {})
+    patterns = list(schema.get("patternProperties", {}))
+    return [
+        name
+        for name in instance
+        if name not in known and not any(re.search(p, name) for p in patterns)
+    ]
 
 
 class FormSource:

@@ -37,7 +37,7 @@ _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|[0-9]+)?(?:\.(\*|[0-9]+)
 _REFUSED = (
     "open eval exec compile getattr setattr delattr hasattr vars globals locals dir input help "
     "exit quit type object super memoryview bytearray bytes classmethod staticmethod property "
-    "id iter format breakpoint copyright credits license aiter anext"
+    "id format breakpoint copyright credits license aiter anext"
 ).split()
 _OPERATOR_NAMES = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordiv"}
 _OPERATOR_NAMES.update({"%": "mod", "**": "pow", "<<": "lshift", ">>": "rshift", "&": "and_"})
@@ -45,6 +45,7 @@ _OPERATOR_NAMES.update({"|": "or_", "^": "xor", "@": "matmul"})
 _GUARDED_OPS = {ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Add: "+", ast.Mod: "%"}
 _GUARDED_OPS[ast.FloorDiv] = "//"
 _BINOPS = {sym: getattr(operator, _OPERATOR_NAMES[sym]) for sym in _GUARDED_OPS.values()}
+_CONVERSIONS: dict[int, Callable[[object], str]] = {ord("s"): str, ord("r"): repr, ord("a"): ascii}
 _INPLACE = {
     f"{sym}=": getattr(operator, "i" + name.rstrip("_")) for sym, name in _OPERATOR_NAMES.items()
 }
@@ -142,12 +143,12 @@ class _Policy(RestrictingNodeTransformer):
 
     visit_List = visit_Tuple = visit_Set = _displayed
 
-    def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
+    def visit_comprehension(self, node: Any) -> Any:
         node = super().visit_comprehension(node)
         node.ifs.insert(0, _call("_tick_", node.iter))
         return node
 
-    def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
+    def visit_Lambda(self, node: Any) -> Any:
         node = super().visit_Lambda(node)
         ticked = ast.BoolOp(ast.And(), [_call("_tick_", node.body), node.body])
         node.body = ast.copy_location(ticked, node.body)
@@ -160,7 +161,7 @@ class _Policy(RestrictingNodeTransformer):
 
     visit_For = visit_While = visit_FunctionDef = visit_ExceptHandler = _ticked
 
-    def visit_Try(self, node: ast.Try) -> ast.AST:
+    def visit_Try(self, node: Any) -> Any:
         node = super().visit_Try(node)
         if node.finalbody:
             node.finalbody.insert(0, _tick_stmt(node.finalbody[0]))
@@ -276,6 +277,7 @@ _BASE_BUILTINS.update({f.__name__: f for f in (all, any, dict, enumerate, filter
 _BASE_BUILTINS.update({f.__name__: f for f in (list, map, max, min, next, reversed, set, sorted)})
 _BASE_BUILTINS.update(tuple=tuple, datetime=datetime, date=date, timedelta=timedelta)
 _BASE_BUILTINS.update(timezone=timezone, **{name: _refusal(name) for name in _REFUSED})
+_BASE_BUILTINS["iter"] = lambda iterable, /: iter(iterable)  # iter(f, sentinel) never ends, in C
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
@@ -292,14 +294,16 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         self.time_limit = time_limit
         self.max_size = max_size
         self._int_bits = min(8 * max_size, _MAX_INT_BITS)
-        guards = dict(_getattr_=self._getattr, _getitem_=operator.getitem, _getiter_=iter)
-        guards.update(_iter_unpack_sequence_=guarded_iter_unpack_sequence, _write_=self._write)
+        guards: dict[str, Any] = {"_getattr_": self._getattr, "_getitem_": operator.getitem}
+        guards.update(_getiter_=iter, _iter_unpack_sequence_=guarded_iter_unpack_sequence)
+        guards.update(_write_=self._write)
         guards.update(_unpack_sequence_=guarded_unpack_sequence, _inplacevar_=self._inplace)
         guards.update(_apply_=_apply, _print_=_NoPrint, _print=_NoPrint(), _tick_=_tick)
         guards.update(_binop_=self._binop, _format_=self._format, _sized_=self._sized)
-        self._guards: dict[str, Any] = guards
-        sized = {"pow": self._pow, "range": self._range, "repr": self._repr, "sum": self._sum}
-        sized.update(zip=self._zip, str=_StrType("str", (), {"_env": self}), divmod=self._divmod)
+        self._guards = guards
+        sized: dict[str, Any] = {"pow": self._pow, "range": self._range, "repr": self._repr}
+        sized.update(sum=self._sum, zip=self._zip, divmod=self._divmod)
+        sized["str"] = _StrType("str", (), {"_env": self})
         self._builtins = {**_BASE_BUILTINS, **sized, **self._guards}
 
     # -- SpiffWorkflow interface ----------------------------------------------------------------
@@ -464,7 +468,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         size = self._rendered_size(value) + _largest_number(spec) + _EXPANSION * len(spec)
         self._limit(size, "formatted field")
         if conversion != -1:
-            value = {ord("s"): str, ord("r"): repr, ord("a"): ascii}[conversion](value)
+            value = _CONVERSIONS[conversion](value)
         return format(value, spec)
 
     def _getattr(self, obj: Any, name: str) -> Any:
@@ -474,13 +478,13 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         rule = _SIZE_RULES.get(name)
         if rule is not None and isinstance(obj, type):
             raise ScriptRejected(f"call {name}() on a value, not on its type")
-        value = getattr(obj, name)
+        value: Any = getattr(obj, name)
         if isinstance(value, ModuleType):  # e.g. a helper module's own imports: os, sys
             raise ScriptRejected(f"attribute {name!r} is a module; scripts may not reach modules")
         if rule is None or not isinstance(obj, rule[0]):
             return value
-        if name == "join":
-            return functools.partial(self._join, obj)
+        if name == "join":  # a closure, not a partial: nothing of the sandbox to inspect
+            return lambda items: self._join(obj, items)
         estimate = rule[1]
 
         def sized(*args: Any, **kwargs: Any) -> Any:

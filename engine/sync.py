@@ -48,8 +48,8 @@ def apply_outcome(
     instance.updated_at = now
     if outcome.status in ("completed", "terminated") and instance.completed_at is None:
         instance.completed_at = now
-    _sync_tasks(session, instance, outcome, actor, now, completed_task_id, submitted)
-    _sync_timers(session, instance, outcome.timers)
+    fired = _sync_timers(session, instance, outcome.timers, now)
+    _sync_tasks(session, instance, outcome, actor, now, completed_task_id, submitted, fired)
     _sync_waits(session, instance, outcome)
     if outcome.incident is not None:
         incident = outcome.incident
@@ -102,7 +102,9 @@ def _sync_tasks(
     now: datetime,
     completed_task_id: str | None,
     submitted: Any,
+    fired: list[Timer],
 ) -> None:
+    escalated = {t.attached_to for t in fired if t.interrupting and t.attached_to}
     open_rows = {
         row.id: row
         for row in session.scalars(
@@ -127,11 +129,12 @@ def _sync_tasks(
         else:
             row.status = "cancelled"
             row.completed_at = now
+            row.closed_reason = "escalated" if row.id in escalated else "cancelled"
             record(
                 session,
                 at=now,
                 actor=actor,
-                action="task.cancel",
+                action="task.escalate" if row.id in escalated else "task.cancel",
                 instance_id=instance.id,
                 task_id=row.id,
                 task_name=row.task_name,
@@ -178,7 +181,10 @@ def _due_by_task(timers: list[TimerView]) -> dict[str, datetime]:
     return due
 
 
-def _sync_timers(session: Session, instance: ProcessInstance, timers: list[TimerView]) -> None:
+def _sync_timers(
+    session: Session, instance: ProcessInstance, timers: list[TimerView], now: datetime
+) -> list[Timer]:
+    """Make timer rows match the instance; returns the rows that went away having fallen due."""
     existing = {
         row.id: row
         for row in session.scalars(select(Timer).where(Timer.instance_id == instance.id))
@@ -187,6 +193,7 @@ def _sync_timers(session: Session, instance: ProcessInstance, timers: list[Timer
     stale = [tid for tid in existing if tid not in wanted]
     if stale:
         session.execute(delete(Timer).where(Timer.id.in_(stale)))
+    fired = [existing[tid] for tid in stale if existing[tid].due_at <= now]
     for task_id, timer in wanted.items():
         row = existing.get(task_id)
         if row is None:
@@ -202,6 +209,7 @@ def _sync_timers(session: Session, instance: ProcessInstance, timers: list[Timer
             )
         elif row.due_at != timer.due_at:
             row.due_at = timer.due_at
+    return fired
 
 
 def _sync_waits(session: Session, instance: ProcessInstance, outcome: Outcome) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from engine.api import definitions, instances, me, problems, tasks
+from engine.api import definitions, instances, me, problems, reports, tasks
 
 
 def init_api(app: Flask) -> Api:
@@ -19,7 +19,7 @@ def init_api(app: Flask) -> Api:
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "opaque"}
     )
     api.spec.options["security"] = [{"bearer": []}]
-    for module in (definitions, instances, tasks, me):
+    for module in (definitions, instances, tasks, reports, me):
         api.register_blueprint(module.blp)
     problems.register(app)
     return api

@@ -30,6 +30,7 @@ def task_dict(task: HumanTask, *, schema: dict[str, Any] | None = None, ui: Any 
         "due_at": task.due_at,
         "completed_at": task.completed_at,
         "completed_by": task.completed_by,
+        "closed_reason": task.closed_reason,
         "form": form,
     }
 

@@ -72,6 +72,7 @@ class TaskSchema(Schema):
     due_at = fields.AwareDateTime(allow_none=True)
     completed_at = fields.AwareDateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
+    closed_reason = fields.String(allow_none=True)
     form = fields.Nested(FormSchema)
     data = fields.Dict(allow_none=True)
 

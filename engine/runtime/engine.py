@@ -34,7 +34,7 @@ from engine.runtime.errors import (
     TaskNotFound,
     TaskNotReady,
 )
-from engine.runtime.prune import prune_history
+from engine.runtime.prune import finished_human_tasks, prune_history
 from engine.runtime.spiff import spec_from_json, using_clock, utc, workflow_from_json
 from engine.runtime.spiff import workflow_to_json as dump_state
 from engine.runtime.views import (
@@ -47,7 +47,16 @@ from engine.runtime.views import (
 from engine.scripting import RestrictedEnvironment
 from handlers import BusinessError, HandlerContext, HandlerError, HandlerRegistry, OutboxMessage
 
-MAX_AUTOMATIC_STEPS = 20_000
+MAX_AUTOMATIC_TASKS = 50_000  # per command: an endless automatic loop must not block a worker
+PRUNE_EVERY = 100  # automatic tasks between prunes inside one command
+
+
+class _Pause(Exception):  # noqa: N818 - control flow, never escapes _run_steps
+    """Raised from Spiff's did_complete_task hook to stop a pass so the history can be pruned."""
+
+
+class RunawayInstance(Exception):  # noqa: N818
+    """Too many automatic tasks ran in one command."""
 
 
 @dataclass(frozen=True)
@@ -93,13 +102,17 @@ class _ServiceEngine(PythonScriptEngine):  # type: ignore[misc]
         )
         try:
             result = handler.call(ctx, params)
-            encoded = json.dumps(result)
         except BusinessError as exc:
             raise ServiceTaskFailed(operator, str(exc), business_code=exc.code) from exc
         except HandlerError as exc:
             raise ServiceTaskFailed(operator, str(exc)) from exc
-        except (TypeError, ValueError) as exc:
+        except Exception as exc:  # a handler bug is still this service task's failure
             raise ServiceTaskFailed(operator, f"{type(exc).__name__}: {exc}") from exc
+        try:
+            encoded = json.dumps(result, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            message = f"the handler returned a value that is not JSON ({exc})"
+            raise ServiceTaskFailed(operator, message) from exc
         self.outbox.extend(ctx.outbox)
         return encoded
 
@@ -107,10 +120,18 @@ class _ServiceEngine(PythonScriptEngine):  # type: ignore[misc]
 class Runtime:
     """Applies one command to one workflow instance and reports what changed."""
 
-    def __init__(self, registry: HandlerRegistry, clock: Clock, *, script_time_limit: float = 2.0):
+    def __init__(
+        self,
+        registry: HandlerRegistry,
+        clock: Clock,
+        *,
+        script_time_limit: float = 2.0,
+        max_automatic_tasks: int = MAX_AUTOMATIC_TASKS,
+    ):
         self.registry = registry
         self.clock = clock
         self.script_time_limit = script_time_limit
+        self.max_automatic_tasks = max_automatic_tasks
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -170,7 +191,7 @@ class Runtime:
         with using_clock(self.clock):
             workflow = self._load(spec, state, engine)
             failed = [t for t in _all_tasks(workflow) if t.state == TaskState.ERROR]
-            if not failed:
+            if not failed and not _has_automatic_ready(workflow):  # runaway: READY, not ERROR
                 raise NothingToRetry("the instance has no failed task")
             for task in failed:
                 task._set_state(TaskState.READY)
@@ -195,15 +216,21 @@ class Runtime:
         return workflow
 
     def _find(self, workflow: Any, task_id: str) -> Any:
+        """The task with this id, in the process or any subprocess.
+
+        Not Spiff's `get_task_from_id`: it gives up at the first subprocess that lacks the id,
+        so tasks in a second subprocess were "not found".
+        """
         try:
-            task = workflow.get_task_from_id(UUID(task_id))
-        except (ValueError, KeyError):
-            task = None
-        except Exception as exc:  # Spiff raises its own TaskNotFoundException
-            raise TaskNotFound(f"task {task_id} is not part of this instance") from exc
-        if task is None:
-            raise TaskNotFound(f"task {task_id} is not part of this instance")
-        return task
+            key = UUID(task_id)
+        except (ValueError, TypeError, AttributeError):
+            key = None
+        for owner in (workflow, *workflow.subprocesses.values()):
+            if key is not None and key in owner.tasks:
+                return owner.tasks[key]
+        if task_id in finished_human_tasks(workflow):
+            raise TaskNotReady(f"task {task_id} is already finished")
+        raise TaskNotFound(f"task {task_id} is not part of this instance")
 
     def _run_task(self, task: Any) -> None:
         snapshot = copy.deepcopy(task.data)
@@ -216,25 +243,41 @@ class Runtime:
     def _run_steps(self, workflow: Any) -> None:
         """Run automatic tasks until only people, timers or messages can move the instance.
 
-        Spiff's own loop misses READY tasks deeper than its iterator depth limit, so after each
-        pass the history is pruned and the READY set is checked directly.
+        Spiff's own loop walks the whole tree from the root for every pass and misses READY tasks
+        deeper than its iterator depth limit, so the history is pruned every `PRUNE_EVERY`
+        automatic tasks (a long automatic loop stays linear) and the READY set is checked
+        directly. A runaway loop stops after `max_automatic_tasks` with an incident; `retry`
+        continues it.
         """
         snapshots: dict[Any, Any] = {}
+        ran = 0
 
         def before(task: Any) -> None:
             task.data = copy.deepcopy(task.data)
             snapshots[task.id] = copy.deepcopy(task.data)
 
-        steps = 0
+        def after(task: Any) -> None:
+            nonlocal ran
+            snapshots.pop(task.id, None)
+            ran += 1
+            if ran % PRUNE_EVERY == 0 or ran >= self.max_automatic_tasks:
+                raise _Pause
+
         try:
             while True:
-                workflow.do_engine_steps(will_complete_task=before)
+                paused = False
+                try:
+                    workflow.do_engine_steps(will_complete_task=before, did_complete_task=after)
+                except _Pause:
+                    paused = True  # a full pass still has to run: it refreshes timers at its end
                 prune_history(workflow)
-                steps += 1
-                if not _has_automatic_ready(workflow):
+                if not paused and not _has_automatic_ready(workflow):
                     return
-                if steps > MAX_AUTOMATIC_STEPS:
-                    raise RuntimeError("too many automatic steps without reaching a wait state")
+                if ran >= self.max_automatic_tasks:
+                    raise RunawayInstance(
+                        f"stopped after {ran} automatic steps without reaching a wait state "
+                        "(an endless loop?); retry continues it"
+                    )
         except Exception:
             for task in _all_tasks(workflow):
                 if task.state == TaskState.ERROR and task.id in snapshots:
@@ -258,7 +301,11 @@ class Runtime:
     ) -> Outcome:
         prune_history(workflow)
         if status is None:
-            status = "error" if incident else ("completed" if workflow.completed else "waiting")
+            failed = any(t.state == TaskState.ERROR for t in _all_tasks(workflow))
+            if incident is not None or failed:  # a failed task blocks until retried
+                status = "error"
+            else:
+                status = "completed" if workflow.completed else "waiting"
         open_tasks = [] if status == "terminated" else _open_human_tasks(workflow)
         timers = [] if status == "terminated" else _timers(workflow)
         waits = [] if status == "terminated" else _message_wait_views(workflow)
@@ -375,7 +422,12 @@ def _current_data(workflow: Any) -> dict[str, Any]:
 
 
 def _incident(workflow: Any, exc: Exception) -> IncidentView:
-    failed = next((t for t in _all_tasks(workflow) if t.state == TaskState.ERROR), None)
+    tasks = _all_tasks(workflow)
+    failed = next((t for t in tasks if t.state == TaskState.ERROR), None)
+    if failed is None and isinstance(exc, RunawayInstance):
+        failed = next(
+            (t for t in tasks if t.state == TaskState.READY and not t.task_spec.manual), None
+        )
     task = getattr(exc, "task", None) or failed
     kind = "service" if _caused_by(exc, ServiceTaskFailed) else "script"
     return IncidentView(

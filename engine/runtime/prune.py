@@ -13,6 +13,25 @@ from typing import Any
 
 from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 
+REMEMBERED_HUMAN_TASKS = 32
+_MEMORY = "caseway_finished_human_tasks"
+
+
+def finished_human_tasks(workflow: Any) -> list[str]:
+    """Ids of the latest human tasks pruned away, so a late completion is "not ready", not 404."""
+    top = workflow.top_workflow
+    memory: list[str] | None = getattr(top, _MEMORY, None)
+    if memory is None:
+        memory = []
+        setattr(top, _MEMORY, memory)
+    return memory
+
+
+def remember_finished_human_tasks(workflow: Any, task_ids: list[str]) -> None:
+    memory = finished_human_tasks(workflow)
+    memory.extend(task_ids)
+    del memory[:-REMEMBERED_HUMAN_TASKS]
+
 
 def prune_history(workflow: Any) -> int:
     """Drop finished tasks that no unfinished task descends from; returns how many were dropped."""
@@ -38,6 +57,10 @@ def _prune_one(workflow: Any) -> int:
     anchor._parent = root.id
     root._children = [anchor.id]
     top = workflow.top_workflow
+    remember_finished_human_tasks(
+        workflow,
+        [str(task_id) for task_id in doomed if workflow.tasks[task_id].task_spec.manual],
+    )
     for task_id in doomed:
         del workflow.tasks[task_id]
         if task_id in top.subprocesses:

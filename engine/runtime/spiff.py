@@ -98,6 +98,7 @@ def _make_serializer() -> Any:
 
 SERIALIZER = _make_serializer()
 STATE_FORMAT = 1
+FINISHED_KEY = "caseway_finished_human_tasks"  # see engine.runtime.prune.finished_human_tasks
 
 
 def spec_to_json(spec: Any, subprocess_specs: dict[str, Any]) -> str:
@@ -126,6 +127,7 @@ def workflow_to_json(workflow: Any) -> str:
     try:
         dct = registry.convert(workflow)
         dct["caseway_format"] = STATE_FORMAT
+        dct[FINISHED_KEY] = list(getattr(workflow, FINISHED_KEY, None) or [])
         return json.dumps(dct, cls=SERIALIZER._encoder_cls)
     finally:
         registry._encoder_mode = False
@@ -135,6 +137,11 @@ def workflow_from_json(text: str, spec: Any, subprocess_specs: dict[str, Any]) -
     dct = json.loads(text)
     if dct.pop("caseway_format", None) != STATE_FORMAT:
         raise ValueError("unknown instance state format")
+    finished = dct.pop(FINISHED_KEY, [])
     converter = SERIALIZER.registry
     typename = converter.typenames[BpmnWorkflow]
-    return converter.convert_from_dict[typename](dct, spec=spec, subprocess_specs=subprocess_specs)
+    workflow = converter.convert_from_dict[typename](
+        dct, spec=spec, subprocess_specs=subprocess_specs
+    )
+    setattr(workflow, FINISHED_KEY, list(finished))
+    return workflow

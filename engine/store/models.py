@@ -148,6 +148,8 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     submitted_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Why a task closed without being completed: "escalated" (interrupting timer) or "cancelled".
+    closed_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
     __table_args__ = (
         Index("ix_human_task_inbox", "status", "queue", "office", "due_at"),
