@@ -10,6 +10,7 @@ import copy
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -245,7 +246,7 @@ def retry_instance(svc: Services, principal: Principal, instance_id: str) -> Non
 
 
 def fire_due_timers(svc: Services, instance_id: str, *, actor: str = "scheduler") -> bool:
-    """Fire the instance's due timers in one transaction; False if nothing was due or another
+    """Fire one instance's due timers in one transaction; False if nothing was due or another
     worker holds the instance (SKIP LOCKED: that worker is firing them)."""
     now = svc.clock.now()
     with _guarded(svc) as session:
@@ -255,32 +256,60 @@ def fire_due_timers(svc: Services, instance_id: str, *, actor: str = "scheduler"
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
         )
-        if instance is None:
-            return False
-        due = session.scalars(
-            select(Timer).where(Timer.instance_id == instance_id, Timer.due_at <= now)
-        ).all()
-        if not due:
-            return False
-        definition = session.get_one(Definition, instance.definition_id)
-        outcome = svc.runtime.fire_timers(
-            _spec(svc, definition),
-            unpack_state(instance.state),
-            RunContext(instance.id, instance.business_key),
+        return instance is not None and _fire_locked(svc, session, instance, now, actor)
+
+
+def fire_next_due(svc: Services, *, actor: str = "scheduler") -> tuple[str, bool] | None:
+    """Claim the instance with the earliest due timer that no other worker holds, and fire it.
+
+    Claim and fire share one transaction (FOR UPDATE OF process_instance SKIP LOCKED), so
+    concurrent workers each take a different instance and none fires a timer twice. Returns
+    None when nothing is due, else (instance id, whether anything fired: False when another
+    worker fired it between our query and our lock).
+    """
+    now = svc.clock.now()
+    with _guarded(svc) as session:
+        instance = session.scalar(
+            select(ProcessInstance)
+            .join(Timer, Timer.instance_id == ProcessInstance.id)
+            .where(Timer.due_at <= now)
+            .order_by(Timer.due_at, Timer.id)
+            .limit(1)
+            .with_for_update(skip_locked=True, of=ProcessInstance)
+            .execution_options(populate_existing=True)
         )
-        for timer in sorted(due, key=lambda t: t.due_at):
-            record(
-                session,
-                at=now,
-                actor=actor,
-                action="timer.fire",
-                instance_id=instance_id,
-                task_id=timer.id,
-                task_name=timer.task_name,
-                due_at=timer.due_at.isoformat(),
-            )
-        apply_outcome(session, instance, outcome, actor=actor, now=now)
-        return True
+        if instance is None:
+            return None
+        return instance.id, _fire_locked(svc, session, instance, now, actor)
+
+
+def _fire_locked(
+    svc: Services, session: Session, instance: ProcessInstance, now: datetime, actor: str
+) -> bool:
+    due = session.scalars(
+        select(Timer).where(Timer.instance_id == instance.id, Timer.due_at <= now)
+    ).all()
+    if not due:
+        return False
+    definition = session.get_one(Definition, instance.definition_id)
+    outcome = svc.runtime.fire_timers(
+        _spec(svc, definition),
+        unpack_state(instance.state),
+        RunContext(instance.id, instance.business_key),
+    )
+    for timer in sorted(due, key=lambda t: t.due_at):
+        record(
+            session,
+            at=now,
+            actor=actor,
+            action="timer.fire",
+            instance_id=instance.id,
+            task_id=timer.id,
+            task_name=timer.task_name,
+            due_at=timer.due_at.isoformat(),
+        )
+    apply_outcome(session, instance, outcome, actor=actor, now=now)
+    return True
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -314,7 +314,7 @@ def _strip_schema_suffix(name: str | None) -> str | None:
 
 
 def _check_operator(
-    file: str, element: str, task_spec: Any, registry: HandlerRegistry
+    file: str, element: str | None, task_spec: Any, registry: HandlerRegistry
 ) -> list[Problem]:
     operator = task_spec.operation_name
     handler = registry.get(operator)

@@ -1,50 +1,50 @@
-"""The scheduler's work: find instances with a due timer and fire them, earliest first.
+"""The scheduler's work: fire every due timer, earliest first, until nothing is due.
 
-Firing itself is a command (`commands.fire_due_timers`): one transaction that takes the instance
-row with FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers never fire a timer twice, and
-a worker that dies mid-fire rolls back, leaving the timer due for the next pass.
+Each step is the command `commands.fire_next_due`: one transaction that claims the instance with
+the earliest due timer (FOR UPDATE … SKIP LOCKED on PostgreSQL) and fires it. Several workers
+therefore take different instances, and a worker that dies mid-fire rolls back, leaving the
+timer due for the next one.
 """
 
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from engine.commands import fire_due_timers
+from engine.commands import fire_due_timers, fire_next_due
 from engine.services import Services
 from engine.store.models import Timer
 
 log = logging.getLogger(__name__)
 
 
-def due_instances(svc: Services, limit: int = 100) -> list[str]:
-    """Instances with a due timer, earliest due first (reads only the indexed timer rows)."""
+def tick(svc: Services, limit: int = 100_000) -> int:
+    """Fire everything due now; returns how many instance firings happened."""
+    fired = 0
+    for _ in range(limit):
+        try:
+            claimed = fire_next_due(svc)
+        except Exception:  # one broken instance must not stop the others
+            log.exception("firing the next due timer failed")
+            return fired + _fire_one_by_one(svc)
+        if claimed is None:
+            break
+        fired += int(claimed[1])
+    return fired
+
+
+def _fire_one_by_one(svc: Services) -> int:
+    """Fallback after a failure: fire each due instance separately, skipping the broken one."""
     now = svc.clock.now()
     with svc.sessions() as session:
-        rows = session.execute(
-            select(Timer.instance_id, func.min(Timer.due_at).label("first_due"))
-            .where(Timer.due_at <= now)
-            .group_by(Timer.instance_id)
-            .order_by("first_due", Timer.instance_id)
-            .limit(limit)
+        due = session.scalars(
+            select(Timer.instance_id).where(Timer.due_at <= now).order_by(Timer.due_at)
         ).all()
-    return [row.instance_id for row in rows]
-
-
-def tick(svc: Services, batch: int = 100, max_batches: int = 1000) -> int:
-    """Fire everything due now, batch after batch; returns how many instances moved."""
     fired = 0
-    for _ in range(max_batches):
-        due = due_instances(svc, batch)
-        moved = 0
-        for instance_id in due:
-            try:
-                if fire_due_timers(svc, instance_id):
-                    moved += 1
-            except Exception:  # one broken instance must not stop the others; it stays due
-                log.exception("firing timers of instance %s failed", instance_id)
-        fired += moved
-        if len(due) < batch or moved == 0:
-            break
+    for instance_id in dict.fromkeys(due):
+        try:
+            fired += int(fire_due_timers(svc, instance_id))
+        except Exception:
+            log.exception("firing timers of instance %s failed", instance_id)
     return fired

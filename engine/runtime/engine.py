@@ -35,7 +35,13 @@ from engine.runtime.errors import (
     TaskNotReady,
 )
 from engine.runtime.prune import finished_human_tasks, prune_history
-from engine.runtime.spiff import spec_from_json, using_clock, utc, workflow_from_json
+from engine.runtime.spiff import (
+    TERMINATED_KEY,
+    spec_from_json,
+    using_clock,
+    utc,
+    workflow_from_json,
+)
 from engine.runtime.spiff import workflow_to_json as dump_state
 from engine.runtime.views import (
     HumanTaskView,
@@ -202,7 +208,8 @@ class Runtime:
         with using_clock(self.clock):
             workflow = self._load(spec, state, engine)
             workflow.cancel()
-            return self._outcome(workflow, engine, status="terminated")
+            setattr(workflow, TERMINATED_KEY, True)
+            return self._outcome(workflow, engine)
 
     # -- internals --------------------------------------------------------------------------
 
@@ -218,8 +225,8 @@ class Runtime:
     def _find(self, workflow: Any, task_id: str) -> Any:
         """The task with this id, in the process or any subprocess.
 
-        Not Spiff's `get_task_from_id`: it gives up at the first subprocess that lacks the id,
-        so tasks in a second subprocess were "not found".
+        A human task pruned from the history is remembered for a while, so completing it again
+        is "not ready" (409), not "not found" (404).
         """
         try:
             key = UUID(task_id)
@@ -300,6 +307,8 @@ class Runtime:
         status: str | None = None,
     ) -> Outcome:
         prune_history(workflow)
+        if status is None and getattr(workflow, TERMINATED_KEY, False):
+            status = "terminated"
         if status is None:
             failed = any(t.state == TaskState.ERROR for t in _all_tasks(workflow))
             if incident is not None or failed:  # a failed task blocks until retried
@@ -411,12 +420,20 @@ def _message_wait_views(workflow: Any) -> list[MessageWaitView]:
 
 
 def _current_data(workflow: Any) -> dict[str, Any]:
-    """The process data a person would call "the case data" right now."""
+    """The process data a person would call "the case data" right now.
+
+    The latest completed task anywhere, subprocesses included: while a subprocess waits for a
+    person, its progress is the case's progress.
+    """
     if workflow.completed and workflow.last_task is not None:
         source = workflow.last_task
     else:
-        finished = [t for t in workflow.tasks.values() if t.state == TaskState.COMPLETED]
-        source = max(finished, key=lambda t: t.last_state_change, default=workflow.task_tree)
+        source, latest = workflow.task_tree, None
+        for task in _all_tasks(workflow):
+            if task.state == TaskState.COMPLETED and (
+                latest is None or task.last_state_change >= latest
+            ):
+                source, latest = task, task.last_state_change
     data = {k: v for k, v in source.data.items() if not k.startswith("spiff__")}
     return json.loads(json.dumps(data, default=str))
 

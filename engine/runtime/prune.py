@@ -13,6 +13,7 @@ from typing import Any
 
 from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 
+_DONE = TaskState.COMPLETED | TaskState.CANCELLED
 REMEMBERED_HUMAN_TASKS = 32
 _MEMORY = "caseway_finished_human_tasks"
 
@@ -72,9 +73,8 @@ def _prune_one(workflow: Any) -> int:
 
 def _anchor(workflow: Any, root: Any) -> Any | None:
     """The deepest completed task that is an ancestor of every unfinished task."""
-    unfinished = [
-        task for task in workflow.tasks.values() if not task.has_state(TaskState.FINISHED_MASK)
-    ]
+    # A failed task counts as unfinished: `retry` must still find it, whatever else moved on.
+    unfinished = [task for task in workflow.tasks.values() if not task.has_state(_DONE)]
     if not unfinished:
         return None
     common: list[Any] | None = None

@@ -99,6 +99,8 @@ def _make_serializer() -> Any:
 SERIALIZER = _make_serializer()
 STATE_FORMAT = 1
 FINISHED_KEY = "caseway_finished_human_tasks"  # see engine.runtime.prune.finished_human_tasks
+TERMINATED_KEY = "caseway_terminated"  # set by Runtime.terminate; Spiff cannot tell it apart
+# from a terminate end event (both are `cancel()`), and the instance must stay "terminated".
 
 
 def spec_to_json(spec: Any, subprocess_specs: dict[str, Any]) -> str:
@@ -128,6 +130,7 @@ def workflow_to_json(workflow: Any) -> str:
         dct = registry.convert(workflow)
         dct["caseway_format"] = STATE_FORMAT
         dct[FINISHED_KEY] = list(getattr(workflow, FINISHED_KEY, None) or [])
+        dct[TERMINATED_KEY] = bool(getattr(workflow, TERMINATED_KEY, False))
         return json.dumps(dct, cls=SERIALIZER._encoder_cls)
     finally:
         registry._encoder_mode = False
@@ -138,10 +141,12 @@ def workflow_from_json(text: str, spec: Any, subprocess_specs: dict[str, Any]) -
     if dct.pop("caseway_format", None) != STATE_FORMAT:
         raise ValueError("unknown instance state format")
     finished = dct.pop(FINISHED_KEY, [])
+    terminated = dct.pop(TERMINATED_KEY, False)
     converter = SERIALIZER.registry
     typename = converter.typenames[BpmnWorkflow]
     workflow = converter.convert_from_dict[typename](
         dct, spec=spec, subprocess_specs=subprocess_specs
     )
     setattr(workflow, FINISHED_KEY, list(finished))
+    setattr(workflow, TERMINATED_KEY, bool(terminated))
     return workflow

@@ -1,0 +1,1 @@
+"""Benchmarks: they print numbers and write bench/results/*.json; they never fail on speed."""
