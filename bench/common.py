@@ -22,8 +22,8 @@ QUICK = os.environ.get("QUICK") == "1"
 
 def environment() -> dict[str, Any]:
     """Machine, versions and database, stated with every result."""
-    import sqlalchemy
     import SpiffWorkflow  # type: ignore[import-untyped]
+    import sqlalchemy
 
     versions = {
         "python": platform.python_version(),
