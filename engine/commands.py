@@ -99,7 +99,8 @@ def start_instance(svc: Services, principal: Principal, request: StartRequest) -
     with transaction(svc.sessions) as session:
         definition = _definition(session, request.process_id, request.version)
         instance_id = str(uuid.uuid4())
-        run = RunContext(instance_id, request.business_key)
+        office = principal.office if principal.office != "*" else "default"
+        run = RunContext(instance_id, request.business_key, office)
         outcome = svc.runtime.start(_spec(svc, definition), request.data, run)
         instance = ProcessInstance(
             id=instance_id,
@@ -107,7 +108,7 @@ def start_instance(svc: Services, principal: Principal, request: StartRequest) -
             process_id=definition.process_id,
             version=definition.version,
             business_key=request.business_key,
-            office=principal.office if principal.office != "*" else "default",
+            office=office,
             status="running",
             state=b"",
             data_json="{}",
@@ -158,7 +159,7 @@ def complete_task(
             unpack_state(instance.state),
             task.id,
             submitted,
-            RunContext(instance.id, instance.business_key),
+            _run(instance),
         )
         record(
             session,
@@ -198,7 +199,7 @@ def deliver_message(
             unpack_state(instance.state),
             name,
             payload,
-            RunContext(instance.id, instance.business_key),
+            _run(instance),
         )
         record(
             session,
@@ -226,7 +227,7 @@ def retry_instance(svc: Services, principal: Principal, instance_id: str) -> Non
         outcome = svc.runtime.retry(
             _spec(svc, definition),
             unpack_state(instance.state),
-            RunContext(instance.id, instance.business_key),
+            _run(instance),
         )
         for incident in session.scalars(
             select(Incident).where(
@@ -295,7 +296,7 @@ def _fire_locked(
     outcome = svc.runtime.fire_timers(
         _spec(svc, definition),
         unpack_state(instance.state),
-        RunContext(instance.id, instance.business_key),
+        _run(instance),
     )
     for timer in sorted(due, key=lambda t: t.due_at):
         record(
@@ -309,7 +310,32 @@ def _fire_locked(
             due_at=timer.due_at.isoformat(),
         )
     apply_outcome(session, instance, outcome, actor=actor, now=now)
+    _drop_stuck_timers(session, instance, {(t.id, t.due_at) for t in due}, now)
     return True
+
+
+def _drop_stuck_timers(
+    session: Session, instance: ProcessInstance, before: set[tuple[str, datetime]], now: datetime
+) -> None:
+    """A timer that is still due, unchanged, after firing would be claimed again forever and
+    starve every later timer: remove it and open an incident instead."""
+    session.flush()
+    for timer in session.scalars(
+        select(Timer).where(Timer.instance_id == instance.id, Timer.due_at <= now)
+    ).all():
+        if (timer.id, timer.due_at) in before:
+            message = f"timer {timer.task_name} did not advance after firing; it was stopped"
+            session.add(
+                Incident(
+                    instance_id=instance.id,
+                    task_id=timer.id,
+                    task_name=timer.task_name,
+                    kind="timer",
+                    message=message,
+                    created_at=now,
+                )
+            )
+            session.delete(timer)
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -341,6 +367,10 @@ def _definition(session: Session, process_id: str, version: int | None) -> Defin
     if found is None:
         raise NotFound(f"no deployed process {process_id!r}" + (f" v{version}" if version else ""))
     return found
+
+
+def _run(instance: ProcessInstance) -> RunContext:
+    return RunContext(instance.id, instance.business_key, instance.office)
 
 
 def _spec(svc: Services, definition: Definition) -> LoadedSpec:

@@ -3,6 +3,7 @@ exactly which file and element is wrong. Nothing here touches the database."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
@@ -25,6 +26,7 @@ from SpiffWorkflow.exceptions import (  # type: ignore[import-untyped]
 
 from engine.forms import FormProblem, FormSource, FormSpec, parse_uploaded_form
 from engine.runtime.spiff import new_parser, spec_to_json
+from engine.runtime.timing import TimerValueError, check_literal, is_iso_literal
 from engine.scripting import ScriptError, check_expression, check_script
 from engine.xmlsafe import UnsafeXml, parse_untrusted
 from handlers import HandlerRegistry
@@ -36,7 +38,6 @@ DIAGRAM_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn")
 NO_BPMN = "no BPMN file was given"
 NOT_EXECUTABLE = 'process is not executable (set isExecutable="true" to deploy it)'
 # An ISO 8601 duration or cycle written bare (P7D, R6/P1D) compiles as Python but fails to run.
-_UNQUOTED_ISO = re.compile(r"(R\d*/)?P(?=[0-9YMWDTHS.,]*\d)[0-9YMWDTHS.,]+")
 _ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-fA-F]+>")
 _DATA_STORE = re.compile(r"Data Store with name (.+?) has no implementation", re.DOTALL)
 
@@ -361,7 +362,7 @@ def _check_expressions(file: str, element: str | None, task_spec: Any) -> list[P
         if not isinstance(source, str):
             continue
         if isinstance(definition, TimerEventDefinition):
-            problems += _timer_problem(file, element, source)
+            problems += _timer_problem(file, element, definition, source)
         else:
             problems += _expression_problem(file, element, source, "event expression")
     return problems
@@ -374,14 +375,22 @@ def _event_definitions(task_spec: Any) -> list[Any]:
     return [definition, *(getattr(definition, "event_definitions", None) or [])]
 
 
-def _timer_problem(file: str, element: str | None, source: str) -> list[Problem]:
-    if _UNQUOTED_ISO.fullmatch(source.strip()):
-        message = (
-            f"timer {source.strip()!r} is read as Python and fails when the timer starts; "
-            f'quote the ISO 8601 value: "{source.strip()}"'
-        )
-        return [Problem(file, element, message)]
-    return _expression_problem(file, element, source, "timer")
+def _timer_problem(file: str, element: str | None, definition: Any, source: str) -> list[Problem]:
+    """Literals (bare or quoted) are checked now; expressions compile now, run when reached."""
+    literal = source.strip()
+    if not is_iso_literal(literal):
+        try:
+            quoted = ast.literal_eval(literal)
+        except (ValueError, SyntaxError):
+            return _expression_problem(file, element, source, "timer")
+        if not isinstance(quoted, str):
+            return [Problem(file, element, f"timer {literal!r} is not a date, duration or cycle")]
+        literal = quoted
+    try:
+        check_literal(definition, literal)
+    except TimerValueError as exc:
+        return [Problem(file, element, f"timer: {exc}")]
+    return []
 
 
 def _expression_problem(file: str, element: str | None, source: str, what: str) -> list[Problem]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.calendar import load_calendars
 from engine.clock import Clock, SystemClock
 from engine.config import Settings
 from engine.runtime import LoadedSpec, Runtime
@@ -59,5 +60,10 @@ class Services:
         clock = clock or SystemClock()
         registry = registry or default_registry()
         engine = make_engine(settings.database_url)
-        runtime = Runtime(registry, clock, script_time_limit=settings.script_time_limit)
+        runtime = Runtime(
+            registry,
+            clock,
+            script_time_limit=settings.script_time_limit,
+            calendars=load_calendars(settings.calendar_config),
+        )
         return cls(settings, engine, session_factory(engine), clock, registry, runtime)

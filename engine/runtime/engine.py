@@ -11,7 +11,6 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow  # type: ignore[import-untyped]
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.specs.event_definitions.message import (  # type: ignore[import-untyped]
     MessageEventDefinition,
 )
@@ -26,6 +25,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import (  # type: ignore[import
 )
 from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 
+from engine.calendar import OfficeCalendar, default_calendar
 from engine.clock import Clock
 from engine.runtime.errors import (
     MessageNotExpected,
@@ -35,6 +35,7 @@ from engine.runtime.errors import (
     TaskNotReady,
 )
 from engine.runtime.prune import finished_human_tasks, prune_history
+from engine.runtime.service_engine import RunContext, ServiceEngine
 from engine.runtime.spiff import (
     TERMINATED_KEY,
     spec_from_json,
@@ -43,6 +44,7 @@ from engine.runtime.spiff import (
     workflow_from_json,
 )
 from engine.runtime.spiff import workflow_to_json as dump_state
+from engine.runtime.timing import business_functions
 from engine.runtime.views import (
     HumanTaskView,
     IncidentView,
@@ -51,10 +53,10 @@ from engine.runtime.views import (
     TimerView,
 )
 from engine.scripting import RestrictedEnvironment
-from handlers import BusinessError, HandlerContext, HandlerError, HandlerRegistry, OutboxMessage
+from handlers import HandlerRegistry
 
 MAX_AUTOMATIC_TASKS = 50_000  # per command: an endless automatic loop must not block a worker
-PRUNE_EVERY = 100  # automatic tasks between prunes inside one command
+PRUNE_EVERY = 20  # automatic tasks between prunes inside one command
 
 
 class _Pause(Exception):  # noqa: N818 - control flow, never escapes _run_steps
@@ -78,51 +80,6 @@ class LoadedSpec:
         return cls(spec, subs)
 
 
-@dataclass(frozen=True)
-class RunContext:
-    instance_id: str
-    business_key: str
-
-
-class _ServiceEngine(PythonScriptEngine):  # type: ignore[misc]
-    """Script engine whose service calls go to registered handlers, with real error messages."""
-
-    def __init__(self, environment: Any, registry: HandlerRegistry, run: RunContext, clock: Clock):
-        super().__init__(environment=environment)
-        self.registry = registry
-        self.run = run
-        self.clock = clock
-        self.outbox: list[OutboxMessage] = []
-
-    def call_service(self, task: Any, **kwargs: Any) -> str:
-        operator = kwargs["operation_name"]
-        params = {name: p["value"] for name, p in kwargs.get("operation_params", {}).items()}
-        handler = self.registry.get(operator)
-        if handler is None:
-            raise ServiceTaskFailed(operator, "no handler is registered under this name")
-        ctx = HandlerContext(
-            instance_id=self.run.instance_id,
-            business_key=self.run.business_key,
-            task_name=task.task_spec.bpmn_id,
-            now=self.clock.now(),
-        )
-        try:
-            result = handler.call(ctx, params)
-        except BusinessError as exc:
-            raise ServiceTaskFailed(operator, str(exc), business_code=exc.code) from exc
-        except HandlerError as exc:
-            raise ServiceTaskFailed(operator, str(exc)) from exc
-        except Exception as exc:  # a handler bug is still this service task's failure
-            raise ServiceTaskFailed(operator, f"{type(exc).__name__}: {exc}") from exc
-        try:
-            encoded = json.dumps(result, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            message = f"the handler returned a value that is not JSON ({exc})"
-            raise ServiceTaskFailed(operator, message) from exc
-        self.outbox.extend(ctx.outbox)
-        return encoded
-
-
 class Runtime:
     """Applies one command to one workflow instance and reports what changed."""
 
@@ -133,7 +90,9 @@ class Runtime:
         *,
         script_time_limit: float = 2.0,
         max_automatic_tasks: int = MAX_AUTOMATIC_TASKS,
+        calendars: Mapping[str, OfficeCalendar] | None = None,
     ):
+        self.calendars = dict(calendars or {})
         self.registry = registry
         self.clock = clock
         self.script_time_limit = script_time_limit
@@ -213,11 +172,17 @@ class Runtime:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _engine(self, run: RunContext) -> _ServiceEngine:
-        env = RestrictedEnvironment(time_limit=self.script_time_limit)
-        return _ServiceEngine(env, self.registry, run, self.clock)
+    def _engine(self, run: RunContext) -> ServiceEngine:
+        calendar = self.calendar_for(run.office)
+        env = RestrictedEnvironment(
+            business_functions(calendar, self.clock), time_limit=self.script_time_limit
+        )
+        return ServiceEngine(env, self.registry, run, self.clock, calendar)
 
-    def _load(self, spec: LoadedSpec, state: str, engine: _ServiceEngine) -> Any:
+    def calendar_for(self, office: str) -> OfficeCalendar:
+        return self.calendars.get(office) or self.calendars.get("default") or default_calendar()
+
+    def _load(self, spec: LoadedSpec, state: str, engine: ServiceEngine) -> Any:
         workflow = workflow_from_json(state, spec.spec, spec.subprocess_specs)
         workflow.script_engine = engine
         return workflow
@@ -278,6 +243,8 @@ class Runtime:
                 except _Pause:
                     paused = True  # a full pass still has to run: it refreshes timers at its end
                 prune_history(workflow)
+                if not paused and _finish_exhausted_cycles(workflow):
+                    continue
                 if not paused and not _has_automatic_ready(workflow):
                     return
                 if ran >= self.max_automatic_tasks:
@@ -291,7 +258,7 @@ class Runtime:
                     task.data = snapshots[task.id]
             raise
 
-    def _advance(self, workflow: Any, engine: _ServiceEngine) -> Outcome:
+    def _advance(self, workflow: Any, engine: ServiceEngine) -> Outcome:
         try:
             self._run_steps(workflow)
         except Exception as exc:
@@ -301,7 +268,7 @@ class Runtime:
     def _outcome(
         self,
         workflow: Any,
-        engine: _ServiceEngine,
+        engine: ServiceEngine,
         *,
         incident: IncidentView | None = None,
         status: str | None = None,
@@ -338,6 +305,19 @@ def _all_tasks(workflow: Any) -> list[Any]:
     for sub in workflow.subprocesses.values():
         tasks.extend(sub.tasks.values())
     return tasks
+
+
+def _finish_exhausted_cycles(workflow: Any) -> bool:
+    """A cycle timer that used its last repetition only ends on the next refresh; do it now, so
+    it neither lingers as a due timer nor keeps the instance from completing."""
+    exhausted = False
+    for task in _all_tasks(workflow):
+        value = task.internal_data.get("event_value") if task.state == TaskState.WAITING else None
+        if isinstance(value, dict) and value.get("cycles") == 0:
+            exhausted = True
+    if exhausted:
+        workflow.refresh_timers()
+    return exhausted
 
 
 def _has_automatic_ready(workflow: Any) -> bool:

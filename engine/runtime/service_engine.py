@@ -1,0 +1,87 @@
+"""The script engine a command runs with: restricted scripts, handler calls, business time."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (  # type: ignore[import-untyped]
+    TimerEventDefinition,
+)
+
+from engine.calendar import OfficeCalendar
+from engine.clock import Clock
+from engine.runtime.errors import ServiceTaskFailed
+from engine.runtime.timing import timer_value
+from handlers import BusinessError, HandlerContext, HandlerError, HandlerRegistry, OutboxMessage
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Which case a command runs for; handlers and business-time functions read it."""
+
+    instance_id: str
+    business_key: str
+    office: str = "default"
+
+
+class ServiceEngine(PythonScriptEngine):  # type: ignore[misc]
+    """Service calls go to registered handlers with real error messages (SpiffWorkflow's own
+    engine masks them as a NameError); timer values are normalized for the office."""
+
+    def __init__(
+        self,
+        environment: Any,
+        registry: HandlerRegistry,
+        run: RunContext,
+        clock: Clock,
+        calendar: OfficeCalendar,
+    ) -> None:
+        super().__init__(environment=environment)
+        self.registry = registry
+        self.run = run
+        self.clock = clock
+        self.calendar = calendar
+        self.outbox: list[OutboxMessage] = []
+
+    def evaluate(self, task: Any, expression: Any, external_context: Any = None) -> Any:
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, TimerEventDefinition) and expression == definition.expression:
+            return timer_value(
+                definition,
+                expression,
+                lambda: super(ServiceEngine, self).evaluate(task, expression, external_context),
+                self.clock.now(),
+                self.calendar.zone,
+            )
+        return super().evaluate(task, expression, external_context)
+
+    def call_service(self, task: Any, **kwargs: Any) -> str:
+        operator = kwargs["operation_name"]
+        params = {name: p["value"] for name, p in kwargs.get("operation_params", {}).items()}
+        handler = self.registry.get(operator)
+        if handler is None:
+            raise ServiceTaskFailed(operator, "no handler is registered under this name")
+        ctx = HandlerContext(
+            instance_id=self.run.instance_id,
+            business_key=self.run.business_key,
+            task_name=task.task_spec.bpmn_id,
+            now=self.clock.now(),
+        )
+        try:
+            result = handler.call(ctx, params)
+        except BusinessError as exc:
+            raise ServiceTaskFailed(operator, str(exc), business_code=exc.code) from exc
+        except HandlerError as exc:
+            raise ServiceTaskFailed(operator, str(exc)) from exc
+        except Exception as exc:  # a handler bug is still this service task's failure
+            raise ServiceTaskFailed(operator, f"{type(exc).__name__}: {exc}") from exc
+        try:
+            encoded = json.dumps(result, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            message = f"the handler returned a value that is not JSON ({exc})"
+            raise ServiceTaskFailed(operator, message) from exc
+        self.outbox.extend(ctx.outbox)
+        return encoded

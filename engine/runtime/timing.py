@@ -1,0 +1,123 @@
+"""Timer values as designers write them, turned into what SpiffWorkflow's timers expect.
+
+- Plain ISO 8601 literals work unquoted: `PT4H`, `P3M`, `R/P3M`, `2027-01-04T09:00:00-05:00`.
+- Dates without a zone are in the office's zone, never the server's.
+- `business_days(n[, start])` and `business_hours(h[, start])` count on the office calendar and
+  work in both timeDate and timeDuration (a duration becomes "from now until that moment").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (  # type: ignore[import-untyped]
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+
+from engine.calendar import OfficeCalendar
+from engine.clock import Clock
+
+_NUM = r"\d+(\.\d+)?"
+_DURATION = rf"P(?!$)({_NUM}Y)?({_NUM}M)?(\d+W)?({_NUM}D)?(T(?=\d)({_NUM}H)?({_NUM}M)?({_NUM}S)?)?"
+_DATETIME = r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?"
+ISO_LITERAL = re.compile(
+    rf"^(R\d*/)?(({_DURATION})|({_DATETIME}))(/(({_DURATION})|({_DATETIME})))?$", re.IGNORECASE
+)
+
+
+class TimerValueError(ValueError):
+    """A timer's value is not a date, duration or cycle SpiffWorkflow can schedule."""
+
+
+def is_iso_literal(expression: str) -> bool:
+    return bool(ISO_LITERAL.match(expression.strip()))
+
+
+def check_literal(definition: Any, literal: str) -> None:
+    """Deploy-time check of a literal: raise TimerValueError if Spiff could not schedule it."""
+    value = literal.strip()
+    kind = value[:1].upper()
+    if isinstance(definition, CycleTimerEventDefinition) and kind != "R":
+        raise TimerValueError(f"{value!r} is not a cycle (timeCycle wants e.g. R/P3M)")
+    if isinstance(definition, DurationTimerEventDefinition) and kind != "P":
+        raise TimerValueError(f"{value!r} is not a duration (timeDuration wants e.g. PT4H)")
+    if isinstance(definition, TimeDateEventDefinition) and kind in ("P", "R"):
+        raise TimerValueError(f"{value!r} is not a date (timeDate wants e.g. 2027-01-04T09:00)")
+    try:
+        if isinstance(definition, CycleTimerEventDefinition):
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+        elif isinstance(definition, DurationTimerEventDefinition):
+            TimerEventDefinition.parse_iso_duration(value)
+        else:
+            datetime.fromisoformat(value)
+    except Exception as exc:  # Spiff raises bare Exception for bad durations
+        raise TimerValueError(f"{value!r} is not a valid timer value ({exc})") from exc
+
+
+def timer_value(
+    definition: Any, expression: str, evaluate: Callable[[], Any], now: datetime, zone: Any
+) -> str:
+    """The string SpiffWorkflow's timer code needs for this definition."""
+    raw = expression.strip()
+    value = raw if is_iso_literal(raw) else evaluate()
+    if isinstance(definition, DurationTimerEventDefinition):
+        return _as_duration(value, now, zone)
+    if isinstance(definition, TimeDateEventDefinition):
+        return _as_date(value, zone)
+    if isinstance(value, str):
+        return value
+    raise TimerValueError(f"a timer cycle must be text like 'R/P3M', got {type(value).__name__}")
+
+
+def _as_duration(value: Any, now: datetime, zone: Any) -> str:
+    if isinstance(value, datetime) or (
+        isinstance(value, str) and not value.upper().startswith("P")
+    ):
+        moment = _aware(value, zone)
+        seconds = max(0, int((moment - now).total_seconds()))
+        return f"PT{seconds}S"
+    if isinstance(value, str):
+        return value
+    raise TimerValueError(f"a timer duration must be text like 'PT4H', got {type(value).__name__}")
+
+
+def _as_date(value: Any, zone: Any) -> str:
+    if isinstance(value, datetime | str):
+        return _aware(value, zone).isoformat()
+    raise TimerValueError(f"a timer date must be a date-time, got {type(value).__name__}")
+
+
+def _aware(value: datetime | str, zone: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise TimerValueError(f"{value!r} is not an ISO 8601 date-time") from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value
+
+
+def business_functions(calendar: OfficeCalendar, clock: Clock) -> dict[str, Callable[..., Any]]:
+    """Functions timer expressions and scripts may call, bound to the office calendar."""
+
+    def start_of(start: Any) -> datetime:
+        if start is None:
+            return clock.now()
+        if isinstance(start, date) and not isinstance(start, datetime):
+            start = datetime(start.year, start.month, start.day)
+        return _aware(start, calendar.zone)
+
+    def business_days(n: int, start: Any = None) -> datetime:
+        return calendar.add_business_days(start_of(start), int(n))
+
+    def business_hours(hours: float, start: Any = None) -> datetime:
+        return calendar.add_business_hours(start_of(start), float(hours))
+
+    return {"business_days": business_days, "business_hours": business_hours}

@@ -1,0 +1,292 @@
+"""The `caseway` command line, run in-process as an operator would type it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.clock import SystemClock
+from engine.config import REPO_ROOT
+from engine.store.db import make_engine, session_factory
+from engine.users import Principal, authenticate
+
+SHIPPED = REPO_ROOT / "workflows" / "discretionary_benefit.bpmn"
+DEMO_STAFF = {
+    "dana": ("sudbury", "designer"),
+    "ira": ("sudbury", "intake_worker"),
+    "casey": ("sudbury", "caseworker"),
+    "cole": ("sudbury", "caseworker"),
+    "sam": ("sudbury", "supervisor"),
+    "ada": ("sudbury", "admin"),
+    "olive": ("ottawa", "caseworker"),
+    "omar": ("ottawa", "supervisor"),
+}
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+Caseway = Callable[..., Result]
+
+
+@pytest.fixture
+def caseway(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Caseway:
+    """`caseway(*args)` runs the CLI from the repository root and returns what it printed."""
+    monkeypatch.chdir(REPO_ROOT)
+    monkeypatch.delenv("CASEWAY_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CASEWAY_FORMS_DIR", raising=False)
+
+    def run(*args: str) -> Result:
+        capsys.readouterr()
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def db_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path}/c.db"
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture
+def upgraded(caseway: Caseway, db_url: str) -> str:
+    assert caseway("db", "upgrade").code == 0
+    return db_url
+
+
+def who(url: str, token: str) -> Principal | None:
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            return authenticate(session, token, now=SystemClock().now())
+    finally:
+        engine.dispose()
+
+
+def broken_diagram(folder: Path) -> Path:
+    path = folder / "broken.bpmn"
+    content = SHIPPED.read_text().replace(
+        "approval_required = amount &gt; 250", "import os\napproval_required = True"
+    )
+    path.write_text(content)
+    return path
+
+
+# -- validate ------------------------------------------------------------------------------------
+
+
+def test_validate_shipped_workflows_exits_zero(caseway: Caseway, db_url: str) -> None:
+    result = caseway("validate", "workflows/")
+
+    assert result.code == 0
+    assert "ok  discretionary_benefit  (2 user tasks)" in result.out
+    assert result.err == ""
+
+
+def test_validate_needs_no_database(caseway: Caseway, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/nowhere")
+
+    assert caseway("validate", "workflows/").code == 0
+
+
+def test_validate_broken_diagram_names_file_and_element(
+    caseway: Caseway, db_url: str, tmp_path: Path
+) -> None:
+    path = broken_diagram(tmp_path)
+
+    result = caseway("validate", str(path))
+
+    assert result.code == 1
+    assert re.search(r"^broken\.bpmn \[assess_amount\]: script: .*[Ii]mport", result.err, re.M)
+    assert "caseway: 1 problem(s); nothing deployed" in result.err
+    assert result.out == ""
+
+
+def test_validate_missing_path_exits_2(caseway: Caseway, db_url: str) -> None:
+    result = caseway("validate", "workflows/", "no/such/diagram.bpmn")
+
+    assert result.code == 2
+    assert result.err.strip() == "caseway: no such file or folder: no/such/diagram.bpmn"
+
+
+def test_validate_folder_without_diagrams_exits_2(
+    caseway: Caseway, db_url: str, tmp_path: Path
+) -> None:
+    result = caseway("validate", str(tmp_path))
+
+    assert result.code == 2
+    assert "no .bpmn or .dmn files found" in result.err
+
+
+# -- database and deploy ---------------------------------------------------------------------------
+
+
+def test_db_upgrade_then_deploy_then_deploy_again(caseway: Caseway, db_url: str) -> None:
+    upgrade = caseway("db", "upgrade")
+    first = caseway("deploy", "workflows/")
+    second = caseway("deploy", "workflows/")
+
+    assert upgrade.code == 0
+    assert (first.code, first.out) == (0, "discretionary_benefit v1  new version\n")
+    assert (second.code, second.out) == (0, "discretionary_benefit v1  unchanged\n")
+
+
+def test_db_upgrade_twice_is_harmless(caseway: Caseway, upgraded: str) -> None:
+    assert caseway("db", "upgrade").code == 0
+
+
+def test_deploying_a_changed_diagram_makes_a_new_version(
+    caseway: Caseway, upgraded: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "discretionary_benefit.bpmn"
+    path.write_text(SHIPPED.read_text())
+    caseway("deploy", str(path))
+    path.write_text(SHIPPED.read_text().replace("Request received", "Request arrived"))
+
+    result = caseway("deploy", str(path))
+
+    assert result.out == "discretionary_benefit v2  new version\n"
+
+
+def test_deploying_a_broken_diagram_deploys_nothing(
+    caseway: Caseway, upgraded: str, tmp_path: Path
+) -> None:
+    broken = caseway("deploy", str(broken_diagram(tmp_path)))
+    good = caseway("deploy", "workflows/")
+
+    assert broken.code == 1
+    assert "broken.bpmn [assess_amount]" in broken.err
+    assert good.out == "discretionary_benefit v1  new version\n"
+
+
+def test_deploy_before_db_upgrade_says_what_to_do(caseway: Caseway, db_url: str) -> None:
+    result = caseway("deploy", "workflows/")
+
+    assert result.code == 1
+    assert "caseway db upgrade" in result.err
+    assert "Traceback" not in result.err
+
+
+# -- staff ----------------------------------------------------------------------------------------
+
+
+def listed(caseway: Caseway) -> dict[str, tuple[str, str]]:
+    rows = [line.split() for line in caseway("users", "list").out.splitlines()]
+    return {name: (office, roles) for name, office, roles in rows}
+
+
+def test_seed_demo_creates_the_design_staff_once(caseway: Caseway, upgraded: str) -> None:
+    first = caseway("seed-demo")
+    second = caseway("seed-demo")
+
+    assert (first.code, second.code) == (0, 0)
+    assert "(8 added)" in first.out
+    assert "(0 added)" in second.out
+    assert listed(caseway) == DEMO_STAFF
+
+
+def test_users_token_prints_a_token_that_authenticates(caseway: Caseway, upgraded: str) -> None:
+    caseway("seed-demo")
+
+    result = caseway("users", "token", "casey")
+
+    token = result.out.strip()
+    assert result.code == 0 and len(result.out.splitlines()) == 1
+    principal = who(upgraded, token)
+    assert principal is not None
+    assert (principal.username, principal.office, principal.roles) == (
+        "casey",
+        "sudbury",
+        frozenset({"caseworker"}),
+    )
+
+
+def test_users_revoke_makes_the_token_stop_working(caseway: Caseway, upgraded: str) -> None:
+    caseway("seed-demo")
+    token = caseway("users", "token", "casey").out.strip()
+    other = caseway("users", "token", "cole").out.strip()
+
+    result = caseway("users", "revoke", "casey")
+
+    assert (result.code, result.out) == (0, "revoked 1 token(s)\n")
+    assert who(upgraded, token) is None
+    assert who(upgraded, other) is not None
+
+
+def test_users_add_then_list(caseway: Caseway, upgraded: str) -> None:
+    result = caseway(
+        "users", "add", "nia", "--office", "timmins", "--role", "caseworker", "--role", "supervisor"
+    )
+
+    assert (result.code, result.out) == (0, "added nia\n")
+    assert listed(caseway) == {"nia": ("timmins", "caseworker,supervisor")}
+
+
+def test_users_add_with_unknown_role_exits_2(caseway: Caseway, upgraded: str) -> None:
+    result = caseway("users", "add", "nia", "--office", "sudbury", "--role", "wizard")
+
+    assert result.code == 2
+    assert "unknown role(s): wizard" in result.err
+    assert "caseworker" in result.err  # the roles that do exist
+    assert listed(caseway) == {}
+
+
+def test_users_add_twice_exits_2(caseway: Caseway, upgraded: str) -> None:
+    caseway("users", "add", "nia", "--office", "sudbury", "--role", "caseworker")
+
+    result = caseway("users", "add", "nia", "--office", "sudbury", "--role", "caseworker")
+
+    assert result.code == 2
+    assert "already exists" in result.err
+
+
+def test_users_token_for_unknown_user_exits_2(caseway: Caseway, upgraded: str) -> None:
+    result = caseway("users", "token", "nobody")
+
+    assert (result.code, result.out) == (2, "")
+    assert "no user 'nobody'" in result.err
+
+
+def test_command_group_alone_prints_its_usage(caseway: Caseway, db_url: str) -> None:
+    result = caseway("users")
+
+    assert result.code == 2
+    assert "usage: caseway users" in result.err
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------------
+
+
+def test_postgres_upgrade_deploy_and_token(
+    caseway: Caseway, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared test database may already hold rows from other tests: use fresh names."""
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    username = f"pg_{uuid.uuid4().hex[:10]}"
+
+    upgrade = caseway("db", "upgrade")
+    first = caseway("deploy", "workflows/")
+    again = caseway("deploy", "workflows/")
+    add = caseway("users", "add", username, "--office", "sudbury", "--role", "caseworker")
+    token = caseway("users", "token", username).out.strip()
+
+    assert (upgrade.code, first.code, again.code, add.code) == (0, 0, 0, 0)
+    version = re.fullmatch(r"discretionary_benefit (v\d+)  (new version|unchanged)\n", first.out)
+    assert version is not None
+    assert again.out == f"discretionary_benefit {version.group(1)}  unchanged\n"
+    principal = who(postgres_url, token)
+    assert principal is not None and principal.username == username
