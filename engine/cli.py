@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from engine import cli_supervision
+from engine.closures import ClosureExists, ClosureNotFound
 from engine.commands import CommandError, deploy_files
 from engine.config import Settings
 from engine.definitions import (
@@ -54,13 +56,16 @@ class CliError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed the usage error
+        return int(exc.code or 0)
     if not hasattr(args, "run"):
         return _usage(parser)
     settings = Settings.from_env()
     try:
         return int(args.run(settings, args) or 0)
-    except (CliError, UserProblem) as exc:
+    except (CliError, UserProblem, ClosureExists, ClosureNotFound) as exc:
         print(f"caseway: {exc}", file=sys.stderr)
         return 2
     except DefinitionInvalid as exc:
@@ -124,6 +129,8 @@ def _parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run only the timer scheduler")
     worker.add_argument("--once", action="store_true", help="fire what is due now and exit")
     worker.set_defaults(run=_worker)
+
+    cli_supervision.register(sub, _group, _services)
     return parser
 
 

@@ -20,10 +20,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import queues
 from engine.audit import record
+from engine.closures import office_calendar
 from engine.definitions import SourceFile, compile_bundle, split_uploads
 from engine.deploy import Deployed, definition_version, deploy, latest_definition
 from engine.forms import EMPTY_FORM, FormSource, validate_submission
 from engine.runtime import LoadedSpec, RunContext
+from engine.runtime.timing import starts_on_a_timer
 from engine.services import Services
 from engine.store.db import transaction
 from engine.store.models import (
@@ -33,9 +35,12 @@ from engine.store.models import (
     Incident,
     ProcessInstance,
     Timer,
+    User,
 )
 from engine.sync import apply_outcome, unpack_state
 from engine.users import WORKER_ROLES, Principal
+
+SYSTEM_SCHEDULER = Principal("scheduler", "default", frozenset({"system"}))
 
 
 class CommandError(Exception):
@@ -82,9 +87,40 @@ def deploy_files(svc: Services, principal: Principal, files: list[SourceFile]) -
     )
     try:
         with transaction(svc.sessions) as session:
-            return deploy(session, compiled, actor=principal.username, now=svc.clock.now())
+            deployed = deploy(session, compiled, actor=principal.username, now=svc.clock.now())
+            for item in deployed:
+                if item.created:
+                    _schedule_timer_start(svc, session, item)
+            return deployed
     except IntegrityError as exc:
         raise Conflict("another deploy of the same process finished first; try again") from exc
+
+
+def _schedule_timer_start(svc: Services, session: Session, item: Deployed) -> None:
+    """A process that starts on a timer gets one waiting instance per office for each deployed
+    version (so each office's staff see their own tasks); the previous version's schedules are
+    stopped so the two do not both fire."""
+    definition = session.get_one(Definition, item.definition_id)
+    spec = _spec(svc, definition)
+    if not starts_on_a_timer(spec.spec):
+        return
+    now = svc.clock.now()
+    for old in session.scalars(
+        select(ProcessInstance).where(
+            ProcessInstance.process_id == item.process_id,
+            ProcessInstance.business_key.like(f"schedule:{item.process_id}:%"),
+            ProcessInstance.status.in_(["waiting", "running"]),
+        )
+    ):
+        old_definition = session.get_one(Definition, old.definition_id)
+        outcome = svc.runtime.terminate(
+            _spec(svc, old_definition), unpack_state(old.state), _run(svc, session, old)
+        )
+        apply_outcome(session, old, outcome, actor="scheduler", now=now)
+    offices = sorted(set(session.scalars(select(User.office))) - {"*"}) or ["default"]
+    for office in offices:
+        key = f"schedule:{item.process_id}:{office}"
+        _create_instance(svc, session, SYSTEM_SCHEDULER, definition, key, {}, office)
 
 
 # -- instances --------------------------------------------------------------------------------
@@ -95,41 +131,56 @@ def start_instance(svc: Services, principal: Principal, request: StartRequest) -
         raise Forbidden("only caseworkers, intake workers and supervisors start cases")
     if not request.business_key.strip():
         raise Invalid("business_key must not be empty", field="business_key")
-    now = svc.clock.now()
     with transaction(svc.sessions) as session:
         definition = _definition(session, request.process_id, request.version)
-        instance_id = str(uuid.uuid4())
         office = principal.office if principal.office != "*" else "default"
-        run = RunContext(instance_id, request.business_key, office)
-        outcome = svc.runtime.start(_spec(svc, definition), request.data, run)
-        instance = ProcessInstance(
-            id=instance_id,
-            definition_id=definition.id,
-            process_id=definition.process_id,
-            version=definition.version,
-            business_key=request.business_key,
-            office=office,
-            status="running",
-            state=b"",
-            data_json="{}",
-            started_by=principal.username,
-            created_at=now,
-            updated_at=now,
+        return _create_instance(
+            svc, session, principal, definition, request.business_key, request.data, office
         )
-        session.add(instance)
-        session.flush()
-        record(
-            session,
-            at=now,
-            actor=principal.username,
-            action="instance.start",
-            instance_id=instance_id,
-            process_id=definition.process_id,
-            version=definition.version,
-            business_key=request.business_key,
-        )
-        apply_outcome(session, instance, outcome, actor=principal.username, now=now)
-        return instance_id
+
+
+def _create_instance(
+    svc: Services,
+    session: Session,
+    principal: Principal,
+    definition: Definition,
+    business_key: str,
+    data: dict[str, Any],
+    office: str,
+) -> str:
+    now = svc.clock.now()
+    instance_id = str(uuid.uuid4())
+    calendar = office_calendar(session, svc.runtime.calendar_for(office), office)
+    run = RunContext(instance_id, business_key, office, calendar)
+    outcome = svc.runtime.start(_spec(svc, definition), data, run)
+    instance = ProcessInstance(
+        id=instance_id,
+        definition_id=definition.id,
+        process_id=definition.process_id,
+        version=definition.version,
+        business_key=business_key,
+        office=office,
+        status="running",
+        state=b"",
+        data_json="{}",
+        started_by=principal.username,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(instance)
+    session.flush()
+    record(
+        session,
+        at=now,
+        actor=principal.username,
+        action="instance.start",
+        instance_id=instance_id,
+        process_id=definition.process_id,
+        version=definition.version,
+        business_key=business_key,
+    )
+    apply_outcome(session, instance, outcome, actor=principal.username, now=now)
+    return instance_id
 
 
 def complete_task(
@@ -159,7 +210,7 @@ def complete_task(
             unpack_state(instance.state),
             task.id,
             submitted,
-            _run(instance),
+            _run(svc, session, instance),
         )
         record(
             session,
@@ -199,7 +250,7 @@ def deliver_message(
             unpack_state(instance.state),
             name,
             payload,
-            _run(instance),
+            _run(svc, session, instance),
         )
         record(
             session,
@@ -227,7 +278,7 @@ def retry_instance(svc: Services, principal: Principal, instance_id: str) -> Non
         outcome = svc.runtime.retry(
             _spec(svc, definition),
             unpack_state(instance.state),
-            _run(instance),
+            _run(svc, session, instance),
         )
         for incident in session.scalars(
             select(Incident).where(
@@ -296,7 +347,7 @@ def _fire_locked(
     outcome = svc.runtime.fire_timers(
         _spec(svc, definition),
         unpack_state(instance.state),
-        _run(instance),
+        _run(svc, session, instance),
     )
     for timer in sorted(due, key=lambda t: t.due_at):
         record(
@@ -369,8 +420,9 @@ def _definition(session: Session, process_id: str, version: int | None) -> Defin
     return found
 
 
-def _run(instance: ProcessInstance) -> RunContext:
-    return RunContext(instance.id, instance.business_key, instance.office)
+def _run(svc: Services, session: Session, instance: ProcessInstance) -> RunContext:
+    calendar = office_calendar(session, svc.runtime.calendar_for(instance.office), instance.office)
+    return RunContext(instance.id, instance.business_key, instance.office, calendar)
 
 
 def _spec(svc: Services, definition: Definition) -> LoadedSpec:

@@ -290,3 +290,32 @@ def test_postgres_upgrade_deploy_and_token(
     assert again.out == f"discretionary_benefit {version.group(1)}  unchanged\n"
     principal = who(postgres_url, token)
     assert principal is not None and principal.username == username
+
+
+def test_closures_add_list_remove(caseway: Caseway, db_url: str) -> None:
+    caseway("db", "upgrade")
+
+    added = caseway("closures", "add", "sudbury", "2027-12-24", "--reason", "Christmas Eve")
+    twice = caseway("closures", "add", "sudbury", "2027-12-24", "--reason", "again")
+    listed = caseway("closures", "list", "sudbury")
+    removed = caseway("closures", "remove", "sudbury", "2027-12-24")
+    missing = caseway("closures", "remove", "sudbury", "2027-12-24")
+
+    assert added.code == 0 and "closed on 2027-12-24" in added.out
+    assert twice.code == 2 and "already closed" in twice.err
+    assert listed.out.strip() == "2027-12-24  Christmas Eve"
+    assert removed.code == 0
+    assert missing.code == 2 and "no closure" in missing.err
+
+
+def test_report_prints_a_table_and_json(caseway: Caseway, db_url: str) -> None:
+    caseway("db", "upgrade")
+
+    table = caseway("report", "--office", "sudbury")
+    as_json = caseway("report", "--json", "--since", "2027-01-01T00:00:00+00:00")
+    naive = caseway("report", "--since", "2027-01-01")
+
+    assert table.code == 0
+    assert "queue" in table.out and "escalated" in table.out and "office sudbury" in table.out
+    assert as_json.code == 0 and '"items": []' in as_json.out
+    assert naive.code == 2 and "UTC offset" in naive.err

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask
 from flask_smorest import Api
+from werkzeug.routing import BaseConverter, ValidationError
 
-from engine.api import definitions, instances, me, problems, reports, tasks
+from engine.api import definitions, instances, me, offices, problems, reports, tasks
+
+
+class IsoDateConverter(BaseConverter):
+    """`/closures/2027-12-24` → date; anything else is a 404 from routing, not a 500."""
+
+    regex = r"\d{4}-\d{2}-\d{2}"
+
+    def to_python(self, value: str) -> date:
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValidationError() from exc
+
+    def to_url(self, value: date) -> str:
+        return value.isoformat()
 
 
 def init_api(app: Flask) -> Api:
@@ -14,12 +32,16 @@ def init_api(app: Flask) -> Api:
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
     app.config.setdefault("OPENAPI_URL_PREFIX", "/api")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.url_map.converters.setdefault("isodate", IsoDateConverter)
     api = Api(app)
+    api.register_converter(
+        IsoDateConverter, lambda _converter: {"type": "string", "format": "date"}
+    )
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "opaque"}
     )
     api.spec.options["security"] = [{"bearer": []}]
-    for module in (definitions, instances, tasks, reports, me):
+    for module in (definitions, instances, tasks, reports, offices, me):
         api.register_blueprint(module.blp)
     problems.register(app)
     return api

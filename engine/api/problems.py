@@ -8,6 +8,7 @@ from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
 from engine import commands, queues
+from engine.closures import ClosureExists, ClosureNotFound
 from engine.definitions import DefinitionInvalid
 from engine.forms import FormInvalid
 from engine.runtime import MessageNotExpected, NothingToRetry, TaskNotFound, TaskNotReady
@@ -48,6 +49,8 @@ DOMAIN_STATUS: list[tuple[type[Exception], int]] = [
     (MessageNotExpected, 409),
     (queues.AssigneeInvalid, 422),
     (UserProblem, 422),
+    (ClosureExists, 409),
+    (ClosureNotFound, 404),
 ]
 
 

@@ -173,7 +173,7 @@ class Runtime:
     # -- internals --------------------------------------------------------------------------
 
     def _engine(self, run: RunContext) -> ServiceEngine:
-        calendar = self.calendar_for(run.office)
+        calendar = run.calendar or self.calendar_for(run.office)
         env = RestrictedEnvironment(
             business_functions(calendar, self.clock), time_limit=self.script_time_limit
         )

@@ -25,6 +25,7 @@ class RunContext:
     instance_id: str
     business_key: str
     office: str = "default"
+    calendar: OfficeCalendar | None = None
 
 
 class ServiceEngine(PythonScriptEngine):  # type: ignore[misc]

@@ -121,3 +121,14 @@ def business_functions(calendar: OfficeCalendar, clock: Clock) -> dict[str, Call
         return calendar.add_business_hours(start_of(start), float(hours))
 
     return {"business_days": business_days, "business_hours": business_hours}
+
+
+def starts_on_a_timer(spec: Any) -> bool:
+    """True when the process begins with a timer start event (it must be scheduled, not started
+    by a person)."""
+    for task_spec in spec.task_specs.values():
+        definition = getattr(task_spec, "event_definition", None)
+        is_start = type(task_spec).__name__ == "StartEvent"
+        if is_start and isinstance(definition, TimerEventDefinition):
+            return True
+    return False

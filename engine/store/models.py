@@ -3,11 +3,12 @@ kept in the same transaction, so inbox and deadline queries never load workflows
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -103,6 +104,18 @@ class DefinitionForm(Base):
     form_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     schema_json: Mapped[str] = mapped_column(Text)
     ui_schema_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class OfficeClosure(Base):
+    """A day an office is closed beyond statutory holidays; business time skips it."""
+
+    __tablename__ = "office_closure"
+
+    office: Mapped[str] = mapped_column(String(80), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ProcessInstance(Base):

@@ -56,8 +56,15 @@ THURSDAY_BEFORE_GOOD_FRIDAY = datetime(2027, 3, 25, 14, 0, tzinfo=UTC)  # 10:00 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("PT4H", True), ("R/P3M", True), ("2027-01-04T09:00:00-05:00", True), ("P", False),
-     ('"PT4H"', False), ("business_days(4)", False), ("review_period", False)],
+    [
+        ("PT4H", True),
+        ("R/P3M", True),
+        ("2027-01-04T09:00:00-05:00", True),
+        ("P", False),
+        ('"PT4H"', False),
+        ("business_days(4)", False),
+        ("review_period", False),
+    ],
 )
 def test_iso_literal_recognition(text, expected):
     assert is_iso_literal(text) is expected

@@ -70,6 +70,15 @@ def upgrade() -> None:
         batch_op.create_index("ix_definition_process_sha", ["process_id", "sha256"], unique=False)
 
     op.create_table(
+        "office_closure",
+        sa.Column("office", sa.String(length=80), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("created_by", sa.String(length=80), nullable=False),
+        sa.Column("created_at", engine.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("office", "day", name=op.f("pk_office_closure")),
+    )
+    op.create_table(
         "outbox",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("instance_id", sa.String(length=36), nullable=False),
@@ -323,6 +332,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_outbox_instance_id"))
 
     op.drop_table("outbox")
+    op.drop_table("office_closure")
     with op.batch_alter_table("definition", schema=None) as batch_op:
         batch_op.drop_index("ix_definition_process_sha")
 
