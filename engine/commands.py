@@ -25,6 +25,7 @@ from engine.definitions import SourceFile, compile_bundle, split_uploads
 from engine.deploy import Deployed, definition_version, deploy, latest_definition
 from engine.forms import EMPTY_FORM, FormSource, validate_submission
 from engine.runtime import LoadedSpec, RunContext
+from engine.runtime.engine import canonical_correlation
 from engine.runtime.timing import starts_on_a_timer
 from engine.services import Services
 from engine.store.db import transaction
@@ -33,6 +34,7 @@ from engine.store.models import (
     DefinitionForm,
     HumanTask,
     Incident,
+    MessageWait,
     ProcessInstance,
     Timer,
     User,
@@ -41,6 +43,7 @@ from engine.sync import apply_outcome, unpack_state
 from engine.users import WORKER_ROLES, Principal
 
 SYSTEM_SCHEDULER = Principal("scheduler", "default", frozenset({"system"}))
+SYSTEM_MESSENGER = Principal("messages", "*", frozenset({"system"}))
 
 
 class CommandError(Exception):
@@ -261,6 +264,34 @@ def deliver_message(
             message=name,
         )
         apply_outcome(session, instance, outcome, actor=principal.username, now=now)
+
+
+def deliver_correlated_message(
+    svc: Services, principal: Principal, name: str, correlation: dict[str, Any], payload: Any
+) -> str:
+    """Route a partner's message to the one instance waiting for it with that correlation.
+
+    The lookup reads the indexed message_wait rows; no workflow is loaded to find the target.
+    """
+    if not principal.has("partner", "system", *WORKER_ROLES):
+        raise Forbidden("you cannot send messages")
+    if not correlation:
+        raise Invalid("give at least one correlation key", field="correlation")
+    key = canonical_correlation(correlation)
+    with svc.sessions() as session:
+        query = select(MessageWait.instance_id).where(
+            MessageWait.message_name == name, MessageWait.correlation == key
+        )
+        if not principal.has("partner", "system", "admin"):
+            query = query.join(ProcessInstance, ProcessInstance.id == MessageWait.instance_id)
+            query = query.where(ProcessInstance.office == principal.office)
+        targets = sorted(set(session.scalars(query)))
+    if not targets:
+        raise NotFound(f"no case is waiting for message {name!r} with that correlation")
+    if len(targets) > 1:
+        raise Conflict(f"{len(targets)} cases wait for message {name!r} with that correlation")
+    deliver_message(svc, SYSTEM_MESSENGER.with_name(principal.username), targets[0], name, payload)
+    return targets[0]
 
 
 def retry_instance(svc: Services, principal: Principal, instance_id: str) -> None:

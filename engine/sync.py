@@ -213,15 +213,26 @@ def _sync_timers(
 
 
 def _sync_waits(session: Session, instance: ProcessInstance, outcome: Outcome) -> None:
-    existing = set(
-        session.scalars(select(MessageWait.id).where(MessageWait.instance_id == instance.id))
-    )
+    existing = {
+        row.id: row
+        for row in session.scalars(
+            select(MessageWait).where(MessageWait.instance_id == instance.id)
+        )
+    }
     wanted = {w.task_id: w for w in outcome.message_waits}
-    stale = existing - set(wanted)
+    stale = set(existing) - set(wanted)
     if stale:
         session.execute(delete(MessageWait).where(MessageWait.id.in_(stale)))
     for task_id, wait in wanted.items():
-        if task_id not in existing:
+        row = existing.get(task_id)
+        if row is None:
             session.add(
-                MessageWait(id=task_id, instance_id=instance.id, message_name=wait.message_name)
+                MessageWait(
+                    id=task_id,
+                    instance_id=instance.id,
+                    message_name=wait.message_name,
+                    correlation=wait.correlation,
+                )
             )
+        elif row.correlation != wait.correlation:
+            row.correlation = wait.correlation

@@ -37,6 +37,14 @@ class Principal:
     def is_admin(self) -> bool:
         return "admin" in self.roles
 
+    @property
+    def is_partner_only(self) -> bool:
+        """A partner organization's token: it may post messages and nothing else."""
+        return "partner" in self.roles and not self.roles & (WORKER_ROLES | {"designer"})
+
+    def with_name(self, username: str) -> Principal:
+        return Principal(username, self.office, self.roles)
+
 
 SYSTEM = Principal("system", "*", frozenset({"system", "admin"}))
 

@@ -8,7 +8,16 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.routing import BaseConverter, ValidationError
 
-from engine.api import definitions, instances, me, offices, problems, reports, tasks
+from engine.api import (
+    definitions,
+    instances,
+    me,
+    messages,
+    offices,
+    problems,
+    reports,
+    tasks,
+)
 
 
 class IsoDateConverter(BaseConverter):
@@ -41,7 +50,7 @@ def init_api(app: Flask) -> Api:
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "opaque"}
     )
     api.spec.options["security"] = [{"bearer": []}]
-    for module in (definitions, instances, tasks, reports, offices, me):
+    for module in (definitions, instances, messages, tasks, reports, offices, me):
         api.register_blueprint(module.blp)
     problems.register(app)
     return api

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from flask import g, request, session
-from werkzeug.exceptions import Unauthorized
+from werkzeug.exceptions import Forbidden, Unauthorized
 
 from engine.api.context import services
 from engine.users import Principal, authenticate, principal_for
 
 
-def current_principal() -> Principal:
+def current_principal(*, allow_partner: bool = False) -> Principal:
+    principal = _authenticated()
+    if principal.is_partner_only and not allow_partner:
+        raise Forbidden("a partner token may only post messages (POST /api/messages)")
+    return principal
+
+
+def _authenticated() -> Principal:
     cached = getattr(g, "principal", None)
     if cached is not None:
         return cached

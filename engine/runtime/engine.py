@@ -396,7 +396,33 @@ def _message_waits(workflow: Any) -> list[tuple[Any, str]]:
 
 
 def _message_wait_views(workflow: Any) -> list[MessageWaitView]:
-    return [MessageWaitView(str(task.id), name) for task, name in _message_waits(workflow)]
+    waits = _message_waits(workflow)
+    if not waits:
+        return []
+    case_data = _current_data(workflow)
+    return [
+        MessageWaitView(str(task.id), name, _correlation_of(task, case_data))
+        for task, name in waits
+    ]
+
+
+def _correlation_of(task: Any, case_data: Mapping[str, Any]) -> str | None:
+    properties = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
+    keys = [k.strip() for k in properties.get("correlationKeys", "").split(",") if k.strip()]
+    if not keys:
+        return None
+    values = {}
+    for key in keys:
+        value = task.data.get(key, case_data.get(key))
+        if value is None:
+            return None
+        values[key] = str(value)
+    return canonical_correlation(values)
+
+
+def canonical_correlation(values: Mapping[str, Any]) -> str:
+    """One spelling per correlation, so waits are found by an indexed equality lookup."""
+    return json.dumps({str(k): str(v) for k, v in sorted(values.items())}, separators=(",", ":"))
 
 
 def _current_data(workflow: Any) -> dict[str, Any]:

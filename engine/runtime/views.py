@@ -32,8 +32,12 @@ class TimerView:
 
 @dataclass(frozen=True)
 class MessageWaitView:
+    """A catch event waiting for a message; `correlation` is canonical JSON of the keys named by
+    its `correlationKeys` property and their values in the case data (or None)."""
+
     task_id: str
     message_name: str
+    correlation: str | None = None
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,9 @@ class MessageWait(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
     message_name: Mapped[str] = mapped_column(String(200), index=True)
+    correlation: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+    __table_args__ = (Index("ix_message_wait_lookup", "message_name", "correlation"),)
 
 
 class Incident(Base):

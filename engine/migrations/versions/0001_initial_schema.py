@@ -251,6 +251,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("instance_id", sa.String(length=36), nullable=False),
         sa.Column("message_name", sa.String(length=200), nullable=False),
+        sa.Column("correlation", sa.String(length=500), nullable=True),
         sa.ForeignKeyConstraint(
             ["instance_id"],
             ["process_instance.id"],
@@ -261,6 +262,9 @@ def upgrade() -> None:
     with op.batch_alter_table("message_wait", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_message_wait_instance_id"), ["instance_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_message_wait_lookup", ["message_name", "correlation"], unique=False
         )
         batch_op.create_index(
             batch_op.f("ix_message_wait_message_name"), ["message_name"], unique=False
@@ -295,6 +299,7 @@ def downgrade() -> None:
     op.drop_table("timer")
     with op.batch_alter_table("message_wait", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_message_wait_message_name"))
+        batch_op.drop_index("ix_message_wait_lookup")
         batch_op.drop_index(batch_op.f("ix_message_wait_instance_id"))
 
     op.drop_table("message_wait")

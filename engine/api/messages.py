@@ -1,0 +1,42 @@
+"""Partners and systems post messages; each reaches the one case waiting with that correlation."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from engine import commands
+from engine.api.auth import current_principal
+from engine.api.context import services
+
+blp = Blueprint("messages", __name__, url_prefix="/api/messages")
+
+
+class CorrelatedMessageArgs(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    correlation = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=100)),
+        values=fields.Raw(),
+        required=True,
+        validate=validate.Length(min=1, max=10),
+    )
+    payload = fields.Raw(load_default=dict)
+
+
+class DeliveredSchema(Schema):
+    instance_id = fields.String()
+    name = fields.String()
+
+
+@blp.route("")
+class Messages(MethodView):
+    @blp.arguments(CorrelatedMessageArgs)
+    @blp.response(202, DeliveredSchema)
+    def post(self, args: dict) -> dict:
+        """Deliver `{name, correlation, payload}`; 404 if no case waits, 409 if several do."""
+        principal = current_principal(allow_partner=True)
+        instance_id = commands.deliver_correlated_message(
+            services(), principal, args["name"], args["correlation"], args["payload"]
+        )
+        return {"instance_id": instance_id, "name": args["name"]}
