@@ -24,6 +24,7 @@ class Settings:
     max_upload_bytes: int = 5 * 1024 * 1024
     default_timezone: str = "America/Toronto"
     calendar_config: Path | None = None
+    standards_config: Path | None = None
     script_time_limit: float = 2.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -33,6 +34,7 @@ class Settings:
         env = os.environ if environ is None else environ
         base = cls()
         calendar = env.get("CASEWAY_CALENDAR_CONFIG")
+        standards = env.get("CASEWAY_STANDARDS_CONFIG")
         return replace(
             base,
             database_url=env.get("DATABASE_URL")
@@ -46,6 +48,7 @@ class Settings:
             max_upload_bytes=int(env.get("CASEWAY_MAX_UPLOAD_BYTES", base.max_upload_bytes)),
             default_timezone=env.get("CASEWAY_TIMEZONE", base.default_timezone),
             calendar_config=Path(calendar) if calendar else None,
+            standards_config=Path(standards) if standards else None,
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:

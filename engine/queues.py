@@ -50,8 +50,15 @@ def visible_task(session: Session, principal: Principal, task_id: str) -> HumanT
     return task
 
 
+def excluded(task: HumanTask, username: str) -> bool:
+    """Four eyes: the person who requested may not approve."""
+    return bool(task.excluded_users) and username in task.excluded_users.split(",")
+
+
 def claim(session: Session, principal: Principal, task: HumanTask, now: datetime) -> None:
     _require_open(task)
+    if excluded(task, principal.username):
+        raise TaskForbidden("four eyes: you completed an earlier step of this decision")
     if task.assignee == principal.username:
         return
     if task.assignee is not None:
@@ -123,6 +130,8 @@ def _check_assignee(session: Session, task: HumanTask, username: str) -> None:
     roles = set(session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
     if task.queue not in roles:
         raise AssigneeInvalid(f"{username} does not hold role {task.queue!r} for this queue")
+    if excluded(task, username):
+        raise AssigneeInvalid(f"four eyes: {username} completed an earlier step of this decision")
     if user.office != task.office and "admin" not in roles:
         raise AssigneeInvalid(f"{username} works in office {user.office!r}, not {task.office!r}")
 

@@ -13,6 +13,7 @@ from engine.calendar import load_calendars
 from engine.clock import Clock, SystemClock
 from engine.config import Settings
 from engine.runtime import LoadedSpec, Runtime
+from engine.standards import load_standards
 from engine.store.db import make_engine, session_factory
 from handlers import HandlerRegistry, default_registry
 
@@ -65,5 +66,6 @@ class Services:
             clock,
             script_time_limit=settings.script_time_limit,
             calendars=load_calendars(settings.calendar_config),
+            standards=load_standards(settings.standards_config),
         )
         return cls(settings, engine, session_factory(engine), clock, registry, runtime)

@@ -118,6 +118,7 @@ def _sync_tasks(
         row = open_rows.pop(view.task_id, None)
         if row is None:
             row = _new_task(instance, view, now)
+            row.excluded_users = _four_eyes(session, instance, view, actor, completed_task_id)
             session.add(row)
         row.due_at = due.get(view.task_id)
     for row in open_rows.values():
@@ -139,6 +140,33 @@ def _sync_tasks(
                 task_id=row.id,
                 task_name=row.task_name,
             )
+
+
+def _four_eyes(
+    session: Session,
+    instance: ProcessInstance,
+    view: HumanTaskView,
+    actor: str,
+    completed_task_id: str | None,
+) -> str | None:
+    """Who may not act on this task: whoever completed the tasks its `fourEyesWith` names."""
+    names = [n.strip() for n in view.properties.get("fourEyesWith", "").split(",") if n.strip()]
+    if not names:
+        return None
+    people = set(
+        session.scalars(
+            select(HumanTask.completed_by).where(
+                HumanTask.instance_id == instance.id,
+                HumanTask.task_name.in_(names),
+                HumanTask.completed_by.is_not(None),
+            )
+        )
+    )
+    if completed_task_id is not None:
+        just_done = session.get(HumanTask, completed_task_id)
+        if just_done is not None and just_done.task_name in names:
+            people.add(actor)
+    return ",".join(sorted(p for p in people if p)) or None
 
 
 def _new_task(instance: ProcessInstance, view: HumanTaskView, now: datetime) -> HumanTask:

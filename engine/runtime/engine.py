@@ -53,6 +53,7 @@ from engine.runtime.views import (
     TimerView,
 )
 from engine.scripting import RestrictedEnvironment
+from engine.standards import load_standards, standard_function
 from handlers import HandlerRegistry
 
 MAX_AUTOMATIC_TASKS = 50_000  # per command: an endless automatic loop must not block a worker
@@ -91,8 +92,10 @@ class Runtime:
         script_time_limit: float = 2.0,
         max_automatic_tasks: int = MAX_AUTOMATIC_TASKS,
         calendars: Mapping[str, OfficeCalendar] | None = None,
+        standards: Mapping[str, Any] | None = None,
     ):
         self.calendars = dict(calendars or {})
+        self.standards = dict(standards if standards is not None else load_standards(None))
         self.registry = registry
         self.clock = clock
         self.script_time_limit = script_time_limit
@@ -174,9 +177,11 @@ class Runtime:
 
     def _engine(self, run: RunContext) -> ServiceEngine:
         calendar = run.calendar or self.calendar_for(run.office)
-        env = RestrictedEnvironment(
-            business_functions(calendar, self.clock), time_limit=self.script_time_limit
-        )
+        functions = {
+            **business_functions(calendar, self.clock),
+            "standard": standard_function(self.standards),
+        }
+        env = RestrictedEnvironment(functions, time_limit=self.script_time_limit)
         return ServiceEngine(env, self.registry, run, self.clock, calendar)
 
     def calendar_for(self, office: str) -> OfficeCalendar:

@@ -163,6 +163,8 @@ class HumanTask(Base):
     submitted_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Why a task closed without being completed: "escalated" (interrupting timer) or "cancelled".
     closed_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # Four eyes: users who completed the tasks named by the `fourEyesWith` property may not act.
+    excluded_users: Mapped[str | None] = mapped_column(String(400), nullable=True)
 
     __table_args__ = (
         Index("ix_human_task_inbox", "status", "queue", "office", "due_at"),

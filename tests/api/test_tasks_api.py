@@ -226,3 +226,28 @@ def test_nested_form_data_of_a_completed_task_never_changes(api, svc):
 
     assert stored["data"]["notes"] == "first"
     assert json.loads(json.dumps(stored["data"])) == {**REQUEST, "notes": "first"}
+
+
+def test_four_eyes_the_requester_cannot_approve(api, case):
+    record = open_task(case, "record_request")
+    api.as_("sam").post(f"/api/tasks/{record['id']}/claim")
+    complete(api.as_("sam"), record["id"], REQUEST)
+    approval = api.as_("sam").get("/api/tasks?queue=supervisor").json["items"][0]
+
+    claim = api.as_("sam").post(f"/api/tasks/{approval['id']}/claim")
+    direct = complete(api.as_("sam"), approval["id"], {"approved": True})
+    assign = api.as_("ada").post(f"/api/tasks/{approval['id']}/assign", json={"user": "sam"})
+
+    assert claim.status_code == 403 and "four eyes" in claim.json["detail"]
+    assert direct.status_code == 403
+    assert assign.status_code == 422
+
+
+def test_threshold_comes_from_the_service_standards(api, case):
+    small = {**REQUEST, "amount": 200}
+
+    complete(api.as_("casey"), open_task(case, "record_request")["id"], small)
+
+    instance = api.as_("casey").get(f"/api/instances/{case['id']}").json
+    assert instance["status"] == "completed"
+    assert instance["data"]["approval_required"] is False

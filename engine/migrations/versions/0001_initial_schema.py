@@ -206,6 +206,7 @@ def upgrade() -> None:
         sa.Column("completed_by", sa.String(length=80), nullable=True),
         sa.Column("submitted_json", sa.Text(), nullable=True),
         sa.Column("closed_reason", sa.String(length=40), nullable=True),
+        sa.Column("excluded_users", sa.String(length=400), nullable=True),
         sa.ForeignKeyConstraint(
             ["instance_id"],
             ["process_instance.id"],

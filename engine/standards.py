@@ -1,0 +1,71 @@
+"""Service standards: every figure a diagram relies on, with its sourced Ontario default.
+
+Municipalities set their own local standards, so diagrams never hard-code a figure: they ask
+`standard("applicant_contact_business_days")`. Override any value in a JSON file named by
+CASEWAY_STANDARDS_CONFIG. Sources: ../shared/SERVICE_STANDARDS.md (re-check against the live
+directives before relying on a figure in production).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: Mapping[str, tuple[Any, str]] = {
+    "applicant_contact_business_days": (2, "MSDSB OW intake guidelines 2.1: contact in 48 hours"),
+    "applicant_seen_business_days": (5, "MSDSB OW intake guidelines 2.1: seen by 5th working day"),
+    "emergency_decision_business_days": (4, "Emergency assistance decided in 4 business days"),
+    "emergency_payment_deposit_business_days": (2, "Emergency payment by deposit: 2 days"),
+    "emergency_payment_cheque_business_days": (7, "Emergency payment by cheque: 7 days"),
+    "emergency_assistance_max_days": (48, "OW Policy Directive 2.3"),
+    "outstanding_documents_days": (90, "OW Policy Directive 2.1: 90 days for documents"),
+    "document_reminder_days": (30, "Caseway default: remind a third of the way in"),
+    "action_plan_first_review_days": (30, "OW Policy Directive 2.5: review 30 days after"),
+    "action_plan_review_months": (3, "OW Policy Directive 2.5: then every 3 months"),
+    "internal_review_request_days": (30, "ontario.ca: request a review within 30 days"),
+    "mailed_decision_received_after_days": (3, "Mailed decision counts as received in 3 days"),
+    "internal_review_answer_days": (30, "Social Benefits Tribunal: answer within 30 days"),
+    "appeal_days": (30, "Social Benefits Tribunal: appeal within 30 days"),
+    "return_call_business_days": (2, "Caseway default for returning client calls"),
+    "complaint_answer_business_days": (5, "Toronto ESS: written complaint answer in 5 days"),
+    "referral_follow_up_business_days": (5, "Caseway default: follow up unaccepted referrals"),
+    "discretionary_approval_threshold": (250, "Caseway default: supervisor approval above $"),
+}
+
+
+class StandardsConfigError(ValueError):
+    pass
+
+
+class UnknownStandard(KeyError):
+    pass
+
+
+def load_standards(path: Path | None) -> dict[str, Any]:
+    values = {name: value for name, (value, _source) in DEFAULTS.items()}
+    if path is None:
+        return values
+    try:
+        overrides = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise StandardsConfigError(f"{path}: cannot read standards: {exc}") from exc
+    if not isinstance(overrides, dict):
+        raise StandardsConfigError(f"{path}: expected a JSON object of name → value")
+    for name, value in overrides.items():
+        if name not in DEFAULTS:
+            raise StandardsConfigError(f"{path}: unknown standard {name!r}")
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise StandardsConfigError(f"{path}: {name} must be a non-negative number")
+        values[name] = value
+    return values
+
+
+def standard_function(values: Mapping[str, Any]) -> Any:
+    def standard(name: str) -> Any:
+        if name not in values:
+            raise UnknownStandard(f"no service standard named {name!r}")
+        return values[name]
+
+    return standard
