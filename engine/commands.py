@@ -24,7 +24,7 @@ from engine.closures import office_calendar
 from engine.definitions import SourceFile, compile_bundle, split_uploads
 from engine.deploy import Deployed, definition_version, deploy, latest_definition
 from engine.forms import EMPTY_FORM, FormSource, validate_submission
-from engine.runtime import LoadedSpec, RunContext
+from engine.runtime import LoadedSpec, Outcome, RunContext
 from engine.runtime.engine import canonical_correlation
 from engine.runtime.timing import starts_on_a_timer
 from engine.services import Services
@@ -119,7 +119,7 @@ def _schedule_timer_start(svc: Services, session: Session, item: Deployed) -> No
         outcome = svc.runtime.terminate(
             _spec(svc, old_definition), unpack_state(old.state), _run(svc, session, old)
         )
-        apply_outcome(session, old, outcome, actor="scheduler", now=now)
+        _save(svc, session, old, outcome, actor="scheduler", now=now)
     offices = sorted(set(session.scalars(select(User.office))) - {"*"}) or ["default"]
     for office in offices:
         key = f"schedule:{item.process_id}:{office}"
@@ -150,6 +150,7 @@ def _create_instance(
     business_key: str,
     data: dict[str, Any],
     office: str,
+    depth: int = 0,
 ) -> str:
     now = svc.clock.now()
     instance_id = str(uuid.uuid4())
@@ -182,7 +183,7 @@ def _create_instance(
         version=definition.version,
         business_key=business_key,
     )
-    apply_outcome(session, instance, outcome, actor=principal.username, now=now)
+    _save(svc, session, instance, outcome, actor=principal.username, now=now, depth=depth)
     return instance_id
 
 
@@ -224,7 +225,8 @@ def complete_task(
             task_id=task.id,
             task_name=task.task_name,
         )
-        apply_outcome(
+        _save(
+            svc,
             session,
             instance,
             outcome,
@@ -263,7 +265,7 @@ def deliver_message(
             instance_id=instance.id,
             message=name,
         )
-        apply_outcome(session, instance, outcome, actor=principal.username, now=now)
+        _save(svc, session, instance, outcome, actor=principal.username, now=now)
 
 
 def deliver_correlated_message(
@@ -325,7 +327,7 @@ def retry_instance(svc: Services, principal: Principal, instance_id: str) -> Non
             action="instance.retry",
             instance_id=instance.id,
         )
-        apply_outcome(session, instance, outcome, actor=principal.username, now=now)
+        _save(svc, session, instance, outcome, actor=principal.username, now=now)
 
 
 def fire_due_timers(svc: Services, instance_id: str, *, actor: str = "scheduler") -> bool:
@@ -391,7 +393,7 @@ def _fire_locked(
             task_name=timer.task_name,
             due_at=timer.due_at.isoformat(),
         )
-    apply_outcome(session, instance, outcome, actor=actor, now=now)
+    _save(svc, session, instance, outcome, actor=actor, now=now)
     _drop_stuck_timers(session, instance, {(t.id, t.due_at) for t in due}, now)
     return True
 
@@ -418,6 +420,57 @@ def _drop_stuck_timers(
                 )
             )
             session.delete(timer)
+
+
+MAX_START_DEPTH = 5
+
+
+def _save(
+    svc: Services,
+    session: Session,
+    instance: ProcessInstance,
+    outcome: Outcome,
+    *,
+    actor: str,
+    now: datetime,
+    depth: int = 0,
+    **kwargs: Any,
+) -> None:
+    """Write the outcome, then start the processes its handlers asked for (same transaction)."""
+    apply_outcome(session, instance, outcome, actor=actor, now=now, **kwargs)
+    for start in outcome.starts:
+        problem = None
+        definition = latest_definition(session, start.process_id)
+        if definition is None:
+            problem = f"cannot start {start.process_id!r}: it is not deployed"
+        elif depth >= MAX_START_DEPTH:
+            problem = f"cannot start {start.process_id!r}: processes nest deeper than {depth}"
+        if problem is not None:
+            session.add(
+                Incident(instance_id=instance.id, kind="start", message=problem, created_at=now)
+            )
+            instance.status = "error"
+            continue
+        starter = Principal(actor, instance.office, frozenset({"system"}))
+        child = _create_instance(
+            svc,
+            session,
+            starter,
+            definition,
+            start.business_key,
+            dict(start.data),
+            instance.office,
+            depth + 1,
+        )
+        record(
+            session,
+            at=now,
+            actor=actor,
+            action="instance.spawn",
+            instance_id=instance.id,
+            child_instance_id=child,
+            process_id=start.process_id,
+        )
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from handlers.registry import (
     HandlerInputError,
     HandlerRegistry,
     OutboxMessage,
+    ProcessStart,
 )
 
 __all__ = [
@@ -21,13 +22,15 @@ __all__ = [
     "HandlerInputError",
     "HandlerRegistry",
     "OutboxMessage",
+    "ProcessStart",
     "default_registry",
 ]
 
 
 def default_registry() -> HandlerRegistry:
-    from handlers import notifications
+    from handlers import notifications, processes
 
     registry = HandlerRegistry()
     notifications.register(registry)
+    processes.register(registry)
     return registry

@@ -39,6 +39,16 @@ class OutboxMessage:
     payload: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ProcessStart:
+    """A request to start another process (e.g. one warm referral per need), carried out in the
+    same transaction as the step that asked for it."""
+
+    process_id: str
+    business_key: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class HandlerContext:
     """What a handler may know about the task that called it, and where it puts effects."""
@@ -48,9 +58,13 @@ class HandlerContext:
     task_name: str
     now: datetime
     outbox: list[OutboxMessage] = field(default_factory=list)
+    starts: list[ProcessStart] = field(default_factory=list)
 
     def emit(self, message: OutboxMessage) -> None:
         self.outbox.append(message)
+
+    def start_process(self, process_id: str, business_key: str, data: Mapping[str, Any]) -> None:
+        self.starts.append(ProcessStart(process_id, business_key, dict(data)))
 
 
 HandlerFunc = Callable[..., Any]

@@ -299,6 +299,7 @@ class Runtime:
             data=_current_data(workflow),
             incident=incident,
             outbox=list(engine.outbox),
+            starts=list(engine.starts),
         )
 
 

@@ -15,7 +15,14 @@ from engine.calendar import OfficeCalendar
 from engine.clock import Clock
 from engine.runtime.errors import ServiceTaskFailed
 from engine.runtime.timing import timer_value
-from handlers import BusinessError, HandlerContext, HandlerError, HandlerRegistry, OutboxMessage
+from handlers import (
+    BusinessError,
+    HandlerContext,
+    HandlerError,
+    HandlerRegistry,
+    OutboxMessage,
+    ProcessStart,
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ class ServiceEngine(PythonScriptEngine):  # type: ignore[misc]
         self.clock = clock
         self.calendar = calendar
         self.outbox: list[OutboxMessage] = []
+        self.starts: list[ProcessStart] = []
 
     def evaluate(self, task: Any, expression: Any, external_context: Any = None) -> Any:
         definition = getattr(task.task_spec, "event_definition", None)
@@ -85,4 +93,5 @@ class ServiceEngine(PythonScriptEngine):  # type: ignore[misc]
             message = f"the handler returned a value that is not JSON ({exc})"
             raise ServiceTaskFailed(operator, message) from exc
         self.outbox.extend(ctx.outbox)
+        self.starts.extend(ctx.starts)
         return encoded

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from handlers import OutboxMessage
+from handlers import OutboxMessage, ProcessStart
 
 
 @dataclass(frozen=True)
@@ -60,4 +60,5 @@ class Outcome:
     data: dict[str, Any]
     incident: IncidentView | None = None
     outbox: list[OutboxMessage] = field(default_factory=list)
+    starts: list[ProcessStart] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
