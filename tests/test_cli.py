@@ -79,9 +79,9 @@ def who(url: str, token: str) -> Principal | None:
 
 def broken_diagram(folder: Path) -> Path:
     path = folder / "broken.bpmn"
-    content = SHIPPED.read_text().replace(
-        "approval_required = amount &gt; 250", "import os\napproval_required = True"
-    )
+    script = 'approval_required = amount &gt; standard("discretionary_approval_threshold")'
+    assert script in SHIPPED.read_text()
+    content = SHIPPED.read_text().replace(script, "import os\napproval_required = True")
     path.write_text(content)
     return path
 
