@@ -54,8 +54,8 @@ def _closed_holidays(year: int, optional: tuple[str, ...]) -> Mapping[date, str]
         picked = [n for n in names if n.removesuffix(_OBSERVED) in optional]
         if picked and day not in chosen:
             chosen[day] = "; ".join(picked)
-    names = [n for joined in chosen.values() for n in joined.split("; ")]
-    has_observed = {n.removesuffix(_OBSERVED) for n in names if n.endswith(_OBSERVED)}
+    all_names = [n for joined in chosen.values() for n in joined.split("; ")]
+    has_observed = {n.removesuffix(_OBSERVED) for n in all_names if n.endswith(_OBSERVED)}
     for day, name in sorted(chosen.items()):
         if day.weekday() < 5 or name.endswith(_OBSERVED) or name in has_observed:
             continue

@@ -451,6 +451,7 @@ def _save(
             )
             instance.status = "error"
             continue
+        assert definition is not None  # checked above; narrows the type for the call below
         starter = Principal(actor, instance.office, frozenset({"system"}))
         child = _create_instance(
             svc,
@@ -531,8 +532,8 @@ class _guarded:
     def __enter__(self) -> Session:
         return self._ctx.__enter__()
 
-    def __exit__(self, *exc: Any) -> bool:
+    def __exit__(self, *exc: Any) -> None:
         try:
-            return bool(self._ctx.__exit__(*exc))
+            self._ctx.__exit__(*exc)
         except StaleDataError as err:
             raise Conflict("the case changed while this command ran; try again") from err

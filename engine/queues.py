@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -52,7 +53,7 @@ def visible_task(session: Session, principal: Principal, task_id: str) -> HumanT
 
 def excluded(task: HumanTask, username: str) -> bool:
     """Four eyes: the person who requested may not approve."""
-    return bool(task.excluded_users) and username in task.excluded_users.split(",")
+    return username in (task.excluded_users or "").split(",")
 
 
 def claim(session: Session, principal: Principal, task: HumanTask, now: datetime) -> None:
@@ -183,11 +184,11 @@ def inbox(
     ordered = query.order_by(
         HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id
     )
-    rows = session.scalars(ordered.limit(wanted.limit).offset(wanted.offset)).all()
-    return list(rows), total
+    rows = list(session.scalars(ordered.limit(wanted.limit).offset(wanted.offset)))
+    return rows, total
 
 
-def _visible(query: Select[tuple[HumanTask]], principal: Principal) -> Select[tuple[HumanTask]]:
+def _visible(query: Select[Any], principal: Principal) -> Select[Any]:
     if principal.is_admin:
         return query
     if "supervisor" in principal.roles:

@@ -87,7 +87,7 @@ class DefinitionXml(MethodView):
             files = session.scalars(
                 select(DefinitionFile).where(DefinitionFile.definition_id == definition.id)
             ).all()
-        chosen = _file_with_process(files, process_id)
+        chosen = _file_with_process(list(files), process_id)
         return Response(chosen.content, mimetype="application/xml")
 
 
