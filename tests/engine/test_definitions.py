@@ -24,7 +24,7 @@ from engine.forms import FormSource
 from engine.runtime import LoadedSpec, RunContext, Runtime
 from handlers import default_registry
 
-MIWG = REPO_ROOT.parent / "shared" / "corpus" / "miwg"
+MIWG = Path(__file__).resolve().parent.parent / "fixtures" / "miwg"
 MIWG_MODELS = sorted(MIWG.glob("*.bpmn"))
 FIXTURES = Path(__file__).parent / "fixtures"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
