@@ -10,6 +10,7 @@ from flask import Flask
 from engine.api import init_api
 from engine.api.context import EXTENSION_KEY
 from engine.config import Settings
+from engine.observability import init_observability
 from engine.services import Services
 from engine.web import init_web
 
@@ -24,5 +25,6 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = svc
     init_api(app)
+    init_observability(app)
     init_web(app)
     return app

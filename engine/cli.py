@@ -257,8 +257,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from werkzeug.serving import run_simple
 
     from engine.app import create_app
+    from engine.observability.logs import configure_json_logging
     from engine.scheduler import start_scheduler
 
+    configure_json_logging()
     with _services(settings) as svc:
         app = create_app(services=svc)
         scheduler = None
@@ -275,8 +277,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from engine import timers
+    from engine.observability.logs import configure_json_logging
     from engine.scheduler import start_scheduler
 
+    configure_json_logging()
     with _services(settings) as svc:
         if args.once:
             print(f"fired timers of {timers.tick(svc)} instance(s)")

@@ -8,10 +8,20 @@ from engine import timers
 from engine.services import Services
 
 
+def scheduler_pass(svc: Services) -> int:
+    """One pass; records a heartbeat for /readyz and counts firings for /metrics."""
+    svc.heartbeat = svc.clock.now()
+    fired = timers.tick(svc)
+    if svc.metrics is not None:
+        svc.metrics.timers_fired.inc(fired)
+    return fired
+
+
 def start_scheduler(svc: Services) -> BackgroundScheduler:
+    svc.heartbeat = svc.clock.now()
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
-        timers.tick,
+        scheduler_pass,
         "interval",
         args=[svc],
         seconds=svc.settings.scheduler_interval_seconds,

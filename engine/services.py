@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -49,6 +51,9 @@ class Services:
     registry: HandlerRegistry
     runtime: Runtime
     specs: SpecCache = field(default_factory=SpecCache)
+    # Set by the in-process scheduler on every pass; readiness reports a stalled scheduler.
+    heartbeat: datetime | None = None
+    metrics: Any = None
 
     @classmethod
     def build(

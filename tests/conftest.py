@@ -155,10 +155,12 @@ class _UserClient:
         self.headers = {"Authorization": f"Bearer {token}"}
 
     def get(self, path: str, **kw):  # type: ignore[no-untyped-def]
-        return self.client.get(path, headers=self.headers, **kw)
+        headers = {**self.headers, **kw.pop("headers", {})}
+        return self.client.get(path, headers=headers, **kw)
 
     def post(self, path: str, json=None, **kw):  # type: ignore[no-untyped-def]
-        return self.client.post(path, json=json, headers=self.headers, **kw)
+        headers = {**self.headers, **kw.pop("headers", {})}
+        return self.client.post(path, json=json, headers=headers, **kw)
 
 
 @pytest.fixture

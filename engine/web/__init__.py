@@ -17,10 +17,5 @@ def home() -> str:
     return render_template("home.html", definitions=definitions)
 
 
-@pages.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
-
-
 def init_web(app: Flask) -> None:
     app.register_blueprint(pages)
