@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from engine import commands
 from engine.api.auth import current_principal
 from engine.api.context import services
-from engine.api.present import instance_dict, instance_summary
+from engine.api.present import instance_dict, instance_summary, record_read
 from engine.api.schemas import (
     InstanceListArgs,
     InstancePage,
@@ -64,7 +64,10 @@ class Instances(MethodView):
 class Instance(MethodView):
     @blp.response(200, InstanceSchema)
     def get(self, instance_id: str) -> dict:
-        return _load(instance_id)
+        """The case with its data; every read is audited."""
+        view = _load(instance_id)
+        record_read(instance_id, None)
+        return view
 
 
 @blp.route("/<instance_id>/messages")

@@ -8,7 +8,26 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.api.auth import current_principal
+from engine.api.context import services
+from engine.audit import record
+from engine.store.db import transaction
 from engine.store.models import AuditEvent, HumanTask, Incident, ProcessInstance, Timer
+
+
+def record_read(instance_id: str, task_id: str | None) -> None:
+    """Reading a client's case data is itself recorded: who looked at whose case, and when."""
+    svc = services()
+    principal = current_principal()
+    with transaction(svc.sessions) as session:
+        record(
+            session,
+            at=svc.clock.now(),
+            actor=principal.username,
+            action="task.read" if task_id else "instance.read",
+            instance_id=instance_id,
+            task_id=task_id,
+        )
 
 
 def task_dict(task: HumanTask, *, schema: dict[str, Any] | None = None, ui: Any = None) -> dict:

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from engine import commands, queues
 from engine.api.auth import current_principal
 from engine.api.context import services
-from engine.api.present import task_dict
+from engine.api.present import record_read, task_dict
 from engine.api.schemas import AssignArgs, CompleteArgs, TaskListArgs, TaskPage, TaskSchema
 from engine.store.db import transaction
 from engine.store.models import DefinitionForm, ProcessInstance
@@ -45,7 +45,10 @@ class Tasks(MethodView):
 class Task(MethodView):
     @blp.response(200, TaskSchema)
     def get(self, task_id: str) -> dict:
-        return _task_view(task_id)
+        """The task with its form and case data; every read is audited (who looked at whom)."""
+        view = _task_view(task_id)
+        record_read(view["instance_id"], task_id)
+        return view
 
 
 @blp.route("/<task_id>/claim")

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from engine.store import append_only
 from engine.store.types import UTCDateTime
 
 NAMING = {
@@ -237,3 +238,6 @@ class AuditEvent(Base):
     instance_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     detail_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+append_only.attach(AuditEvent.__table__)  # type: ignore[arg-type]

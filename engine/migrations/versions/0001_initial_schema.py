@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import engine.store.types
+from engine.store import append_only
 
 revision = "0001"
 down_revision = None
@@ -19,6 +20,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _create_tables()
+    for sql in append_only.statements(op.get_bind().dialect.name):
+        op.execute(sql)
+
+
+def _create_tables() -> None:
 
     op.create_table(
         "app_user",
