@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from tests.api.helpers import WORKFLOWS, open_task, start, upload, upload_bytes
 
 BENEFIT = WORKFLOWS / "discretionary_benefit.bpmn"
@@ -124,3 +126,37 @@ def test_a_wrong_token_is_401(api):
     response = api.client.get("/api/tasks", headers={"Authorization": "Bearer cw_nope"})
 
     assert response.status_code == 401
+
+
+def test_oversized_upload_is_413_problem_json(api, svc):
+    from dataclasses import replace
+
+    from engine.app import create_app
+
+    small = replace(svc, settings=svc.settings.with_overrides({"max_upload_bytes": 20_000}))
+    client = create_app(services=small).test_client()
+    huge = b"<bpmn:definitions>" + b" " * 100_000 + b"</bpmn:definitions>"
+
+    response = client.post(
+        "/api/definitions",
+        data={"file": [(io.BytesIO(huge), "huge.bpmn")]},
+        content_type="multipart/form-data",
+        headers={"Authorization": f"Bearer {api.tokens['dana']}"},
+    )
+
+    assert response.status_code == 413
+    assert response.mimetype == "application/problem+json"
+
+
+def test_external_entities_are_never_resolved(api):
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">'
+        b"&x;</bpmn:definitions>"
+    )
+
+    response = upload_bytes(api.as_("dana"), "xxe.bpmn", xxe)
+
+    assert response.status_code == 422
+    assert "root:" not in response.get_data(as_text=True)
+    assert "DOCTYPE" in response.json["errors"][0]["message"]
