@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
 
@@ -12,12 +13,36 @@ from engine import commands
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.api.schemas import DefinitionPage, DeployResult, PageArgs
-from engine.definitions import SourceFile
+from engine.definitions import SourceFile, compile_bundle, split_uploads
 from engine.deploy import definition_version, list_definitions
+from engine.forms import FormSource
 from engine.store.models import DefinitionFile
 from engine.xmlsafe import UnsafeXml, parse_untrusted
 
 blp = Blueprint("definitions", __name__, url_prefix="/api/definitions")
+
+UPLOAD_BODY = {
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                },
+            }
+        }
+    }
+}
+
+
+class ValidatedProcess(Schema):
+    process_id = fields.String()
+    name = fields.String()
+    user_tasks = fields.Integer()
+
+
+class ValidateResult(Schema):
+    processes = fields.List(fields.Nested(ValidatedProcess))
 
 
 @blp.route("")
@@ -38,44 +63,53 @@ class Definitions(MethodView):
         }
 
     @blp.response(201, DeployResult)
-    @blp.doc(
-        requestBody={
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "file": {
-                                "type": "array",
-                                "items": {"type": "string", "format": "binary"},
-                            }
-                        },
-                    }
-                }
-            }
-        }
-    )
+    @blp.doc(requestBody=UPLOAD_BODY)
     def post(self) -> dict:
         """Upload one or more .bpmn/.dmn files (and .json forms) as `file` parts; deploy."""
         principal = current_principal()
         svc = services()
-        limit = svc.settings.max_upload_bytes
-        if request.content_length is not None and request.content_length > limit:
-            raise RequestEntityTooLarge(f"the upload is larger than {limit} bytes")
-        uploads = request.files.getlist("file")
-        if not uploads:
-            raise BadRequest("send the diagrams as multipart/form-data parts named 'file'")
-        files = []
-        for upload in uploads:
-            content = upload.read(limit + 1)
-            if len(content) > limit:
-                raise RequestEntityTooLarge(f"{upload.filename} is larger than {limit} bytes")
-            files.append(SourceFile(upload.filename or "upload.bpmn", content))
-        deployed = commands.deploy_files(svc, principal, files)
+        deployed = commands.deploy_files(svc, principal, _uploaded_files())
         return {"deployed": [d.as_dict() for d in deployed]}
 
 
-@blp.route("/<process_id>/versions/<int:version>/xml")
+@blp.route("/validate")
+class ValidateDefinitions(MethodView):
+    @blp.response(200, ValidateResult)
+    @blp.doc(requestBody=UPLOAD_BODY)
+    def post(self) -> dict:
+        """Check diagrams exactly as a deploy would, without deploying (the modeler's check):
+        200 with the processes found, or 422 with the errors by file and element id."""
+        principal = current_principal()
+        if not principal.has("designer", "admin"):
+            raise commands.Forbidden("only designers can validate definitions")
+        svc = services()
+        diagrams, forms = split_uploads(_uploaded_files())
+        compiled = compile_bundle(diagrams, FormSource(svc.settings.forms_dir, forms), svc.registry)
+        return {
+            "processes": [
+                {"process_id": c.process_id, "name": c.name, "user_tasks": len(c.user_tasks)}
+                for c in compiled
+            ]
+        }
+
+
+def _uploaded_files() -> list[SourceFile]:
+    limit = services().settings.max_upload_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"the upload is larger than {limit} bytes")
+    uploads = request.files.getlist("file")
+    if not uploads:
+        raise BadRequest("send the diagrams as multipart/form-data parts named 'file'")
+    files = []
+    for upload in uploads:
+        content = upload.read(limit + 1)
+        if len(content) > limit:
+            raise RequestEntityTooLarge(f"{upload.filename} is larger than {limit} bytes")
+        files.append(SourceFile(upload.filename or "upload.bpmn", content))
+    return files
+
+
+@blp.route("/<process_id>/versions/<int(max=2147483647):version>/xml")
 class DefinitionXml(MethodView):
     @blp.response(200, content_type="application/xml")
     def get(self, process_id: str, version: int) -> Response:
