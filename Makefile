@@ -27,6 +27,17 @@ test: install
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+# All benchmark scenarios (~20 min on 2 cores; QUICK=1 for a short run under 2 min). Needs the
+# PostgreSQL server of `make test`; writes bench/results/latest.json. Never fails on speed.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy

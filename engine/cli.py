@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -13,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import cli_supervision
+from engine import cli_migration, cli_supervision
 from engine.closures import ClosureExists, ClosureNotFound
 from engine.commands import CommandError, deploy_files
 from engine.config import Settings
@@ -32,9 +33,11 @@ from engine.users import (
     Principal,
     UserProblem,
     add_user,
+    has_password,
     issue_token,
     list_users,
     revoke_tokens,
+    set_password,
 )
 from handlers import default_registry
 
@@ -48,6 +51,9 @@ DEMO_STAFF = [
     ("olive", "Olive Caseworker", "ottawa", ["caseworker"]),
     ("omar", "Omar Supervisor", "ottawa", ["supervisor"]),
 ]
+
+
+DEMO_PASSWORD = "caseway-demo"  # demo data only; `caseway users password` changes it
 
 
 class CliError(Exception):
@@ -117,8 +123,19 @@ def _parser() -> argparse.ArgumentParser:
     revoke = users.add_parser("revoke", help="revoke every token of a user")
     revoke.add_argument("username")
     revoke.set_defaults(run=_users_revoke)
+    password = users.add_parser(
+        "password", help="set a user's web password (asked twice; or one line on stdin)"
+    )
+    password.add_argument("username")
+    password.set_defaults(run=_users_password)
 
-    sub.add_parser("seed-demo", help="create the demo staff").set_defaults(run=_seed_demo)
+    seed = sub.add_parser("seed-demo", help="create the demo staff (web password: see README)")
+    seed.add_argument(
+        "--password",
+        default=DEMO_PASSWORD,
+        help=f"web password for demo staff who have none yet (default: {DEMO_PASSWORD})",
+    )
+    seed.set_defaults(run=_seed_demo)
 
     serve = sub.add_parser("serve", help="serve the API and web UI (with the timer scheduler)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -131,6 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.set_defaults(run=_worker)
 
     cli_supervision.register(sub, _group, _services)
+    cli_migration.register(sub, _services)
     return parser
 
 
@@ -233,10 +251,27 @@ def _users_revoke(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _users_password(settings: Settings, args: argparse.Namespace) -> int:
+    password = _read_password()
+    with _services(settings) as svc, transaction(svc.sessions) as session:
+        set_password(session, args.username, password)
+    print(f"password set for {args.username}")
+    return 0
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("new password: ")
+    if getpass.getpass("again: ") != first:
+        raise CliError("the passwords differ; nothing changed")
+    return first
+
+
 def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     created = 0
     with _services(settings) as svc, transaction(svc.sessions) as session:
-        existing = {user.username for user, _ in list_users(session)}
+        existing = {user.username: user for user, _ in list_users(session)}
         for username, name, office, roles in DEMO_STAFF:
             if username not in existing:
                 add_user(
@@ -248,7 +283,10 @@ def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
                     display_name=name,
                 )
                 created += 1
+            if not has_password(session, username):
+                set_password(session, username, args.password)
     print(f"demo staff ready ({created} added): " + ", ".join(u for u, *_ in DEMO_STAFF))
+    print(f"web login: any of them with password {args.password!r} (only where none was set)")
     print("get an API token with:  caseway users token casey")
     return 0
 

@@ -334,6 +334,12 @@ def fire_due_timers(svc: Services, instance_id: str, *, actor: str = "scheduler"
     """Fire one instance's due timers in one transaction; False if nothing was due or another
     worker holds the instance (SKIP LOCKED: that worker is firing them)."""
     now = svc.clock.now()
+    with svc.sessions() as session:  # the common case: nothing due, so no lock and no commit
+        due = session.scalar(
+            select(Timer.id).where(Timer.instance_id == instance_id, Timer.due_at <= now).limit(1)
+        )
+    if due is None:
+        return False
     with _guarded(svc) as session:
         instance = session.scalar(
             select(ProcessInstance)

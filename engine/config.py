@@ -26,6 +26,8 @@ class Settings:
     calendar_config: Path | None = None
     standards_config: Path | None = None
     script_time_limit: float = 2.0
+    # Active cases per caseworker before the caseload view flags them (local policy).
+    caseload_target: int = 60
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -49,6 +51,7 @@ class Settings:
             default_timezone=env.get("CASEWAY_TIMEZONE", base.default_timezone),
             calendar_config=Path(calendar) if calendar else None,
             standards_config=Path(standards) if standards else None,
+            caseload_target=int(env.get("CASEWAY_CASELOAD_TARGET", base.caseload_target)),
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.store.models import HumanTask, User, UserRole
+from engine.supervision import ownership, people
 from engine.users import Principal
 
 
@@ -77,6 +78,7 @@ def claim(session: Session, principal: Principal, task: HumanTask, now: datetime
         instance_id=task.instance_id,
         task_id=task.id,
     )
+    ownership.adopt_on_claim(session, task, principal, now)
 
 
 def unclaim(session: Session, principal: Principal, task: HumanTask, now: datetime) -> None:
@@ -108,6 +110,7 @@ def assign(
     _require_open(task)
     if username is not None:
         _check_assignee(session, task, username)
+        people.refuse_absent(session, username, now)
     previous = task.assignee
     task.assignee = username
     task.claimed_at = now if username else None

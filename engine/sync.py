@@ -22,6 +22,7 @@ from engine.store.models import (
     ProcessInstance,
     Timer,
 )
+from engine.supervision.routing import route_new_task
 
 
 def pack_state(state: str) -> bytes:
@@ -120,7 +121,9 @@ def _sync_tasks(
             row = _new_task(instance, view, now)
             row.excluded_users = _four_eyes(session, instance, view, actor, completed_task_id)
             session.add(row)
-        row.due_at = due.get(view.task_id)
+            route_new_task(session, row, actor=actor, now=now)
+        # a deadline that fired without interrupting leaves the task overdue, not undated
+        row.due_at = due.get(view.task_id, row.due_at)
     for row in open_rows.values():
         if row.id == completed_task_id:
             row.status = "completed"

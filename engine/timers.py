@@ -15,12 +15,14 @@ from sqlalchemy import select
 from engine.commands import fire_due_timers, fire_next_due
 from engine.services import Services
 from engine.store.models import Timer
+from engine.supervision.jobs import apply_started_absences
 
 log = logging.getLogger(__name__)
 
 
 def tick(svc: Services, limit: int = 100_000) -> int:
     """Fire everything due now; returns how many instance firings happened."""
+    _start_absences(svc)
     fired = 0
     for _ in range(limit):
         try:
@@ -48,3 +50,11 @@ def _fire_one_by_one(svc: Services) -> int:
         except Exception:
             log.exception("firing timers of instance %s failed", instance_id)
     return fired
+
+
+def _start_absences(svc: Services) -> None:
+    """Absences recorded ahead start here; a failure must not stop the timers."""
+    try:
+        apply_started_absences(svc)
+    except Exception:
+        log.exception("starting absences failed")

@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.store.models import ApiToken, User, UserRole
 
 ROLES = ("designer", "intake_worker", "caseworker", "supervisor", "admin", "partner", "system")
 WORKER_ROLES = frozenset({"intake_worker", "caseworker", "supervisor", "admin"})
 TOKEN_PREFIX = "cw_"
+MIN_PASSWORD_LENGTH = 8
 
 
 class UserProblem(ValueError):
@@ -120,13 +122,70 @@ def revoke_tokens(session: Session, username: str, *, now: datetime) -> int:
 
 
 def authenticate(session: Session, token: str, *, now: datetime) -> Principal | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    """One round trip: this runs on every API request."""
+    rows = session.execute(
+        select(User.username, User.office, UserRole.role)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .outerjoin(UserRole, UserRole.user_id == User.id)
+        .where(
+            ApiToken.token_hash == _hash(token),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > now,
+            User.active.is_(True),
+        )
+    ).all()
+    if not rows:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    roles = frozenset(row.role for row in rows if row.role is not None)
+    return Principal(rows[0].username, rows[0].office, roles)
+
+
+def set_password(
+    session: Session, username: str, password: str, *, method: str | None = None
+) -> None:
+    """Store a salted, slow hash (werkzeug's default: scrypt) for the web login.
+
+    `method` exists for tests, which may choose a cheaper werkzeug method; never weaken it in
+    production code.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserProblem(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserProblem(f"no user {username!r}")
+    user.password_hash = (
+        generate_password_hash(password, method=method)
+        if method
+        else generate_password_hash(password)
+    )
+
+
+def has_password(session: Session, username: str) -> bool:
+    user = session.scalar(select(User).where(User.username == username))
+    return user is not None and user.password_hash is not None
+
+
+def verify_password(session: Session, username: str, password: str) -> Principal | None:
+    """The principal when the password matches an active user's; None otherwise.
+
+    Unknown users, inactive users and users without a password cost the same hash check, so the
+    answer time does not tell which usernames exist.
+    """
+    user = session.scalar(select(User).where(User.username == username))
+    stored = user.password_hash if user is not None and user.active else None
+    matches = check_password_hash(stored or _dummy_hash(), password)
+    if user is None or stored is None or not matches:
         return None
     return principal_for(session, user.username)
+
+
+_DUMMY: list[str] = []
+
+
+def _dummy_hash() -> str:
+    if not _DUMMY:
+        _DUMMY.append(generate_password_hash(secrets.token_urlsafe(16)))
+    return _DUMMY[0]
 
 
 def _hash(token: str) -> str:

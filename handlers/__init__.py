@@ -28,9 +28,12 @@ __all__ = [
 
 
 def default_registry() -> HandlerRegistry:
-    from handlers import notifications, processes
+    from handlers import cases, documents, notifications, processes, referrals
 
     registry = HandlerRegistry()
     notifications.register(registry)
     processes.register(registry)
+    cases.register(registry)
+    documents.register(registry)
+    referrals.register(registry)
     return registry

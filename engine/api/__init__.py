@@ -9,13 +9,16 @@ from flask_smorest import Api
 from werkzeug.routing import BaseConverter, ValidationError
 
 from engine.api import (
+    absences,
     definitions,
     instances,
     me,
     messages,
+    migrations,
     offices,
     problems,
     reports,
+    supervision,
     tasks,
 )
 
@@ -50,7 +53,9 @@ def init_api(app: Flask) -> Api:
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "opaque"}
     )
     api.spec.options["security"] = [{"bearer": []}]
-    for module in (definitions, instances, messages, tasks, reports, offices, me):
+    for module in (definitions, instances, messages, tasks, reports, offices, me, migrations):
+        api.register_blueprint(module.blp)
+    for module in (absences, supervision):
         api.register_blueprint(module.blp)
     problems.register(app)
     return api

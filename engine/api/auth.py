@@ -1,12 +1,29 @@
-"""Who is calling: a bearer token for API clients, the session for web pages."""
+"""Who is calling: a bearer token for API clients, the session for web pages.
+
+A session-authenticated request that changes something must carry the session's CSRF token
+(form field `csrf_token` on web forms, header `X-CSRF-Token` on fetch calls to the JSON API):
+a browser sends the session cookie with any cross-site form post, but another site cannot read
+the token. Bearer-token calls need no token: browsers never attach them on their own.
+"""
 
 from __future__ import annotations
+
+import hmac
+import secrets
 
 from flask import g, request, session
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from engine.api.context import services
 from engine.users import Principal, authenticate, principal_for
+
+SESSION_USER = "username"
+SESSION_CSRF = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Kept across sign-in and sign-out: the visitor's choice, not part of who they are.
+SESSION_KEEP = ("lang",)
 
 
 def current_principal(*, allow_partner: bool = False) -> Principal:
@@ -16,6 +33,46 @@ def current_principal(*, allow_partner: bool = False) -> Principal:
     return principal
 
 
+def session_principal() -> Principal | None:
+    """The signed-in web user, or None (no session, or the account was deactivated)."""
+    username = session.get(SESSION_USER)
+    if not username:
+        return None
+    with services().sessions() as db:
+        return principal_for(db, username)
+
+
+def sign_in(principal: Principal) -> None:
+    """Start a fresh session (no fixation: nothing from before survives but the language)."""
+    kept = {key: session[key] for key in SESSION_KEEP if key in session}
+    session.clear()
+    session.update(kept)
+    session[SESSION_USER] = principal.username
+    session[SESSION_CSRF] = secrets.token_urlsafe(32)
+
+
+def sign_out() -> None:
+    kept = {key: session[key] for key in SESSION_KEEP if key in session}
+    session.clear()
+    session.update(kept)
+
+
+def csrf_token() -> str:
+    """The session's token, created on first use (also for the anonymous login form)."""
+    token = session.get(SESSION_CSRF)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session[SESSION_CSRF] = token
+    return str(token)
+
+
+def csrf_valid(candidate: str | None) -> bool:
+    expected = session.get(SESSION_CSRF)
+    if not expected or not candidate:
+        return False
+    return hmac.compare_digest(str(expected), candidate)
+
+
 def _authenticated() -> Principal:
     cached = getattr(g, "principal", None)
     if cached is not None:
@@ -23,13 +80,16 @@ def _authenticated() -> Principal:
     svc = services()
     header = request.headers.get("Authorization", "")
     principal = None
-    with svc.sessions() as db:
-        if header.lower().startswith("bearer "):
+    if header.lower().startswith("bearer "):
+        with svc.sessions() as db:
             principal = authenticate(db, header[7:].strip(), now=svc.clock.now())
-            if principal is None:
-                raise Unauthorized("the token is unknown, expired or revoked")
-        elif session.get("username"):
-            principal = principal_for(db, session["username"])
+        if principal is None:
+            raise Unauthorized("the token is unknown, expired or revoked")
+    elif session.get(SESSION_USER):
+        principal = session_principal()
+        if principal is not None and request.method not in SAFE_METHODS:
+            if not csrf_valid(request.headers.get(CSRF_HEADER)):
+                raise Forbidden(f"send the page's CSRF token in the {CSRF_HEADER} header")
     if principal is None:
         raise Unauthorized("send Authorization: Bearer <token> (see `caseway users token`)")
     g.principal = principal

@@ -12,6 +12,7 @@ from engine.closures import ClosureExists, ClosureNotFound
 from engine.definitions import DefinitionInvalid
 from engine.forms import FormInvalid
 from engine.runtime import MessageNotExpected, NothingToRetry, TaskNotFound, TaskNotReady
+from engine.supervision import errors as supervision
 from engine.users import UserProblem
 
 TITLES = {
@@ -51,6 +52,9 @@ DOMAIN_STATUS: list[tuple[type[Exception], int]] = [
     (UserProblem, 422),
     (ClosureExists, 409),
     (ClosureNotFound, 404),
+    (supervision.NotFound, 404),
+    (supervision.Forbidden, 403),
+    (supervision.Conflict, 409),
 ]
 
 
@@ -58,6 +62,8 @@ def register(app: Flask) -> None:
     for error_type, status in DOMAIN_STATUS:
         app.register_error_handler(error_type, _simple(status))
     app.register_error_handler(commands.Invalid, _invalid)
+    app.register_error_handler(supervision.Invalid, _invalid)
+    app.register_error_handler(supervision.TasksRejected, _tasks_rejected)
     app.register_error_handler(FormInvalid, _form_invalid)
     app.register_error_handler(DefinitionInvalid, _definition_invalid)
     app.register_error_handler(HTTPException, _http)
@@ -70,9 +76,17 @@ def _simple(status: int) -> Any:
     return handle
 
 
-def _invalid(exc: commands.Invalid) -> Response:
+def _invalid(exc: commands.Invalid | supervision.Invalid) -> Response:
     errors = [{"field": exc.field, "message": str(exc)}] if exc.field else []
     return problem(422, str(exc), errors=errors)
+
+
+def _tasks_rejected(exc: supervision.TasksRejected) -> Response:
+    errors = [
+        {"field": "task_ids", "task_id": task_id, "message": message}
+        for task_id, message in sorted(exc.problems.items())
+    ]
+    return problem(422, str(exc), errors=errors, task_ids=sorted(exc.problems))
 
 
 def _form_invalid(exc: FormInvalid) -> Response:

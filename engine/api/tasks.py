@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -55,26 +56,14 @@ class Task(MethodView):
 class Claim(MethodView):
     @blp.response(200, TaskSchema)
     def post(self, task_id: str) -> dict:
-        principal = current_principal()
-        svc = services()
-        with transaction(svc.sessions) as session:
-            task = queues.visible_task(session, principal, task_id)
-            session.refresh(task, with_for_update=True)
-            queues.claim(session, principal, task, svc.clock.now())
-        return _task_view(task_id)
+        return _act_on(task_id, queues.claim)
 
 
 @blp.route("/<task_id>/unclaim")
 class Unclaim(MethodView):
     @blp.response(200, TaskSchema)
     def post(self, task_id: str) -> dict:
-        principal = current_principal()
-        svc = services()
-        with transaction(svc.sessions) as session:
-            task = queues.visible_task(session, principal, task_id)
-            session.refresh(task, with_for_update=True)
-            queues.unclaim(session, principal, task, svc.clock.now())
-        return _task_view(task_id)
+        return _act_on(task_id, queues.unclaim)
 
 
 @blp.route("/<task_id>/assign")
@@ -82,13 +71,10 @@ class Assign(MethodView):
     @blp.arguments(AssignArgs)
     @blp.response(200, TaskSchema)
     def post(self, args: dict, task_id: str) -> dict:
-        principal = current_principal()
-        svc = services()
-        with transaction(svc.sessions) as session:
-            task = queues.visible_task(session, principal, task_id)
-            session.refresh(task, with_for_update=True)
-            queues.assign(session, principal, task, args["user"], svc.clock.now())
-        return _task_view(task_id)
+        return _act_on(
+            task_id,
+            lambda session, who, task, now: queues.assign(session, who, task, args["user"], now),
+        )
 
 
 @blp.route("/<task_id>/complete")
@@ -99,6 +85,17 @@ class Complete(MethodView):
         principal = current_principal()
         commands.complete_task(services(), principal, task_id, args["data"])
         return _task_view(task_id)
+
+
+def _act_on(task_id: str, action: Callable[..., None]) -> dict:
+    """Lock the task row, apply one queue action in one transaction, answer the task."""
+    principal = current_principal()
+    svc = services()
+    with transaction(svc.sessions) as session:
+        task = queues.visible_task(session, principal, task_id)
+        session.refresh(task, with_for_update=True)
+        action(session, principal, task, svc.clock.now())
+    return _task_view(task_id)
 
 
 def _task_view(task_id: str) -> dict:

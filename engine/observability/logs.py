@@ -39,3 +39,4 @@ def configure_json_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # one INFO line per engine task

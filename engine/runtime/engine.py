@@ -14,6 +14,9 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow  # type: ignore[import-un
 from SpiffWorkflow.bpmn.specs.event_definitions.message import (  # type: ignore[import-untyped]
     MessageEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import (  # type: ignore[import-untyped]
+    MultipleEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (  # type: ignore[import-untyped]
     TimerEventDefinition,
 )
@@ -144,10 +147,8 @@ class Runtime:
             waiting = [w for w in _message_waits(workflow) if w[1] == name]
             if not waiting:
                 raise MessageNotExpected(f"the instance is not waiting for message {name!r}")
-            for task, _ in waiting:
-                if task.task_spec.event_definition.message_var is None and isinstance(
-                    payload, dict
-                ):
+            for task, _name, definition, _spec in waiting:
+                if getattr(definition, "message_var", None) is None and isinstance(payload, dict):
                     task.data = copy.deepcopy(task.data)
                     task.data.update(copy.deepcopy(payload))
             event = BpmnEvent(SpiffMessageEventDefinition(name), payload=copy.deepcopy(payload))
@@ -352,19 +353,37 @@ def _open_human_tasks(workflow: Any) -> list[HumanTaskView]:
     return views
 
 
+def catches(task: Any) -> list[tuple[Any, Any]]:
+    """(event definition, catching event spec) pairs a waiting task listens for.
+
+    An event-based gateway waits itself, with SpiffWorkflow's MultipleEventDefinition holding
+    the definitions of the catch events that follow it; those events name the wait.
+    """
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        # The parser builds the gateway's definitions from its outgoing events, in order.
+        outputs = list(getattr(task.task_spec, "outputs", []))
+        inner = list(definition.event_definitions)
+        if len(outputs) != len(inner):
+            outputs = [task.task_spec] * len(inner)
+        return list(zip(inner, outputs, strict=True))
+    return [(definition, task.task_spec)] if definition is not None else []
+
+
 def _timers(workflow: Any) -> list[TimerView]:
     views = []
     for task in _all_tasks(workflow):
         if task.state != TaskState.WAITING:
             continue
-        definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(definition, TimerEventDefinition):
-            continue
-        due = _due_time(task.internal_data.get("event_value"))
-        if due is None:
-            continue
-        attached, interrupting = _attachment(task)
-        views.append(TimerView(str(task.id), task.task_spec.bpmn_id, due, attached, interrupting))
+        for definition, spec in catches(task):
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            due = _due_time(task.internal_data.get("event_value"))
+            if due is None:
+                continue
+            attached, interrupting = _attachment(task)
+            views.append(TimerView(str(task.id), spec.bpmn_id, due, attached, interrupting))
+            break  # one timer row per waiting task: its event_value is the one due time
     return views
 
 
@@ -390,14 +409,15 @@ def _attachment(task: Any) -> tuple[str | None, bool]:
     return None, bool(task.task_spec.cancel_activity)
 
 
-def _message_waits(workflow: Any) -> list[tuple[Any, str]]:
+def _message_waits(workflow: Any) -> list[tuple[Any, str, Any, Any]]:
+    """(task, message name, definition, catching spec) for every message a task waits for."""
     waits = []
     for task in _all_tasks(workflow):
         if task.state != TaskState.WAITING:
             continue
-        definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, MessageEventDefinition):
-            waits.append((task, definition.name))
+        for definition, spec in catches(task):
+            if isinstance(definition, MessageEventDefinition):
+                waits.append((task, definition.name, definition, spec))
     return waits
 
 
@@ -407,13 +427,15 @@ def _message_wait_views(workflow: Any) -> list[MessageWaitView]:
         return []
     case_data = _current_data(workflow)
     return [
-        MessageWaitView(str(task.id), name, _correlation_of(task, case_data))
-        for task, name in waits
+        MessageWaitView(str(task.id), name, _correlation_of(task, spec, case_data))
+        for task, name, _definition, spec in waits
     ]
 
 
-def _correlation_of(task: Any, case_data: Mapping[str, Any]) -> str | None:
-    properties = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
+def _correlation_of(task: Any, spec: Any, case_data: Mapping[str, Any]) -> str | None:
+    properties = (getattr(spec, "extensions", None) or {}).get("properties", {})
+    if "correlationKeys" not in properties:
+        properties = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
     keys = [k.strip() for k in properties.get("correlationKeys", "").split(",") if k.strip()]
     if not keys:
         return None

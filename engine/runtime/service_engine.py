@@ -56,8 +56,8 @@ class ServiceEngine(PythonScriptEngine):  # type: ignore[misc]
         self.starts: list[ProcessStart] = []
 
     def evaluate(self, task: Any, expression: Any, external_context: Any = None) -> Any:
-        definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, TimerEventDefinition) and expression == definition.expression:
+        definition = _timer_with(task, expression)
+        if definition is not None:
             return timer_value(
                 definition,
                 expression,
@@ -95,3 +95,13 @@ class ServiceEngine(PythonScriptEngine):  # type: ignore[misc]
         self.outbox.extend(ctx.outbox)
         self.starts.extend(ctx.starts)
         return encoded
+
+
+def _timer_with(task: Any, expression: Any) -> Any:
+    """The timer definition (plain, or one of an event-based gateway's) this expression is."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    candidates = [definition, *(getattr(definition, "event_definitions", None) or [])]
+    for candidate in candidates:
+        if isinstance(candidate, TimerEventDefinition) and candidate.expression == expression:
+            return candidate
+    return None

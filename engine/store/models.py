@@ -171,6 +171,7 @@ class HumanTask(Base):
         Index("ix_human_task_inbox", "status", "queue", "office", "due_at"),
         Index("ix_human_task_assignee", "assignee", "status", "due_at"),
         Index("ix_human_task_due", "status", "due_at"),
+        Index("ix_human_task_instance_status", "instance_id", "status"),
     )
 
 
@@ -241,3 +242,63 @@ class AuditEvent(Base):
 
 
 append_only.attach(AuditEvent.__table__)  # type: ignore[arg-type]
+
+
+# -- supervision: case ownership, absences ----------------------------------------------------
+
+
+class CaseOwner(Base):
+    """A case's primary caseworker (continuity of care); a case is a business key in an office."""
+
+    __tablename__ = "case_owner"
+
+    office: Mapped[str] = mapped_column(String(80), primary_key=True)
+    business_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(80), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assigned_by: Mapped[str] = mapped_column(String(80))
+
+
+class Absence(Base):
+    """A period a worker is away; while it runs, their work goes to the cover or the queue.
+
+    Only a reason category is kept, never personal detail (why someone is sick is not ours).
+    """
+
+    __tablename__ = "absence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    office: Mapped[str] = mapped_column(String(80))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cover: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    reason_category: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the start moves ran (at creation if it starts at once, else by the scheduler).
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+    __table_args__ = (
+        Index("ix_absence_user", "username", "starts_at"),
+        Index("ix_absence_office", "office", "ends_at"),
+        Index("ix_absence_pending", "applied_at", "starts_at"),
+    )
+
+
+class AbsenceTask(Base):
+    """A task an absence sent away from the worker, so a supervisor can hand it back later."""
+
+    __tablename__ = "absence_task"
+
+    absence_id: Mapped[int] = mapped_column(ForeignKey("absence.id"), primary_key=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id"), primary_key=True)
+    moved_to: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    moved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Reassigning or routing by case reads open tasks of one business key in one office.
+Index("ix_human_task_case", HumanTask.office, HumanTask.business_key, HumanTask.status)

@@ -1,21 +1,84 @@
-"""Server-rendered pages; for now the home page that says where things are."""
+"""Server-rendered pages for caseworkers, supervisors and designers (Jinja, a little JavaScript).
+
+`init_web` wires the session cookie, the languages, the CSRF token, the page blueprints and the
+static files (bpmn-js vendored under static/vendor, see scripts/vendor_frontend.sh).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
+from typing import Any
 
-from engine.api.context import services
-from engine.deploy import count_definitions
+from flask import Blueprint, Flask, request
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
-pages = Blueprint("pages", __name__, template_folder="templates")
+from engine.api.auth import csrf_token, session_principal
+from engine.users import WORKER_ROLES, Principal
+from engine.web.account import account
+from engine.web.designer import design
+from engine.web.i18n import init_i18n
+from engine.web.inbox import work
+from engine.web.supervisor import supervise
 
+assets = Blueprint(
+    "assets",
+    __name__,
+    static_folder="static",
+    static_url_path="/assets",
+    template_folder="templates",
+)
 
-@pages.get("/")
-def home() -> str:
-    with services().sessions() as session:
-        definitions = count_definitions(session)
-    return render_template("home.html", definitions=definitions)
+# Scripts only from this site (no inline script); styles may be set inline by bpmn-js.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def init_web(app: Flask) -> None:
-    app.register_blueprint(pages)
+    # Lax: the cookie is not sent with cross-site posts (defence in depth beside the token).
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    init_i18n(app)
+    for blueprint in (assets, account, work, supervise, design):
+        app.register_blueprint(blueprint)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(_page_context)
+    app.after_request(_page_headers)
+
+
+def _page_context() -> dict[str, Any]:
+    if request.blueprint not in {"account", "work", "supervise", "design"}:
+        return {}
+    principal = session_principal()
+    return {"me": principal, "menu": menu_for(principal) if principal else []}
+
+
+def menu_for(principal: Principal) -> list[tuple[str, str]]:
+    items: list[tuple[str, str]] = []
+    if principal.has(*WORKER_ROLES):
+        items.append(("work.inbox", _("Inbox")))
+    if principal.has("supervisor", "admin"):
+        items += [
+            ("supervise.team", _("Team")),
+            ("supervise.queues", _("Queues")),
+            ("supervise.standards", _("Service standards")),
+            ("supervise.absences", _("Absences")),
+        ]
+    if principal.has("designer", "admin"):
+        items += [
+            ("design.definitions", _("Definitions")),
+            ("design.modeler", _("New diagram")),
+        ]
+    return items
+
+
+def _page_headers(response: Response) -> Response:
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response

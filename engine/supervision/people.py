@@ -1,0 +1,97 @@
+"""Who may take a task and who is away: the facts every assignment rule checks first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.store.models import Absence, HumanTask, User, UserRole
+from engine.supervision.errors import Forbidden, Invalid, NotFound
+from engine.users import Principal
+
+CASEWORKER = "caseworker"
+# Roles that are also queues people work from; a cover must share one with the absent worker.
+QUEUE_ROLES = frozenset({"intake_worker", CASEWORKER, "supervisor"})
+
+
+@dataclass(frozen=True)
+class Staff:
+    username: str
+    display_name: str
+    office: str
+    roles: frozenset[str]
+    active: bool
+
+
+def load_staff(session: Session, username: str) -> Staff | None:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        return None
+    roles = session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)).all()
+    return Staff(user.username, user.display_name, user.office, frozenset(roles), user.active)
+
+
+def task_problem(task: HumanTask, staff: Staff | None, username: str) -> str | None:
+    """Why `username` cannot take this task, or None when they can (same rules as assign)."""
+    if staff is None or not staff.active:
+        return f"no active user {username!r}"
+    if task.queue not in staff.roles:
+        return f"{username} does not hold role {task.queue!r} for this queue"
+    if staff.office != task.office and "admin" not in staff.roles:
+        return f"{username} works in office {staff.office!r}, not {task.office!r}"
+    if task.excluded_users and username in task.excluded_users.split(","):
+        return f"four eyes: {username} completed an earlier step of this decision"
+    return None
+
+
+def active_absence(session: Session, username: str, now: datetime) -> Absence | None:
+    return session.scalar(
+        select(Absence)
+        .where(
+            Absence.username == username,
+            Absence.cancelled.is_(False),
+            Absence.starts_at <= now,
+            Absence.ends_at > now,
+        )
+        .order_by(Absence.starts_at.desc(), Absence.id.desc())
+        .limit(1)
+    )
+
+
+def refuse_absent(session: Session, username: str, now: datetime) -> None:
+    """Work handed to someone who is away would sit untouched: refuse it, name the cover."""
+    away = active_absence(session, username, now)
+    if away is not None:
+        cover = f"; their cover is {away.cover}" if away.cover else ""
+        raise Invalid(f"{username} is away until {away.ends_at.isoformat()}{cover}", field="user")
+
+
+def require_supervisor(principal: Principal) -> None:
+    if not principal.has("supervisor", "admin"):
+        raise Forbidden("only supervisors can do this")
+
+
+def supervised_office(principal: Principal, office: str | None) -> str:
+    """The office a supervisor acts on: their own; admins may name any (default: their own)."""
+    require_supervisor(principal)
+    if office is None or office == principal.office:
+        return principal.office
+    if not principal.is_admin:
+        raise Forbidden("supervisors act on their own office only")
+    return office
+
+
+def reach_user(session: Session, principal: Principal, username: str) -> Staff:
+    """The worker a request is about: themselves, or someone a supervisor of theirs manages."""
+    staff = load_staff(session, username)
+    visible = staff is not None and (
+        principal.is_admin or principal.username == username or staff.office == principal.office
+    )
+    if staff is None or not visible:
+        raise NotFound(f"user {username!r} not found")
+    if principal.username != username:
+        require_supervisor(principal)
+    return staff

@@ -1,0 +1,191 @@
+"""What a caseworker's pages show: the inbox and one task with its case. Read-only queries over
+indexed rows (tasks, instances, forms); the changes go through engine.queues and
+engine.commands (see engine.web.actions)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import commands, queues
+from engine.deploy import list_definitions
+from engine.store.models import (
+    Definition,
+    DefinitionForm,
+    HumanTask,
+    ProcessInstance,
+    User,
+    UserRole,
+)
+from engine.users import Principal
+
+QUEUE_ROLES = ("intake_worker", "caseworker", "supervisor")
+PAGE_SIZE = 50
+MINE = "mine"
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    tab: str = MINE  # "mine" or a queue key
+    queue: str | None = None
+    process_id: str | None = None
+    due_before: datetime | None = None
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Inbox:
+    tabs: tuple[str, ...]
+    tasks: list[HumanTask]
+    total: int
+    processes: list[tuple[str, str]]
+    offset: int
+    limit: int = PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class Step:
+    """A finished step of the case, with what was entered (labelled by that step's form)."""
+
+    task: HumanTask
+    answers: list[tuple[Mapping[str, Any], str, str]]  # (schema node for the label, key, value)
+
+
+@dataclass(frozen=True)
+class TaskFile:
+    task: HumanTask
+    instance: ProcessInstance
+    process_name: str
+    schema: dict[str, Any]
+    ui: dict[str, Any] | None
+    values: dict[str, Any]
+    steps: list[Step]
+    assignees: list[tuple[str, str]]
+
+
+def tabs_for(principal: Principal) -> tuple[str, ...]:
+    """ "My tasks" first, then every queue the user holds (admins: every queue)."""
+    held = QUEUE_ROLES if principal.is_admin else [q for q in QUEUE_ROLES if q in principal.roles]
+    return (MINE, *held)
+
+
+def inbox(session: Session, principal: Principal, wanted: InboxQuery) -> Inbox:
+    tabs = tabs_for(principal)
+    tab = wanted.tab if wanted.tab in tabs else MINE
+    queue = tab if tab != MINE else wanted.queue
+    rows, total = queues.inbox(
+        session,
+        principal,
+        queues.InboxFilter(
+            queue=queue,
+            mine=tab == MINE,
+            due_before=wanted.due_before,
+            process_id=wanted.process_id,
+            limit=PAGE_SIZE,
+            offset=wanted.offset,
+        ),
+    )
+    processes = [(pid, name) for pid, name, _ in list_definitions(session)]
+    return Inbox(tabs, rows, total, processes, wanted.offset)
+
+
+def task_file(session: Session, principal: Principal, task_id: str) -> TaskFile:
+    task = queues.visible_task(session, principal, task_id)
+    instance = session.get_one(ProcessInstance, task.instance_id)
+    schema = commands.form_schema(session, instance.definition_id, task.form_key)
+    ui = _ui_schema(session, instance.definition_id, task.form_key)
+    if task.submitted_json:
+        values = json.loads(task.submitted_json)
+    else:
+        values = json.loads(instance.data_json)
+    return TaskFile(
+        task=task,
+        instance=instance,
+        process_name=_process_name(session, instance),
+        schema=schema,
+        ui=ui,
+        values=values if isinstance(values, dict) else {},
+        steps=_steps(session, instance),
+        assignees=eligible_assignees(session, principal, task),
+    )
+
+
+def eligible_assignees(
+    session: Session, principal: Principal, task: HumanTask
+) -> list[tuple[str, str]]:
+    """(username, display name) of the office's active users holding the task's queue role;
+    empty for anyone who cannot assign (only supervisors of the office and admins can)."""
+    if not (
+        principal.is_admin or (principal.has("supervisor") and principal.office == task.office)
+    ):
+        return []
+    excluded = set((task.excluded_users or "").split(","))
+    rows = session.execute(
+        select(User.username, User.display_name)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(User.office == task.office, User.active.is_(True), UserRole.role == task.queue)
+        .order_by(User.username)
+    ).all()
+    return [(u, d) for u, d in rows if u not in excluded]
+
+
+def can_work(principal: Principal, task: HumanTask) -> bool:
+    """Whether the form is offered: open, and mine or free for me to take."""
+    if task.status != "open" or queues.excluded(task, principal.username):
+        return False
+    if task.assignee is not None:
+        return task.assignee == principal.username
+    return principal.is_admin or task.queue in principal.roles or principal.has("supervisor")
+
+
+def _steps(session: Session, instance: ProcessInstance) -> list[Step]:
+    finished = session.scalars(
+        select(HumanTask)
+        .where(HumanTask.instance_id == instance.id, HumanTask.status != "open")
+        .order_by(HumanTask.completed_at, HumanTask.id)
+    ).all()
+    return [Step(t, _answers(session, instance, t)) for t in finished]
+
+
+def _answers(
+    session: Session, instance: ProcessInstance, task: HumanTask
+) -> list[tuple[Mapping[str, Any], str, str]]:
+    if not task.submitted_json:
+        return []
+    submitted = json.loads(task.submitted_json)
+    if not isinstance(submitted, dict):
+        return []
+    schema = commands.form_schema(session, instance.definition_id, task.form_key)
+    properties = schema.get("properties") or {}
+    return [
+        (properties[name], name, _plain(value))
+        for name, value in submitted.items()
+        if isinstance(properties.get(name), Mapping)
+    ]
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _ui_schema(session: Session, definition_id: int, form_key: str | None) -> dict[str, Any] | None:
+    if not form_key:
+        return None
+    form = session.get(DefinitionForm, (definition_id, form_key))
+    if form is None or not form.ui_schema_json:
+        return None
+    loaded = json.loads(form.ui_schema_json)
+    return loaded if isinstance(loaded, dict) else None
+
+
+def _process_name(session: Session, instance: ProcessInstance) -> str:
+    definition = session.get(Definition, instance.definition_id)
+    return definition.name if definition is not None else instance.process_id

@@ -1,0 +1,79 @@
+"""Designer pages: the definitions with their versions, a read-only view of any version, the
+bpmn-js modeler (validate and deploy through the JSON API), and moving running cases between
+versions (engine.migration)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine.api.context import services
+from engine.commands import CommandError
+from engine.migration import MigrationReport, MigrationRequest, migrate
+from engine.web import designs
+from engine.web.guard import DESIGNERS, protect, require
+from engine.web.modeler_text import modeler_text
+
+design = protect(Blueprint("design", __name__))
+
+
+@design.get("/definitions")
+def definitions() -> str:
+    require(*DESIGNERS)
+    with services().sessions() as session:
+        rows = designs.catalogue(session)
+    return render_template("definitions.html", rows=rows)
+
+
+@design.get("/definitions/<process_id>/versions/<int:version>")
+def version(process_id: str, version: int) -> str:
+    require(*DESIGNERS)
+    row = _process(process_id)
+    if version not in [v.version for v in row.versions]:
+        abort(404)
+    return render_template("viewer.html", row=row, version=version)
+
+
+@design.get("/modeler", defaults={"process_id": None, "version": None})
+@design.get("/modeler/<process_id>/<int:version>")
+def modeler(process_id: str | None, version: int | None) -> str:
+    require(*DESIGNERS)
+    xml_url = url_for("assets.static", filename="diagrams/new.bpmn")
+    if process_id is not None and version is not None:
+        xml_url = url_for("definitions.DefinitionXml", process_id=process_id, version=version)
+    return render_template(
+        "modeler.html",
+        xml_url=xml_url,
+        process_id=process_id,
+        version=version,
+        text=modeler_text(),
+    )
+
+
+@design.route("/definitions/<process_id>/migrate", methods=["GET", "POST"])
+def migration(process_id: str) -> tuple[str, int]:
+    principal = require(*DESIGNERS)
+    row = _process(process_id)
+    versions = [v.version for v in row.versions]
+    source = request.values.get("from", type=int)
+    target = request.values.get("to", type=int, default=versions[-1])
+    report: MigrationReport | None = None
+    problem = None
+    if source is not None and target is not None:
+        wanted = MigrationRequest(process_id, source, target, dry_run=request.method == "GET")
+        try:
+            report = migrate(services(), principal, wanted)
+        except CommandError as exc:
+            problem = _("Choose two different versions.") if source == target else str(exc)
+    page = render_template(
+        "migrate.html", row=row, source=source, target=target, report=report, problem=problem
+    )
+    return page, 422 if problem else 200
+
+
+def _process(process_id: str) -> designs.ProcessRow:
+    with services().sessions() as session:
+        row = designs.process(session, process_id)
+    if row is None:
+        abort(404)
+    return row

@@ -1,0 +1,113 @@
+"""Warm referrals: plan one referral per need, and send a referral to its partner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.registry import HandlerContext, HandlerInputError, HandlerRegistry, OutboxMessage
+
+NEEDS = {
+    "housing": "Housing",
+    "income": "Income",
+    "food_security": "Food security",
+    "health": "Health and mental health",
+    "addictions": "Addictions",
+    "childcare": "Child care",
+    "employment_readiness": "Employment readiness",
+    "financial_empowerment": "Financial empowerment",
+    "legal": "Legal issues",
+    "safety": "Safety",
+}
+PARTNERS = {
+    "housing_services": "Housing services",
+    "childrens_services": "Children's services",
+    "mental_health": "Mental health and addictions services",
+    "family_support": "Family Support and financial empowerment",
+    "employment_ontario": "Employment Ontario",
+    "legal_clinic": "Community legal clinic",
+    "food_bank": "Food bank",
+    "vaw_services": "Violence against women services",
+}
+
+
+def plan_referrals(ctx: HandlerContext, *, referrals: dict, client_name: str) -> list[dict]:
+    """`referrals` maps a need to `{partner, reason, urgent?}`; one referral per need.
+
+    Each gets a referral id (case number, need and this instance) that the partner quotes
+    back when it accepts or declines.
+    """
+    if not client_name.strip():
+        raise HandlerInputError("plan_referrals: client_name is empty")
+    planned = []
+    for need in sorted(referrals, key=_need_order):
+        item = referrals[need]
+        if not isinstance(item, dict):
+            raise HandlerInputError(f"plan_referrals: referral for {need} must be an object")
+        partner, reason = item.get("partner"), item.get("reason")
+        if partner not in PARTNERS:
+            raise HandlerInputError(f"plan_referrals: unknown partner {partner!r} for {need}")
+        if not isinstance(reason, str) or not reason.strip():
+            raise HandlerInputError(f"plan_referrals: the referral for {need} gives no reason")
+        planned.append(
+            {
+                "referral_id": f"{ctx.business_key}-{need}-{ctx.instance_id[:8]}",
+                "case_number": ctx.business_key,
+                "client_name": client_name,
+                "need": need,
+                "partner": partner,
+                "reason": reason.strip(),
+                "urgent": bool(item.get("urgent", False)),
+            }
+        )
+    return planned
+
+
+def _need_order(need: str) -> int:
+    if need not in NEEDS:
+        raise HandlerInputError(f"plan_referrals: unknown need {need!r}")
+    return list(NEEDS).index(need)
+
+
+def send_referral(
+    ctx: HandlerContext,
+    *,
+    referral_id: str,
+    partner: str,
+    need: str,
+    client_name: str,
+    summary: str,
+    consent_given: bool,
+    urgent: bool = False,
+) -> dict[str, Any]:
+    """Queue the referral for the partner's channel; refuses without the client's consent."""
+    if not consent_given:
+        raise HandlerInputError("send_referral: the client has not consented to share it")
+    if not referral_id.strip():
+        raise HandlerInputError("send_referral: referral_id is empty")
+    if partner not in PARTNERS:
+        raise HandlerInputError(f"send_referral: unknown partner {partner!r}")
+    if need not in NEEDS:
+        raise HandlerInputError(f"send_referral: unknown need {need!r}")
+    if not summary.strip() or not client_name.strip():
+        raise HandlerInputError("send_referral: client_name and summary are required")
+    ctx.emit(
+        OutboxMessage(
+            channel="partner",
+            recipient=partner,
+            subject=f"{'URGENT ' if urgent else ''}Referral {referral_id}: {NEEDS[need]}",
+            body=summary,
+            payload={
+                "referral_id": referral_id,
+                "case_number": ctx.business_key,
+                "client_name": client_name,
+                "need": need,
+                "urgent": urgent,
+            },
+        )
+    )
+    return {"referral_id": referral_id, "partner": partner, "sent_at": ctx.now.isoformat()}
+
+
+def register(registry: HandlerRegistry) -> None:
+    registry.register("plan_referrals", plan_referrals)
+    registry.register("send_referral", send_referral)

@@ -1,0 +1,132 @@
+"""service_plan_review: 30 days after the plan, then every 3 months; overdue reviews escalate."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import timers
+from tests.workflows.helpers import (
+    complete,
+    deploy,
+    fired,
+    instance,
+    open_tasks,
+    outbox,
+    start,
+    task,
+)
+
+PLAN = {
+    "case_number": "CASE-20",
+    "client_name": "Sam Rivers",
+    "notice_channel": "mail",
+    "risk_level": "medium",
+    "goals": [{"domain": "housing", "goal": "Stable housing", "actions": []}],
+}
+REVIEW = {
+    "reviewed_on": "2027-01-30",
+    "contact_type": "in_person",
+    "progress": "some_progress",
+    "risk_level": "medium",
+    "plan_changes": "Added a budgeting workshop.",
+    "plan_status": "active",
+}
+APPROVED = {"plan_approved": True, "supervisor_notes": "Safety plan is in place."}
+
+
+@pytest.fixture
+def plan(api):
+    deploy(api, "service_plan_review.bpmn")
+    return start(api.as_("casey"), "service_plan_review", "CASE-20", PLAN)
+
+
+def test_first_review_is_due_30_days_after_the_plan(plan):
+    review = task(plan, "review_plan")
+
+    assert review["queue"] == "caseworker"
+    assert review["due_at"] == "2027-02-03T14:00:00+00:00"
+    assert plan["data"]["review_number"] == 1
+
+
+def test_each_later_review_is_due_3_months_after_the_last(api, clock, plan):
+    clock.advance(days=6)  # reviewed early, on January 10: allowed
+
+    case = complete(api, "casey", plan, "review_plan", REVIEW)
+
+    assert case["status"] == "waiting"
+    assert task(case, "review_plan")["due_at"] == "2027-04-10T14:00:00+00:00"
+    assert case["data"]["review_number"] == 2
+    clock.advance(days=80)
+    case = complete(api, "casey", case, "review_plan", REVIEW)
+    assert task(case, "review_plan")["due_at"] == "2027-07-01T14:00:00+00:00"
+    assert case["data"]["review_number"] == 3
+    assert [t["status"] for t in case["tasks"]] == ["completed", "completed", "open"]
+
+
+def test_an_overdue_review_goes_to_a_supervisor_and_the_cycle_goes_on(api, svc, clock, plan):
+    clock.advance(days=30, seconds=1)
+
+    timers.tick(svc)
+
+    case = instance(api, plan["id"])
+    assert task(case, "review_plan", "cancelled")["closed_reason"] == "escalated"
+    assert task(case, "review_overdue")["queue"] == "supervisor"
+    assert fired(case) == ["review_deadline"]
+    case = complete(api, "sam", case, "review_overdue", {**REVIEW, "risk_level": "low"})
+    assert open_tasks(case) == ["review_plan"]
+    assert task(case, "review_plan")["due_at"] == "2027-05-03T14:00:01+00:00"
+
+
+def test_a_high_risk_plan_needs_a_supervisors_approval(api, plan):
+    case = complete(api, "casey", plan, "review_plan", {**REVIEW, "risk_level": "high"})
+
+    approval = task(case, "approve_plan")
+    assert approval["queue"] == "supervisor"
+    assert open_tasks(case) == ["approve_plan"]
+    case = complete(api, "sam", case, "approve_plan", APPROVED)
+    assert open_tasks(case) == ["review_plan"]
+    assert case["data"]["plan_approved"] is True
+
+
+def test_the_supervisor_can_send_a_high_risk_plan_back(api, plan):
+    case = complete(api, "casey", plan, "review_plan", {**REVIEW, "risk_level": "high"})
+    case = complete(
+        api,
+        "sam",
+        case,
+        "approve_plan",
+        {"plan_approved": False, "supervisor_notes": "Add a safety plan."},
+    )
+
+    revise = task(case, "revise_plan")
+    assert revise["queue"] == "caseworker" and revise["assignee"] == "casey"
+    case = complete(api, "casey", case, "revise_plan", {"changes_made": "Safety plan added."})
+    assert open_tasks(case) == ["approve_plan"]
+    case = complete(api, "sam", case, "approve_plan", APPROVED)
+    assert open_tasks(case) == ["review_plan"]
+
+
+def test_who_reviewed_an_overdue_high_risk_plan_cannot_approve_it(api, svc, clock, plan):
+    clock.advance(days=31)
+    timers.tick(svc)
+    case = complete(
+        api, "sam", instance(api, plan["id"]), "review_overdue", {**REVIEW, "risk_level": "high"}
+    )
+    approval = task(case, "approve_plan")
+
+    refused = api.as_("sam").post(f"/api/tasks/{approval['id']}/claim")
+
+    assert refused.status_code == 403
+    assert "four eyes" in refused.json["detail"]
+    assert open_tasks(complete(api, "ada", case, "approve_plan", APPROVED)) == ["review_plan"]
+
+
+def test_closing_the_plan_ends_the_reviews(api, svc, clock, plan):
+    case = complete(api, "casey", plan, "review_plan", {**REVIEW, "plan_status": "completed"})
+
+    assert case["status"] == "completed" and case["timers"] == []
+    (notice,) = outbox(svc, plan["id"])
+    assert (notice.channel, notice.recipient) == ("mail", "Sam Rivers")
+    assert notice.subject == "Your service plan is closed"
+    clock.advance(days=400)
+    assert timers.tick(svc) == 0
