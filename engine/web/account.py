@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -12,6 +12,7 @@ from engine.deploy import count_definitions
 from engine.users import verify_password
 from engine.web.guard import landing, protect, safe_next
 from engine.web.i18n import choose_language
+from engine.web.throttle import LoginThrottle
 
 account = protect(Blueprint("account", __name__))
 
@@ -32,16 +33,25 @@ def login() -> str:
 
 
 @account.post("/login")
-def login_post() -> tuple[str, int] | Response:
+def login_post() -> tuple[str, int] | tuple[str, int, dict[str, str]] | Response:
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     target = safe_next(request.form.get("next"))
+    throttle = _throttle()
+    address = request.remote_addr or "-"
+    wait = throttle.retry_after(username, address)
+    if wait:
+        error = _("Too many wrong passwords. Wait a few minutes, then try again.")
+        page = render_template("login.html", next=target, error=error, username=username)
+        return page, 429, {"Retry-After": str(wait)}
     with services().sessions() as session:
         principal = verify_password(session, username, password) if username else None
     if principal is None:
+        throttle.failed(username, address)
         error = _("The username or password is not right.")
         page = render_template("login.html", next=target, error=error, username=username)
         return page, 401
+    throttle.succeeded(username, address)
     sign_in(principal)
     return redirect(target or landing(principal))
 
@@ -58,6 +68,9 @@ def language() -> Response:
     return redirect(safe_next(request.form.get("next")) or url_for("account.home"))
 
 
-@account.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def _throttle() -> LoginThrottle:
+    found = current_app.extensions.get("caseway_login_throttle")
+    if found is None:
+        found = LoginThrottle(services().clock)
+        current_app.extensions["caseway_login_throttle"] = found
+    return found  # type: ignore[no-any-return]

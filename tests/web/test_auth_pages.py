@@ -143,3 +143,19 @@ def test_pages_carry_security_headers(web):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_repeated_wrong_passwords_are_throttled_then_allowed_again(web, clock):
+    for _ in range(5):
+        assert web.login("casey", "guess").status_code == 401
+
+    blocked = web.login("casey", "correct-horse-battery")
+    other_user = web.login("cole", "correct-horse-battery")
+    clock.advance(minutes=16)
+    later = web.login("casey", "correct-horse-battery")
+
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) > 0
+    assert b"Too many wrong passwords" in blocked.data
+    assert other_user.status_code == 302
+    assert later.status_code == 302
