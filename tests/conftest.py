@@ -115,18 +115,21 @@ def svc(settings: Settings, clock: FakeClock, registry) -> Iterator[Services]:  
     services.engine.dispose()
 
 
-@pytest.fixture
-def staff(svc: Services) -> dict[str, str]:
-    """The demo staff from DESIGN.md, each with a bearer token."""
+def seed_staff(svc: Services, ttl: timedelta) -> dict[str, str]:
+    """Create the demo staff from DESIGN.md and give each a bearer token valid for `ttl`."""
     tokens = {}
     with transaction(svc.sessions) as session:
         for username, (office, roles) in DEMO.items():
             add_user(session, username, office=office, roles=roles, now=svc.clock.now())
         for username in DEMO:
-            tokens[username] = issue_token(
-                session, username, now=svc.clock.now(), ttl=timedelta(days=30)
-            )
+            tokens[username] = issue_token(session, username, now=svc.clock.now(), ttl=ttl)
     return tokens
+
+
+@pytest.fixture
+def staff(svc: Services) -> dict[str, str]:
+    """The demo staff from DESIGN.md, each with a bearer token."""
+    return seed_staff(svc, timedelta(days=30))
 
 
 @pytest.fixture
