@@ -1,7 +1,7 @@
 """Run the benchmark scenarios in order (or those named), print their tables and write
 bench/results/latest.json (plus latest.md, the same tables in Markdown for docs/performance.md).
 
-    .venv/bin/python -m bench                   # everything (~20 minutes on 2 cores)
+    .venv/bin/python -m bench                   # everything (~26 minutes on 2 cores)
     QUICK=1 .venv/bin/python -m bench           # short version (under 2 minutes)
     .venv/bin/python -m bench service inbox     # a selection
 
@@ -29,6 +29,7 @@ SCENARIOS = (
     "inbox",
     "timers",
     "footprint",
+    "load",  # 50 simulated staff for 5 minutes (QUICK: 20 s); also `python -m bench.load`
     "profile",  # py-spy on the server; in the full run only
 )
 

@@ -36,7 +36,6 @@ QUICK = os.environ.get("QUICK") == "1"
 
 def environment() -> dict[str, Any]:
     """Machine, versions and database, stated with every result."""
-    import flask
     import SpiffWorkflow  # type: ignore[import-untyped]
     import sqlalchemy
     import werkzeug
@@ -45,7 +44,7 @@ def environment() -> dict[str, Any]:
         "python": platform.python_version(),
         "spiffworkflow": getattr(SpiffWorkflow, "__version__", "3.2.0"),
         "sqlalchemy": sqlalchemy.__version__,
-        "flask": flask.__version__ if hasattr(flask, "__version__") else _dist("flask"),
+        "flask": _dist("flask"),
         "werkzeug": _dist("werkzeug") or getattr(werkzeug, "__version__", "?"),
         "psycopg": _dist("psycopg"),
         "sqlite": _sqlite_version(),

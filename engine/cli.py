@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import cli_migration, cli_supervision
+from engine import cli_check, cli_migration, cli_supervision
 from engine.closures import ClosureExists, ClosureNotFound
 from engine.commands import CommandError, deploy_files
 from engine.config import Settings
@@ -149,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_supervision.register(sub, _group, _services)
     cli_migration.register(sub, _services)
+    cli_check.register(sub, _services)
     return parser
 
 

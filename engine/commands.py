@@ -27,7 +27,7 @@ from engine.forms import EMPTY_FORM, FormSource, validate_submission
 from engine.runtime import LoadedSpec, Outcome, RunContext
 from engine.runtime.engine import canonical_correlation
 from engine.runtime.timing import starts_on_a_timer
-from engine.services import Services
+from engine.services import CachedForm, Services
 from engine.store.db import transaction
 from engine.store.models import (
     Definition,
@@ -183,22 +183,26 @@ def _create_instance(
         version=definition.version,
         business_key=business_key,
     )
-    _save(svc, session, instance, outcome, actor=principal.username, now=now, depth=depth)
+    _save(
+        svc, session, instance, outcome, actor=principal.username, now=now, depth=depth, fresh=True
+    )
     return instance_id
 
 
 def complete_task(
     svc: Services, principal: Principal, task_id: str, data: dict[str, Any]
-) -> HumanTask:
+) -> tuple[HumanTask, ProcessInstance]:
+    """Complete (claiming first if unclaimed); returns the closed task and its instance."""
     submitted = copy.deepcopy(data)
     with svc.sessions() as session:
         instance_id = queues.visible_task(session, principal, task_id).instance_id
-    fire_due_timers(svc, instance_id)
+        due = _has_due_timer(session, instance_id, svc.clock.now())
+    if due:
+        fire_due_timers(svc, instance_id)
     now = svc.clock.now()
     with _guarded(svc) as session:
-        task = queues.visible_task(session, principal, task_id)
-        instance = _lock_instance(session, task.instance_id)
-        session.refresh(task)
+        instance = _lock_instance(session, instance_id)
+        task = queues.visible_task(session, principal, task_id)  # read under the instance lock
         if task.closed_reason == "escalated":
             raise Conflict("the task's deadline passed and it was escalated; it can't be completed")
         if task.status != "open":
@@ -207,10 +211,11 @@ def complete_task(
             queues.claim(session, principal, task, now)
         elif task.assignee != principal.username:
             raise Forbidden(f"task is claimed by {task.assignee}")
-        definition = session.get_one(Definition, instance.definition_id)
-        validate_submission(form_schema(session, definition.id, task.form_key), submitted)
+        validate_submission(
+            form_schema(session, instance.definition_id, task.form_key, svc), submitted
+        )
         outcome = svc.runtime.complete_task(
-            _spec(svc, definition),
+            _spec_by_id(svc, session, instance.definition_id),
             unpack_state(instance.state),
             task.id,
             submitted,
@@ -235,7 +240,7 @@ def complete_task(
             completed_task_id=task.id,
             submitted=submitted,
         )
-        return task
+        return task, instance
 
 
 def deliver_message(
@@ -249,9 +254,8 @@ def deliver_message(
             raise NotFound(f"instance {instance_id} not found")
         if not principal.has(*WORKER_ROLES, "system"):
             raise Forbidden("you cannot send messages to cases")
-        definition = session.get_one(Definition, instance.definition_id)
         outcome = svc.runtime.deliver_message(
-            _spec(svc, definition),
+            _spec_by_id(svc, session, instance.definition_id),
             unpack_state(instance.state),
             name,
             payload,
@@ -307,9 +311,8 @@ def retry_instance(svc: Services, principal: Principal, instance_id: str) -> Non
             raise Forbidden("you cannot retry cases")
         if instance.status != "error":
             raise Conflict(f"instance is {instance.status}, not in error")
-        definition = session.get_one(Definition, instance.definition_id)
         outcome = svc.runtime.retry(
-            _spec(svc, definition),
+            _spec_by_id(svc, session, instance.definition_id),
             unpack_state(instance.state),
             _run(svc, session, instance),
         )
@@ -335,11 +338,8 @@ def fire_due_timers(svc: Services, instance_id: str, *, actor: str = "scheduler"
     worker holds the instance (SKIP LOCKED: that worker is firing them)."""
     now = svc.clock.now()
     with svc.sessions() as session:  # the common case: nothing due, so no lock and no commit
-        due = session.scalar(
-            select(Timer.id).where(Timer.instance_id == instance_id, Timer.due_at <= now).limit(1)
-        )
-    if due is None:
-        return False
+        if not _has_due_timer(session, instance_id, now):
+            return False
     with _guarded(svc) as session:
         instance = session.scalar(
             select(ProcessInstance)
@@ -348,6 +348,13 @@ def fire_due_timers(svc: Services, instance_id: str, *, actor: str = "scheduler"
             .execution_options(populate_existing=True)
         )
         return instance is not None and _fire_locked(svc, session, instance, now, actor)
+
+
+def _has_due_timer(session: Session, instance_id: str, now: datetime) -> bool:
+    found = session.scalar(
+        select(Timer.id).where(Timer.instance_id == instance_id, Timer.due_at <= now).limit(1)
+    )
+    return found is not None
 
 
 def fire_next_due(svc: Services, *, actor: str = "scheduler") -> tuple[str, bool] | None:
@@ -382,9 +389,8 @@ def _fire_locked(
     ).all()
     if not due:
         return False
-    definition = session.get_one(Definition, instance.definition_id)
     outcome = svc.runtime.fire_timers(
-        _spec(svc, definition),
+        _spec_by_id(svc, session, instance.definition_id),
         unpack_state(instance.state),
         _run(svc, session, instance),
     )
@@ -486,19 +492,39 @@ def _save(
 def can_view_instance(session: Session, principal: Principal, instance: ProcessInstance) -> bool:
     if principal.is_admin or "system" in principal.roles:
         return True
-    if instance.office != principal.office:
-        return False
-    if "supervisor" in principal.roles or instance.started_by == principal.username:
+    own_office = instance.office == principal.office
+    if own_office and (
+        "supervisor" in principal.roles or instance.started_by == principal.username
+    ):
         return True
+    # Whoever may see one of its tasks may see the case (in another office: a task handed to
+    # them, e.g. as cover), so the task page's case link never answers 404.
     tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)).all()
     return any(queues.can_see(principal, t) for t in tasks)
 
 
-def form_schema(session: Session, definition_id: int, form_key: str | None) -> dict[str, Any]:
+def form_schema(
+    session: Session, definition_id: int, form_key: str | None, svc: Services | None = None
+) -> dict[str, Any]:
+    form = task_form(session, definition_id, form_key, svc)
+    return form.schema if form is not None else EMPTY_FORM
+
+
+def task_form(
+    session: Session, definition_id: int, form_key: str | None, svc: Services | None = None
+) -> CachedForm | None:
+    """The form snapshot of a definition version (cached per process when `svc` is given)."""
     if not form_key:
-        return EMPTY_FORM
-    form = session.get(DefinitionForm, (definition_id, form_key))
-    return json.loads(form.schema_json) if form is not None else EMPTY_FORM
+        return None
+
+    def load() -> CachedForm | None:
+        row = session.get(DefinitionForm, (definition_id, form_key))
+        if row is None:
+            return None
+        ui = json.loads(row.ui_schema_json) if row.ui_schema_json else None
+        return CachedForm(json.loads(row.schema_json), ui)
+
+    return svc.forms.get(definition_id, form_key, load) if svc is not None else load()
 
 
 def _definition(session: Session, process_id: str, version: int | None) -> Definition:
@@ -518,6 +544,16 @@ def _run(svc: Services, session: Session, instance: ProcessInstance) -> RunConte
 
 def _spec(svc: Services, definition: Definition) -> LoadedSpec:
     return svc.specs.get(definition.id, definition.spec_json)
+
+
+def _spec_by_id(svc: Services, session: Session, definition_id: int) -> LoadedSpec:
+    """The parsed spec without reading the definition row when it is cached (the usual case)."""
+    return svc.specs.get(
+        definition_id,
+        lambda: session.scalars(
+            select(Definition.spec_json).where(Definition.id == definition_id)
+        ).one(),
+    )
 
 
 def _lock_instance(session: Session, instance_id: str) -> ProcessInstance:

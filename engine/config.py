@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -28,6 +29,8 @@ class Settings:
     script_time_limit: float = 2.0
     # Active cases per caseworker before the caseload view flags them (local policy).
     caseload_target: int = 60
+    # Sign-in through an OpenID Connect provider beside local passwords; None: off.
+    oidc: OidcSettings | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -52,10 +55,78 @@ class Settings:
             calendar_config=Path(calendar) if calendar else None,
             standards_config=Path(standards) if standards else None,
             caseload_target=int(env.get("CASEWAY_CASELOAD_TARGET", base.caseload_target)),
+            oidc=OidcSettings.from_env(env),
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         return replace(self, **dict(overrides))
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """Where the provider is, who Caseway is to it, and how its claims become a Caseway user."""
+
+    issuer: str  # exactly as the provider writes it in its tokens (`iss`)
+    client_id: str
+    client_secret: str | None = None  # None: a public client (PKCE only)
+    scopes: tuple[str, ...] = ("openid", "profile")
+    provider_name: str = "OpenID Connect"  # shown on the login button
+    username_claim: str = "preferred_username"  # `sub` when the token lacks it
+    office_claim: str = "caseway_office"
+    roles_claim: str = "caseway_roles"
+    # Provider group -> Caseway role keys. Empty: the roles claim holds role keys itself.
+    role_map: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    create_users: bool = True  # just-in-time accounts; False: only existing local users
+    redirect_uri: str | None = None  # None: this site's /login/oidc/callback
+
+    @property
+    def metadata_url(self) -> str:
+        return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> OidcSettings | None:
+        """None unless CASEWAY_OIDC_ISSUER is set."""
+        issuer = env.get("CASEWAY_OIDC_ISSUER", "").strip()
+        if not issuer:
+            return None
+        client_id = env.get("CASEWAY_OIDC_CLIENT_ID", "").strip()
+        if not client_id:
+            raise ValueError("CASEWAY_OIDC_ISSUER is set: set CASEWAY_OIDC_CLIENT_ID too")
+        base = cls(issuer=issuer, client_id=client_id)
+        scopes = env.get("CASEWAY_OIDC_SCOPES", "").split() or list(base.scopes)
+        return replace(
+            base,
+            client_secret=env.get("CASEWAY_OIDC_CLIENT_SECRET") or None,
+            # The ID token, and with it the nonce check, only comes with `openid`.
+            scopes=("openid", *(s for s in scopes if s != "openid")),
+            provider_name=env.get("CASEWAY_OIDC_PROVIDER_NAME") or base.provider_name,
+            username_claim=env.get("CASEWAY_OIDC_USERNAME_CLAIM") or base.username_claim,
+            office_claim=env.get("CASEWAY_OIDC_OFFICE_CLAIM") or base.office_claim,
+            roles_claim=env.get("CASEWAY_OIDC_ROLES_CLAIM") or base.roles_claim,
+            role_map=_role_map(env.get("CASEWAY_OIDC_ROLE_MAP")),
+            create_users=_flag(env.get("CASEWAY_OIDC_CREATE_USERS"), base.create_users),
+            redirect_uri=env.get("CASEWAY_OIDC_REDIRECT_URI") or None,
+        )
+
+
+def _role_map(text: str | None) -> dict[str, tuple[str, ...]]:
+    """A JSON object: provider group -> a role key or a list of role keys."""
+    if not text:
+        return {}
+    problem = "CASEWAY_OIDC_ROLE_MAP must be a JSON object of group -> role or [roles]"
+    try:
+        loaded = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(problem) from exc
+    if not isinstance(loaded, dict):
+        raise ValueError(problem)
+    out: dict[str, tuple[str, ...]] = {}
+    for group, roles in loaded.items():
+        listed = [roles] if isinstance(roles, str) else roles
+        if not isinstance(listed, list) or not all(isinstance(r, str) for r in listed):
+            raise ValueError(problem)
+        out[group] = tuple(listed)
+    return out
 
 
 def _flag(value: str | None, default: bool) -> bool:

@@ -1,6 +1,6 @@
 """Service-standard reporting: per queue and task type, how much is open, overdue, on time, late.
 
-Reads only human_task rows (indexed by status and due date); never loads workflows.
+Reads only human_task rows and aggregates in SQL; never loads workflows.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.store.models import HumanTask
@@ -28,9 +28,12 @@ class StandardLine:
     completed_late: int = 0
     escalated: int = 0
     durations: list[float] = field(default_factory=list)
+    median_seconds: float | None = None
 
     def as_dict(self) -> dict[str, object]:
-        median = statistics.median(self.durations) if self.durations else None
+        median = self.median_seconds
+        if median is None and self.durations:
+            median = statistics.median(self.durations)
         return {
             "queue": self.queue,
             "process_id": self.process_id,
@@ -54,49 +57,83 @@ def service_standards(
     until: datetime,
     office: str | None = None,
 ) -> list[StandardLine]:
-    """Open and overdue as of `now`; completions and escalations closed within [since, until]."""
-    query = select(
+    """Open and overdue as of `now`; completions and escalations closed within [since, until].
+
+    The database does the counting (open tasks from the open-task index of the office, closed
+    ones from the office's closed-task index) and, on PostgreSQL, the median; SQLite returns
+    the durations of the window's completions for the median.
+    """
+    scope = office or (None if principal.is_admin else principal.office)
+    in_scope = [HumanTask.office == scope] if scope is not None else []
+    overdue = case((HumanTask.due_at < now, 1), else_=0)
+    open_counts = (
+        select(
+            HumanTask.queue,
+            HumanTask.process_id,
+            HumanTask.task_name,
+            func.max(HumanTask.title).label("title"),
+            func.count().label("open"),
+            func.coalesce(func.sum(overdue), 0).label("overdue"),
+        )
+        .where(HumanTask.status == "open", *in_scope)
+        .group_by(HumanTask.queue, HumanTask.process_id, HumanTask.task_name)
+    )
+    lines: dict[tuple[str, str, str], StandardLine] = {}
+    for row in session.execute(open_counts):
+        key = (row.queue, row.process_id, row.task_name)
+        lines[key] = StandardLine(
+            row.queue, row.process_id, row.task_name, row.title, open=row.open, overdue=row.overdue
+        )
+    window = [
+        HumanTask.completed_at >= since,
+        HumanTask.completed_at <= until,
+        HumanTask.status != "open",
+        *in_scope,
+    ]
+    completed = HumanTask.status == "completed"
+    on_time = and_(
+        completed, or_(HumanTask.due_at.is_(None), HumanTask.completed_at <= HumanTask.due_at)
+    )
+    late = and_(completed, HumanTask.completed_at > HumanTask.due_at)
+    escalated = and_(~completed, HumanTask.closed_reason == "escalated")
+    postgres = session.get_bind().dialect.name == "postgresql"
+    columns = [
         HumanTask.queue,
         HumanTask.process_id,
         HumanTask.task_name,
-        HumanTask.title,
-        HumanTask.status,
-        HumanTask.closed_reason,
-        HumanTask.created_at,
-        HumanTask.due_at,
-        HumanTask.completed_at,
-    ).where(
-        or_(
-            HumanTask.status == "open",
-            and_(HumanTask.completed_at >= since, HumanTask.completed_at <= until),
-        )
+        func.max(HumanTask.title).label("title"),
+        func.sum(case((on_time, 1), else_=0)).label("on_time"),
+        func.sum(case((late, 1), else_=0)).label("late"),
+        func.sum(case((escalated, 1), else_=0)).label("escalated"),
+    ]
+    if postgres:
+        seconds = func.extract("epoch", HumanTask.completed_at - HumanTask.created_at)
+        median = func.percentile_cont(0.5).within_group(case((completed, seconds), else_=None))
+        columns.append(median.label("median_seconds"))
+    closed_counts = (
+        select(*columns)
+        .where(*window)
+        .group_by(HumanTask.queue, HumanTask.process_id, HumanTask.task_name)
     )
-    scope = office or (None if principal.is_admin else principal.office)
-    if scope is not None:
-        query = query.where(HumanTask.office == scope)
-    lines: dict[tuple[str, str, str], StandardLine] = {}
-    for row in session.execute(query):
+    for row in session.execute(closed_counts):
         key = (row.queue, row.process_id, row.task_name)
         line = lines.setdefault(
             key, StandardLine(row.queue, row.process_id, row.task_name, row.title)
         )
-        _count(line, row, now)
+        line.completed_on_time = int(row.on_time or 0)
+        line.completed_late = int(row.late or 0)
+        line.escalated = int(row.escalated or 0)
+        if postgres:
+            line.median_seconds = None if row.median_seconds is None else float(row.median_seconds)
+    if not postgres:  # SQLite has no percentile function: the median is taken here
+        durations = select(
+            HumanTask.queue,
+            HumanTask.process_id,
+            HumanTask.task_name,
+            HumanTask.created_at,
+            HumanTask.completed_at,
+        ).where(completed, *window)
+        for row in session.execute(durations):
+            line = lines[(row.queue, row.process_id, row.task_name)]
+            line.durations.append((row.completed_at - row.created_at).total_seconds())
     return sorted(lines.values(), key=lambda x: (x.queue, x.process_id, x.task_name))
-
-
-def _count(line: StandardLine, row: object, now: datetime) -> None:
-    status = row.status  # type: ignore[attr-defined]
-    due = row.due_at  # type: ignore[attr-defined]
-    closed = row.completed_at  # type: ignore[attr-defined]
-    if status == "open":
-        line.open += 1
-        if due is not None and due < now:
-            line.overdue += 1
-    elif status == "completed":
-        if due is None or closed <= due:
-            line.completed_on_time += 1
-        else:
-            line.completed_late += 1
-        line.durations.append((closed - row.created_at).total_seconds())  # type: ignore[attr-defined]
-    elif row.closed_reason == "escalated":  # type: ignore[attr-defined]
-        line.escalated += 1

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from engine import timers
+from engine import idempotency, timers
 from engine.services import Services
+
+log = logging.getLogger(__name__)
 
 
 def scheduler_pass(svc: Services) -> int:
@@ -14,7 +18,16 @@ def scheduler_pass(svc: Services) -> int:
     fired = timers.tick(svc)
     if svc.metrics is not None:
         svc.metrics.timers_fired.inc(fired)
+    _prune_idempotency_keys(svc)
     return fired
+
+
+def _prune_idempotency_keys(svc: Services) -> None:
+    """Keys older than a day go (an indexed delete, usually of nothing); never stops timers."""
+    try:
+        idempotency.prune(svc.sessions, svc.clock.now())
+    except Exception:
+        log.exception("pruning idempotency keys failed")
 
 
 def start_scheduler(svc: Services) -> BackgroundScheduler:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,18 +29,49 @@ class SpecCache:
         self._capacity = capacity
         self._lock = threading.Lock()
 
-    def get(self, definition_id: int, spec_json: str) -> LoadedSpec:
+    def get(self, definition_id: int, spec_json: str | Callable[[], str]) -> LoadedSpec:
+        """The parsed spec; `spec_json` may be a loader, so a hit never reads the (large) text."""
         with self._lock:
             found = self._items.get(definition_id)
             if found is not None:
                 self._items.move_to_end(definition_id)
                 return found
-        loaded = LoadedSpec.from_json(spec_json)
+        loaded = LoadedSpec.from_json(spec_json() if callable(spec_json) else spec_json)
         with self._lock:
             self._items[definition_id] = loaded
             while len(self._items) > self._capacity:
                 self._items.popitem(last=False)
         return loaded
+
+
+@dataclass(frozen=True)
+class CachedForm:
+    schema: dict[str, Any]
+    ui: dict[str, Any] | None
+
+
+class FormCache:
+    """Form snapshots by (definition id, form key): a deployed version's forms never change."""
+
+    def __init__(self, capacity: int = 2048) -> None:
+        self._items: OrderedDict[tuple[int, str], CachedForm | None] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def get(
+        self, definition_id: int, form_key: str, load: Callable[[], CachedForm | None]
+    ) -> CachedForm | None:
+        key = (definition_id, form_key)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        found = load()
+        with self._lock:
+            self._items[key] = found
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+        return found
 
 
 @dataclass
@@ -51,6 +83,7 @@ class Services:
     registry: HandlerRegistry
     runtime: Runtime
     specs: SpecCache = field(default_factory=SpecCache)
+    forms: FormCache = field(default_factory=FormCache)
     # Set by the in-process scheduler on every pass; readiness reports a stalled scheduler.
     heartbeat: datetime | None = None
     metrics: Any = None

@@ -42,16 +42,18 @@ def apply_outcome(
     now: datetime,
     completed_task_id: str | None = None,
     submitted: Any = None,
+    fresh: bool = False,
 ) -> None:
+    """`fresh`: the instance was created in this transaction, so it has no rows to compare."""
     instance.state = pack_state(outcome.state)
     instance.status = outcome.status
     instance.data_json = json.dumps(outcome.data, default=str)
     instance.updated_at = now
     if outcome.status in ("completed", "terminated") and instance.completed_at is None:
         instance.completed_at = now
-    fired = _sync_timers(session, instance, outcome.timers, now)
-    _sync_tasks(session, instance, outcome, actor, now, completed_task_id, submitted, fired)
-    _sync_waits(session, instance, outcome)
+    fired = _sync_timers(session, instance, outcome.timers, now, fresh)
+    _sync_tasks(session, instance, outcome, actor, now, completed_task_id, submitted, fired, fresh)
+    _sync_waits(session, instance, outcome, fresh)
     if outcome.incident is not None:
         incident = outcome.incident
         session.add(
@@ -104,26 +106,33 @@ def _sync_tasks(
     completed_task_id: str | None,
     submitted: Any,
     fired: list[Timer],
+    fresh: bool,
 ) -> None:
     escalated = {t.attached_to for t in fired if t.interrupting and t.attached_to}
-    open_rows = {
-        row.id: row
-        for row in session.scalars(
-            select(HumanTask).where(
-                HumanTask.instance_id == instance.id, HumanTask.status == "open"
+    open_rows: dict[str, HumanTask] = (
+        {}
+        if fresh
+        else {
+            row.id: row
+            for row in session.scalars(
+                select(HumanTask).where(
+                    HumanTask.instance_id == instance.id, HumanTask.status == "open"
+                )
             )
-        )
-    }
+        }
+    )
     due = _due_by_task(outcome.timers)
     for view in outcome.open_tasks:
         row = open_rows.pop(view.task_id, None)
         if row is None:
             row = _new_task(instance, view, now)
+            row.due_at = due.get(view.task_id)
             row.excluded_users = _four_eyes(session, instance, view, actor, completed_task_id)
             session.add(row)
             route_new_task(session, row, actor=actor, now=now)
-        # a deadline that fired without interrupting leaves the task overdue, not undated
-        row.due_at = due.get(view.task_id, row.due_at)
+        else:
+            # a deadline that fired without interrupting leaves the task overdue, not undated
+            row.due_at = due.get(view.task_id, row.due_at)
     for row in open_rows.values():
         if row.id == completed_task_id:
             row.status = "completed"
@@ -213,13 +222,21 @@ def _due_by_task(timers: list[TimerView]) -> dict[str, datetime]:
 
 
 def _sync_timers(
-    session: Session, instance: ProcessInstance, timers: list[TimerView], now: datetime
+    session: Session,
+    instance: ProcessInstance,
+    timers: list[TimerView],
+    now: datetime,
+    fresh: bool,
 ) -> list[Timer]:
     """Make timer rows match the instance; returns the rows that went away having fallen due."""
-    existing = {
-        row.id: row
-        for row in session.scalars(select(Timer).where(Timer.instance_id == instance.id))
-    }
+    existing: dict[str, Timer] = (
+        {}
+        if fresh
+        else {
+            row.id: row
+            for row in session.scalars(select(Timer).where(Timer.instance_id == instance.id))
+        }
+    )
     wanted = {t.task_id: t for t in timers}
     stale = [tid for tid in existing if tid not in wanted]
     if stale:
@@ -243,13 +260,17 @@ def _sync_timers(
     return fired
 
 
-def _sync_waits(session: Session, instance: ProcessInstance, outcome: Outcome) -> None:
-    existing = {
-        row.id: row
-        for row in session.scalars(
-            select(MessageWait).where(MessageWait.instance_id == instance.id)
-        )
-    }
+def _sync_waits(session: Session, instance: ProcessInstance, outcome: Outcome, fresh: bool) -> None:
+    existing: dict[str, MessageWait] = (
+        {}
+        if fresh
+        else {
+            row.id: row
+            for row in session.scalars(
+                select(MessageWait).where(MessageWait.instance_id == instance.id)
+            )
+        }
+    )
     wanted = {w.task_id: w for w in outcome.message_waits}
     stale = set(existing) - set(wanted)
     if stale:

@@ -11,6 +11,7 @@ from werkzeug.routing import BaseConverter, ValidationError
 from engine.api import (
     absences,
     definitions,
+    idempotency,
     instances,
     me,
     messages,
@@ -20,6 +21,7 @@ from engine.api import (
     reports,
     supervision,
     tasks,
+    unavailable,
 )
 
 
@@ -58,4 +60,6 @@ def init_api(app: Flask) -> Api:
     for module in (absences, supervision):
         api.register_blueprint(module.blp)
     problems.register(app)
+    unavailable.register(app)
+    idempotency.init_app(app)
     return api

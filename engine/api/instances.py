@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from engine import commands
 from engine.api.auth import current_principal
 from engine.api.context import services
+from engine.api.idempotency import idempotent
 from engine.api.present import instance_dict, instance_summary, record_read
 from engine.api.schemas import (
     InstanceListArgs,
@@ -24,6 +25,7 @@ blp = Blueprint("instances", __name__, url_prefix="/api/instances")
 
 @blp.route("")
 class Instances(MethodView):
+    @idempotent(lambda resource, _view_args: (201, _instance_again(resource)))
     @blp.arguments(StartInstanceArgs)
     @blp.response(201, InstanceSchema)
     def post(self, args: dict) -> dict:
@@ -72,6 +74,7 @@ class Instance(MethodView):
 
 @blp.route("/<instance_id>/messages")
 class InstanceMessages(MethodView):
+    @idempotent(lambda _resource, view_args: (200, _instance_again(view_args["instance_id"])))
     @blp.arguments(MessageArgs)
     @blp.response(200, InstanceSchema)
     def post(self, args: dict, instance_id: str) -> dict:
@@ -82,11 +85,19 @@ class InstanceMessages(MethodView):
 
 @blp.route("/<instance_id>/retry")
 class InstanceRetry(MethodView):
+    @idempotent(lambda _resource, view_args: (200, _instance_again(view_args["instance_id"])))
     @blp.response(200, InstanceSchema)
     def post(self, instance_id: str) -> dict:
         principal = current_principal()
         commands.retry_instance(services(), principal, instance_id)
         return _load(instance_id)
+
+
+def _instance_again(instance_id: str | None) -> dict:
+    """A keyed request answered again from the case (its first answer was never stored)."""
+    if instance_id is None:
+        raise commands.NotFound("the case this request changed is not known")
+    return InstanceSchema().dump(_load(instance_id))
 
 
 def _load(instance_id: str) -> dict:

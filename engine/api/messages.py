@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -9,6 +10,7 @@ from marshmallow import Schema, fields, validate
 from engine import commands
 from engine.api.auth import current_principal
 from engine.api.context import services
+from engine.api.idempotency import idempotent
 
 blp = Blueprint("messages", __name__, url_prefix="/api/messages")
 
@@ -31,6 +33,7 @@ class DeliveredSchema(Schema):
 
 @blp.route("")
 class Messages(MethodView):
+    @idempotent(lambda resource, _view_args: (202, _delivered_again(resource)))
     @blp.arguments(CorrelatedMessageArgs)
     @blp.response(202, DeliveredSchema)
     def post(self, args: dict) -> dict:
@@ -40,3 +43,9 @@ class Messages(MethodView):
             services(), principal, args["name"], args["correlation"], args["payload"]
         )
         return {"instance_id": instance_id, "name": args["name"]}
+
+
+def _delivered_again(instance_id: str | None) -> dict:
+    """A keyed request answered again (its first answer was never stored): same body as then."""
+    name = (request.get_json(silent=True) or {}).get("name")
+    return DeliveredSchema().dump({"instance_id": instance_id, "name": name})

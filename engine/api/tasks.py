@@ -7,14 +7,17 @@ from collections.abc import Callable
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.orm import Session
 
 from engine import commands, queues
 from engine.api.auth import current_principal
 from engine.api.context import services
+from engine.api.idempotency import idempotent
 from engine.api.present import record_read, task_dict
 from engine.api.schemas import AssignArgs, CompleteArgs, TaskListArgs, TaskPage, TaskSchema
+from engine.forms import EMPTY_FORM
 from engine.store.db import transaction
-from engine.store.models import DefinitionForm, ProcessInstance
+from engine.store.models import HumanTask, ProcessInstance
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
 
@@ -54,6 +57,7 @@ class Task(MethodView):
 
 @blp.route("/<task_id>/claim")
 class Claim(MethodView):
+    @idempotent(lambda _resource, view_args: _task_again(view_args["task_id"]))
     @blp.response(200, TaskSchema)
     def post(self, task_id: str) -> dict:
         return _act_on(task_id, queues.claim)
@@ -61,6 +65,7 @@ class Claim(MethodView):
 
 @blp.route("/<task_id>/unclaim")
 class Unclaim(MethodView):
+    @idempotent(lambda _resource, view_args: _task_again(view_args["task_id"]))
     @blp.response(200, TaskSchema)
     def post(self, task_id: str) -> dict:
         return _act_on(task_id, queues.unclaim)
@@ -68,6 +73,7 @@ class Unclaim(MethodView):
 
 @blp.route("/<task_id>/assign")
 class Assign(MethodView):
+    @idempotent(lambda _resource, view_args: _task_again(view_args["task_id"]))
     @blp.arguments(AssignArgs)
     @blp.response(200, TaskSchema)
     def post(self, args: dict, task_id: str) -> dict:
@@ -79,12 +85,15 @@ class Assign(MethodView):
 
 @blp.route("/<task_id>/complete")
 class Complete(MethodView):
+    @idempotent(lambda _resource, view_args: _task_again(view_args["task_id"]))
     @blp.arguments(CompleteArgs)
     @blp.response(200, TaskSchema)
     def post(self, args: dict, task_id: str) -> dict:
         principal = current_principal()
-        commands.complete_task(services(), principal, task_id, args["data"])
-        return _task_view(task_id)
+        svc = services()
+        task, instance = commands.complete_task(svc, principal, task_id, args["data"])
+        with svc.sessions() as session:  # forms are cached: this reads nothing in the usual case
+            return _view_of(session, task, instance)
 
 
 def _act_on(task_id: str, action: Callable[..., None]) -> dict:
@@ -92,27 +101,35 @@ def _act_on(task_id: str, action: Callable[..., None]) -> dict:
     principal = current_principal()
     svc = services()
     with transaction(svc.sessions) as session:
-        task = queues.visible_task(session, principal, task_id)
-        session.refresh(task, with_for_update=True)
+        task = session.get(HumanTask, task_id, with_for_update=True, populate_existing=True)
+        if task is None or not queues.can_see(principal, task):
+            raise queues.TaskNotVisible(f"task {task_id} not found")
         action(session, principal, task, svc.clock.now())
-    return _task_view(task_id)
+        return _view_of(session, task, session.get_one(ProcessInstance, task.instance_id))
+
+
+def _task_again(task_id: str) -> tuple[int, dict]:
+    """A keyed request answered again from the task (its first answer was never stored)."""
+    return 200, TaskSchema().dump(_task_view(task_id))
 
 
 def _task_view(task_id: str) -> dict:
     principal = current_principal()
     with services().sessions() as session:
         task = queues.visible_task(session, principal, task_id)
-        instance = session.get_one(ProcessInstance, task.instance_id)
-        schema = commands.form_schema(session, instance.definition_id, task.form_key)
-        ui = None
-        if task.form_key:
-            form = session.get(DefinitionForm, (instance.definition_id, task.form_key))
-            if form is not None and form.ui_schema_json:
-                ui = json.loads(form.ui_schema_json)
-        body = task_dict(task, schema=schema, ui=ui)
-        body["data"] = (
-            json.loads(task.submitted_json)
-            if task.submitted_json
-            else json.loads(instance.data_json)
-        )
-        return body
+        return _view_of(session, task, session.get_one(ProcessInstance, task.instance_id))
+
+
+def _view_of(session: Session, task: HumanTask, instance: ProcessInstance) -> dict:
+    """The task as the API shows it: form schema and UI hints, and the case data (or, once
+    completed, what was submitted)."""
+    form = commands.task_form(session, instance.definition_id, task.form_key, services())
+    body = task_dict(
+        task,
+        schema=form.schema if form is not None else EMPTY_FORM,
+        ui=form.ui if form is not None else None,
+    )
+    body["data"] = (
+        json.loads(task.submitted_json) if task.submitted_json else json.loads(instance.data_json)
+    )
+    return body

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+CONNECT_TIMEOUT_SECONDS = 10
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
@@ -18,9 +20,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
+    # A database that is down or restarting: pooled connections are checked before use (and
+    # all dropped once one is found dead), and a new one gives up after 10 s instead of hanging
+    # (the API then answers 503; see engine/api/unavailable.py).
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
+    if "connect_timeout" not in url:
+        kwargs.setdefault("connect_args", {"connect_timeout": CONNECT_TIMEOUT_SECONDS})
     return create_engine(url, **kwargs)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -172,6 +173,51 @@ class HumanTask(Base):
         Index("ix_human_task_assignee", "assignee", "status", "due_at"),
         Index("ix_human_task_due", "status", "due_at"),
         Index("ix_human_task_instance_status", "instance_id", "status"),
+        # Open tasks only (a small slice of the table once cases close): the inbox pages read
+        # these in due order and stop after one page.
+        Index(
+            "ix_human_task_open_queue",
+            "office",
+            "queue",
+            "due_at",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_human_task_open_assignee",
+            "assignee",
+            "due_at",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_human_task_open_office",
+            "office",
+            "due_at",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_human_task_office_closed",
+            "office",
+            "completed_at",
+            postgresql_where=text("completed_at IS NOT NULL"),
+            sqlite_where=text("completed_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_human_task_open_due",
+            "due_at",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
     )
 
 
@@ -302,3 +348,26 @@ class AbsenceTask(Base):
 
 # Reassigning or routing by case reads open tasks of one business key in one office.
 Index("ix_human_task_case", HumanTask.office, HumanTask.business_key, HumanTask.status)
+Index("ix_process_instance_office_created", ProcessInstance.office, ProcessInstance.created_at)
+
+
+class IdempotencyKey(Base):
+    """A client's `Idempotency-Key`, scoped to its user.
+
+    Inserted by the transaction that records the caller's audited action (the command's own), so
+    the command's effects and its key commit or roll back together; the answer is stored right
+    after. `resource_id` is the instance the command acted on, to answer again from it if the
+    process died between the commit and storing the answer.
+    """
+
+    __tablename__ = "idempotency_key"
+
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    resource_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -129,8 +129,8 @@ def hand_back(
 ) -> int:
     """Give the worker back the open tasks this absence moved and nobody else has taken since
     (still with the cover, or still unclaimed in the queue); all or nothing."""
+    worker = reach_user(session, principal, username)  # another office's worker: 404 first
     require_supervisor(principal)
-    worker = reach_user(session, principal, username)
     absence = _get(session, username, absence_id)
     if absence_status(absence, now) in ("scheduled", "active"):
         raise Conflict(f"absence {absence_id} has not ended; end it before handing work back")

@@ -84,6 +84,7 @@ def set_owner(
 ) -> Ownership:
     """A supervisor makes `username` the owner (None: nobody); the open caseworker tasks the
     previous owner held follow the case to the new owner (or the queue), each move audited."""
+    get_owner(session, principal, business_key, office)  # a case you cannot see: 404 before 403
     office = supervised_office(principal, office)
     latest = _latest_instance(session, office, business_key)
     if username is not None:

@@ -18,6 +18,7 @@ from engine.web.account import account
 from engine.web.designer import design
 from engine.web.i18n import init_i18n
 from engine.web.inbox import work
+from engine.web.oidc import init_oidc
 from engine.web.supervisor import supervise
 
 assets = Blueprint(
@@ -43,13 +44,14 @@ def init_web(app: Flask) -> None:
     init_i18n(app)
     for blueprint in (assets, account, work, supervise, design):
         app.register_blueprint(blueprint)
+    init_oidc(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.context_processor(_page_context)
     app.after_request(_page_headers)
 
 
 def _page_context() -> dict[str, Any]:
-    if request.blueprint not in {"account", "work", "supervise", "design"}:
+    if request.blueprint not in {"account", "oidc", "work", "supervise", "design"}:
         return {}
     principal = session_principal()
     return {"me": principal, "menu": menu_for(principal) if principal else []}

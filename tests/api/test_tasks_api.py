@@ -251,3 +251,23 @@ def test_threshold_comes_from_the_service_standards(api, case):
     instance = api.as_("casey").get(f"/api/instances/{case['id']}").json
     assert instance["status"] == "completed"
     assert instance["data"]["approval_required"] is False
+
+
+def test_worker_moved_to_another_office_still_sees_the_case_of_a_task_they_hold(api, case, svc):
+    """A task stays with its assignee when their office changes (e.g. by single sign-on);
+    the case behind it must open too, not answer 404 from the task page."""
+    from engine.store.db import transaction
+    from engine.store.models import User
+
+    record = open_task(case, "record_request")
+    api.as_("cole").post(f"/api/tasks/{record['id']}/claim")
+    with transaction(svc.sessions) as session:
+        session.scalars(select(User).where(User.username == "cole")).one().office = "ottawa"
+
+    task = api.as_("cole").get(f"/api/tasks/{record['id']}")
+    instance = api.as_("cole").get(f"/api/instances/{case['id']}")
+    other = api.as_("olive").get(f"/api/instances/{case['id']}")
+
+    assert task.status_code == 200
+    assert instance.status_code == 200
+    assert other.status_code == 404  # the rest of the new office still does not see it

@@ -1,0 +1,227 @@
+"""Do the index rows agree with the instance state? (`caseway check`, and the fault tests.)
+
+The state is the truth; open human tasks, timers and message waits are rows derived from it in
+the same transaction. For every running case this reads the state (nothing runs) and compares:
+READY user tasks with open `human_task` rows, waiting timer events (and their due times) with
+`timer` rows, message catch events with `message_wait` rows. A finished case must have none of
+those rows. A timer the engine stopped because it did not advance (it has a `timer` incident)
+is allowed to be missing.
+
+Cases are read a page at a time without locks; a case that seems to disagree is read again
+under its row lock, the lock every command holds while it writes, so a command in flight is
+never reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.runtime.indexes import Indexes, expected_indexes
+from engine.services import Services
+from engine.store.db import transaction
+from engine.store.models import (
+    Definition,
+    HumanTask,
+    Incident,
+    MessageWait,
+    ProcessInstance,
+    Timer,
+)
+from engine.sync import unpack_state
+
+FINISHED = ("completed", "terminated")
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    instance_id: str
+    business_key: str
+    status: str
+    problems: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "instance_id": self.instance_id,
+            "business_key": self.business_key,
+            "status": self.status,
+            "problems": list(self.problems),
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    checked: int
+    disagreements: list[Disagreement]
+
+
+def check_instances(
+    svc: Services, instance_ids: Sequence[str] | None = None, page_size: int = 200
+) -> Report:
+    """Every case (or the ones named) whose rows disagree with its state, by instance id."""
+    checked, found = 0, []
+    for page in _pages(svc, instance_ids, page_size):
+        with svc.sessions() as session:
+            suspects = sorted(_page_problems(svc, session, page))
+        checked += len(page)
+        for instance_id in suspects:
+            confirmed = _confirm(svc, instance_id)
+            if confirmed is not None:
+                found.append(confirmed)
+    return Report(checked, found)
+
+
+def _pages(
+    svc: Services, instance_ids: Sequence[str] | None, page_size: int
+) -> Iterator[list[str]]:
+    if instance_ids is not None:
+        wanted = sorted(set(instance_ids))
+        for start in range(0, len(wanted), page_size):
+            yield wanted[start : start + page_size]
+        return
+    after = ""
+    while True:
+        with svc.sessions() as session:
+            page = list(
+                session.scalars(
+                    select(ProcessInstance.id)
+                    .where(ProcessInstance.id > after)
+                    .order_by(ProcessInstance.id)
+                    .limit(page_size)
+                )
+            )
+        if not page:
+            return
+        yield page
+        after = page[-1]
+
+
+def _confirm(svc: Services, instance_id: str) -> Disagreement | None:
+    """Read the case again under its row lock: a command in flight has finished by then."""
+    with transaction(svc.sessions) as session:
+        instance = session.get(ProcessInstance, instance_id, with_for_update=True)
+        if instance is None:
+            return None
+        problems = _page_problems(svc, session, [instance_id]).get(instance_id)
+        if not problems:
+            return None
+        return Disagreement(instance.id, instance.business_key, instance.status, tuple(problems))
+
+
+@dataclass
+class _Rows:
+    """One page of cases' index rows, by instance id."""
+
+    tasks: dict[str, set[str]]
+    timers: dict[str, dict[str, datetime]]
+    stopped_timers: dict[str, set[str]]
+    waits: dict[str, dict[str, tuple[str, str | None]]]
+
+
+def _page_problems(svc: Services, session: Session, ids: list[str]) -> dict[str, list[str]]:
+    rows = _read_rows(session, ids)
+    problems: dict[str, list[str]] = {}
+    instances = session.scalars(
+        select(ProcessInstance)
+        .where(ProcessInstance.id.in_(ids))
+        .execution_options(populate_existing=True)
+    )
+    for instance in instances:
+        wanted = _wanted(svc, session, instance)
+        found = [
+            *_task_problems(rows.tasks.get(instance.id, set()), wanted),
+            *_timer_problems(
+                rows.timers.get(instance.id, {}),
+                rows.stopped_timers.get(instance.id, set()),
+                wanted,
+            ),
+            *_wait_problems(rows.waits.get(instance.id, {}), wanted),
+        ]
+        if found:
+            problems[instance.id] = found
+    return problems
+
+
+def _wanted(svc: Services, session: Session, instance: ProcessInstance) -> Indexes:
+    if instance.status in FINISHED:
+        return Indexes(frozenset(), {}, {})
+    definition = session.get_one(Definition, instance.definition_id)
+    spec = svc.specs.get(definition.id, definition.spec_json)
+    return expected_indexes(spec, unpack_state(instance.state))
+
+
+def _read_rows(session: Session, ids: list[str]) -> _Rows:
+    rows = _Rows({}, {}, {}, {})
+    for instance_id, task_id in session.execute(
+        select(HumanTask.instance_id, HumanTask.id).where(
+            HumanTask.instance_id.in_(ids), HumanTask.status == "open"
+        )
+    ):
+        rows.tasks.setdefault(instance_id, set()).add(task_id)
+    for instance_id, timer_id, due_at in session.execute(
+        select(Timer.instance_id, Timer.id, Timer.due_at).where(Timer.instance_id.in_(ids))
+    ):
+        rows.timers.setdefault(instance_id, {})[timer_id] = due_at
+    for instance_id, stopped_id in session.execute(
+        select(Incident.instance_id, Incident.task_id).where(
+            Incident.instance_id.in_(ids), Incident.kind == "timer"
+        )
+    ):
+        if stopped_id is not None:
+            rows.stopped_timers.setdefault(instance_id, set()).add(stopped_id)
+    for instance_id, wait_id, name, correlation in session.execute(
+        select(
+            MessageWait.instance_id,
+            MessageWait.id,
+            MessageWait.message_name,
+            MessageWait.correlation,
+        ).where(MessageWait.instance_id.in_(ids))
+    ):
+        rows.waits.setdefault(instance_id, {})[wait_id] = (name, correlation)
+    return rows
+
+
+def _task_problems(rows: set[str], wanted: Indexes) -> list[str]:
+    missing = [
+        f"task {t} is waiting in the state but has no open row"
+        for t in sorted(wanted.open_tasks - rows)
+    ]
+    extra = [
+        f"task {t} has an open row but is not waiting in the state"
+        for t in sorted(rows - wanted.open_tasks)
+    ]
+    return missing + extra
+
+
+def _timer_problems(rows: dict[str, datetime], stopped: set[str], wanted: Indexes) -> list[str]:
+    problems = []
+    for timer_id, due_at in sorted(wanted.timers.items()):
+        if timer_id not in rows and timer_id not in stopped:
+            problems.append(f"timer {timer_id} (due {due_at.isoformat()}) has no row")
+        elif timer_id in rows and rows[timer_id] != due_at:
+            problems.append(
+                f"timer {timer_id} is due {due_at.isoformat()} in the state but "
+                f"{rows[timer_id].isoformat()} in its row"
+            )
+    problems.extend(
+        f"timer {timer_id} has a row but is not waiting in the state"
+        for timer_id in sorted(set(rows) - set(wanted.timers))
+    )
+    return problems
+
+
+def _wait_problems(rows: dict[str, tuple[str, str | None]], wanted: Indexes) -> list[str]:
+    problems = [
+        f"message wait {w} ({wanted.waits[w][0]}) has no row, or its correlation differs"
+        for w in sorted(wanted.waits)
+        if rows.get(w) != wanted.waits[w]
+    ]
+    problems.extend(
+        f"message wait {w} has a row but is not waiting in the state"
+        for w in sorted(set(rows) - set(wanted.waits))
+    )
+    return problems

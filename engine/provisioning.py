@@ -1,0 +1,177 @@
+"""Staff who sign in through an identity provider: its claims become a local Caseway user.
+
+The provider is trusted for who the person is, which office they work in and which roles they
+hold. On every sign-in the local row takes the office, display name and roles the claims give
+(roles are replaced, never merged), inside the caller's transaction and audited. A locally
+deactivated account stays shut whatever the provider says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from engine.audit import record
+from engine.config import OidcSettings
+from engine.store.models import User, UserRole
+from engine.users import Principal, add_user
+
+# What a provider may grant: the people's roles (never `partner` or `system`).
+STAFF_ROLES = frozenset({"designer", "intake_worker", "caseworker", "supervisor", "admin"})
+USERNAME = re.compile(r"[A-Za-z0-9._]{1,80}")  # what engine.users.add_user accepts
+MAX_OFFICE = 80
+
+
+class SignInRefused(Exception):  # noqa: N818 - a refusal, answered with the login page
+    """The claims, or the local account, do not allow this sign-in.
+
+    `reason` is one of: no_username, bad_username, no_office, no_role, unknown_user, inactive.
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ExternalIdentity:
+    """Who the provider says is signing in, already in Caseway's terms."""
+
+    issuer: str
+    subject: str
+    username: str
+    office: str
+    roles: frozenset[str]
+    display_name: str | None = None
+
+
+def check_rules(rules: OidcSettings) -> None:
+    """Refuse at start-up a role map that names roles Caseway does not have."""
+    unknown = sorted({r for roles in rules.role_map.values() for r in roles} - STAFF_ROLES)
+    if unknown:
+        known = ", ".join(sorted(STAFF_ROLES))
+        raise ValueError(f"role map names unknown role(s) {', '.join(unknown)} (known: {known})")
+    if "openid" not in rules.scopes:
+        raise ValueError("the OpenID Connect scopes must include `openid`")
+
+
+def identity_from_claims(claims: Mapping[str, Any], rules: OidcSettings) -> ExternalIdentity:
+    """Map verified ID-token claims to an identity; unknown roles are ignored."""
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise SignInRefused("no_username", "the token has no subject")
+    username = _text(claims, rules.username_claim) or subject
+    if not USERNAME.fullmatch(username):
+        raise SignInRefused("bad_username", username)
+    office = _text(claims, rules.office_claim)
+    if not office or len(office) > MAX_OFFICE:
+        raise SignInRefused("no_office", rules.office_claim)
+    roles = granted_roles(claim(claims, rules.roles_claim), rules.role_map)
+    if not roles:
+        raise SignInRefused("no_role", rules.roles_claim)
+    issuer = str(claims.get("iss", rules.issuer))
+    return ExternalIdentity(issuer, subject, username, office, roles, _text(claims, "name"))
+
+
+def granted_roles(value: Any, role_map: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
+    """The Caseway roles a roles claim grants.
+
+    With a map, only mapped groups count (a group that happens to be called `admin` in another
+    system grants nothing); without one, the claim's values are role keys themselves.
+    """
+    names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    names = [name for name in names if isinstance(name, str)]
+    if role_map:
+        return frozenset(r for name in names for r in role_map.get(name, ())) & STAFF_ROLES
+    return frozenset(names) & STAFF_ROLES
+
+
+def claim(claims: Mapping[str, Any], name: str) -> Any:
+    """A claim by name, or by a dotted path into nested objects (`realm_access.roles`)."""
+    if name in claims:
+        return claims[name]
+    node: Any = claims
+    for part in name.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def provision(
+    session: Session, identity: ExternalIdentity, *, create: bool, now: datetime
+) -> Principal:
+    """Create or update the local user from the identity, in the caller's transaction."""
+    user = session.scalar(select(User).where(User.username == identity.username).with_for_update())
+    if user is None:
+        if not create:
+            raise SignInRefused("unknown_user", identity.username)
+        _create(session, identity, now)
+    elif not user.active:
+        raise SignInRefused("inactive", identity.username)
+    else:
+        _update(session, user, identity, now)
+    return Principal(identity.username, identity.office, identity.roles)
+
+
+def _create(session: Session, identity: ExternalIdentity, now: datetime) -> None:
+    add_user(
+        session,
+        identity.username,
+        office=identity.office,
+        roles=identity.roles,
+        now=now,
+        display_name=identity.display_name,
+    )
+    record(
+        session,
+        at=now,
+        actor=identity.username,
+        action="user.create",
+        source="oidc",
+        issuer=identity.issuer,
+        subject=identity.subject,
+        office=identity.office,
+        roles=sorted(identity.roles),
+    )
+
+
+def _update(session: Session, user: User, identity: ExternalIdentity, now: datetime) -> None:
+    held = set(session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
+    changes: dict[str, Any] = {}
+    if user.office != identity.office:
+        changes["office"] = {"from": user.office, "to": identity.office}
+        user.office = identity.office
+    if identity.display_name and user.display_name != identity.display_name:
+        changes["display_name"] = {"from": user.display_name, "to": identity.display_name}
+        user.display_name = identity.display_name
+    removed, added = held - identity.roles, identity.roles - held
+    if removed:
+        session.execute(
+            delete(UserRole).where(UserRole.user_id == user.id, UserRole.role.in_(removed))
+        )
+    session.add_all(UserRole(user_id=user.id, role=role) for role in sorted(added))
+    if removed or added:
+        changes["roles"] = {"added": sorted(added), "removed": sorted(removed)}
+    if changes:
+        record(
+            session,
+            at=now,
+            actor=identity.username,
+            action="user.update",
+            source="oidc",
+            issuer=identity.issuer,
+            subject=identity.subject,
+            **changes,
+        )
+
+
+def _text(claims: Mapping[str, Any], name: str) -> str | None:
+    value = claim(claims, name)
+    return (value.strip() or None) if isinstance(value, str) else None
