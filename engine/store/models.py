@@ -202,6 +202,8 @@ class HumanTask(Base):
             "id",
             postgresql_where=text("status = 'open'"),
             sqlite_where=text("status = 'open'"),
+            # the service-standards report counts from this index alone (PostgreSQL)
+            postgresql_include=["queue", "process_id", "task_name", "title"],
         ),
         Index(
             "ix_human_task_office_closed",
@@ -209,6 +211,16 @@ class HumanTask(Base):
             "completed_at",
             postgresql_where=text("completed_at IS NOT NULL"),
             sqlite_where=text("completed_at IS NOT NULL"),
+            postgresql_include=[
+                "queue",
+                "process_id",
+                "task_name",
+                "title",
+                "status",
+                "closed_reason",
+                "created_at",
+                "due_at",
+            ],
         ),
         Index(
             "ix_human_task_open_due",
