@@ -231,7 +231,7 @@ def _users_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _users_list(settings: Settings, args: argparse.Namespace) -> int:
-    with _services(settings) as svc, svc.sessions() as session:
+    with _services(settings) as svc, svc.readers() as session:
         for user, roles in list_users(session):
             print(f"{user.username:12} {user.office:10} {','.join(roles)}")
     return 0

@@ -111,7 +111,7 @@ def _moment(text: str) -> datetime:
 
 
 def _report(services: ServicesFactory, settings: Settings, args: argparse.Namespace) -> int:
-    with services(settings) as svc, svc.sessions() as session:
+    with services(settings) as svc, svc.readers() as session:
         now = svc.clock.now()
         until = args.until or now
         since = args.since or until - timedelta(days=28)
@@ -162,7 +162,7 @@ def _closure_add(services: ServicesFactory, settings: Settings, args: argparse.N
 
 
 def _closure_list(services: ServicesFactory, settings: Settings, args: argparse.Namespace) -> int:
-    with services(settings) as svc, svc.sessions() as session:
+    with services(settings) as svc, svc.readers() as session:
         for closure in list_closures(session, args.office):
             print(f"{closure.day.isoformat()}  {closure.reason}")
     return 0
@@ -223,7 +223,7 @@ def _absence_list(svc: Services, args: argparse.Namespace) -> int:
         print("caseway: give --office or --user", file=sys.stderr)
         return 2
     now = svc.clock.now()
-    with svc.sessions() as session:
+    with svc.readers() as session:
         if args.user:
             found, _ = absences.list_absences(
                 session, CLI_SUPERVISOR, args.user, limit=500, offset=0
@@ -285,7 +285,7 @@ def _reassign(svc: Services, args: argparse.Namespace) -> int:
 
 def _team(svc: Services, args: argparse.Namespace) -> int:
     zone = ZoneInfo(svc.runtime.calendar_for(args.office).timezone)
-    with svc.sessions() as session:
+    with svc.readers() as session:
         lines = views.team(session, args.office, now=svc.clock.now(), zone=zone)
     if args.json:
         return _print_json(args.office, [asdict(line) for line in lines])
@@ -315,7 +315,7 @@ def _away(absence: dict[str, Any] | None) -> str:
 
 def _caseloads(svc: Services, args: argparse.Namespace) -> int:
     target = svc.settings.caseload_target
-    with svc.sessions() as session:
+    with svc.readers() as session:
         lines = views.caseloads(session, args.office, target=target)
         unowned = views.unowned_active_cases(session, args.office)
     if args.json:
@@ -333,7 +333,7 @@ def _caseloads(svc: Services, args: argparse.Namespace) -> int:
 
 
 def _queues(svc: Services, args: argparse.Namespace) -> int:
-    with svc.sessions() as session:
+    with svc.readers() as session:
         lines = views.queue_summary(session, args.office, now=svc.clock.now())
     if args.json:
         return _print_json(args.office, [asdict(line) for line in lines])

@@ -3,14 +3,13 @@ add them from the API or CLI; business-time deadlines skip them."""
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Callable
 from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
-from engine.calendar import OfficeCalendar
 from engine.store.models import OfficeClosure
 from engine.users import Principal
 
@@ -69,9 +68,8 @@ def list_closures(session: Session, office: str) -> list[OfficeClosure]:
     )
 
 
-def office_calendar(session: Session, base: OfficeCalendar, office: str) -> OfficeCalendar:
-    """The configured calendar plus the office's closure days from the database."""
-    days = session.scalars(select(OfficeClosure.day).where(OfficeClosure.office == office)).all()
-    if not days:
-        return base
-    return dataclasses.replace(base, closures=base.closures | frozenset(days))
+def closure_days(session: Session, office: str) -> Callable[[], list[date]]:
+    """A loader of the office's closure days, for RunContext: it reads them only if called."""
+    return lambda: list(
+        session.scalars(select(OfficeClosure.day).where(OfficeClosure.office == office))
+    )

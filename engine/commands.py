@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import queues
 from engine.audit import record
-from engine.closures import office_calendar
+from engine.closures import closure_days
 from engine.definitions import SourceFile, compile_bundle, split_uploads
 from engine.deploy import Deployed, definition_version, deploy, latest_definition
 from engine.forms import EMPTY_FORM, FormSource, validate_submission
@@ -154,8 +154,7 @@ def _create_instance(
 ) -> str:
     now = svc.clock.now()
     instance_id = str(uuid.uuid4())
-    calendar = office_calendar(session, svc.runtime.calendar_for(office), office)
-    run = RunContext(instance_id, business_key, office, calendar)
+    run = RunContext(instance_id, business_key, office, closures=closure_days(session, office))
     outcome = svc.runtime.start(_spec(svc, definition), data, run)
     instance = ProcessInstance(
         id=instance_id,
@@ -192,17 +191,38 @@ def _create_instance(
 def complete_task(
     svc: Services, principal: Principal, task_id: str, data: dict[str, Any]
 ) -> tuple[HumanTask, ProcessInstance]:
-    """Complete (claiming first if unclaimed); returns the closed task and its instance."""
+    """Complete (claiming first if unclaimed); returns the closed task and its instance.
+
+    Deadlines that passed fire first, in their own transaction, so a task escalated at its
+    deadline cannot be completed after it. The usual case (nothing due) finds that out under the
+    instance lock in the command's own transaction: one connection and one lock per completion.
+    """
     submitted = copy.deepcopy(data)
-    with svc.sessions() as session:
-        instance_id = queues.visible_task(session, principal, task_id).instance_id
-        due = _has_due_timer(session, instance_id, svc.clock.now())
-    if due:
-        fire_due_timers(svc, instance_id)
+    for may_fire in (True, False):
+        try:
+            return _complete_locked(svc, principal, task_id, submitted, may_fire)
+        except _TimersDue as due:
+            fire_due_timers(svc, due.instance_id)
+    raise AssertionError("unreachable: the second pass never raises _TimersDue")
+
+
+class _TimersDue(Exception):
+    """Raised under the lock to roll back and fire an instance's due timers first."""
+
+    def __init__(self, instance_id: str) -> None:
+        super().__init__(instance_id)
+        self.instance_id = instance_id
+
+
+def _complete_locked(
+    svc: Services, principal: Principal, task_id: str, submitted: Any, may_fire: bool
+) -> tuple[HumanTask, ProcessInstance]:
     now = svc.clock.now()
     with _guarded(svc) as session:
-        instance = _lock_instance(session, instance_id)
-        task = queues.visible_task(session, principal, task_id)  # read under the instance lock
+        instance, timers_due = _lock_instance_of_task(session, task_id, now)
+        task = queues.visible_task(session, principal, task_id)  # loaded under the lock above
+        if timers_due and may_fire:
+            raise _TimersDue(instance.id)
         if task.closed_reason == "escalated":
             raise Conflict("the task's deadline passed and it was escalated; it can't be completed")
         if task.status != "open":
@@ -241,6 +261,24 @@ def complete_task(
             submitted=submitted,
         )
         return task, instance
+
+
+def _lock_instance_of_task(
+    session: Session, task_id: str, now: datetime
+) -> tuple[ProcessInstance, bool]:
+    """Lock the instance a task belongs to, load the task and say whether the instance has a
+    due timer, in one statement; an unknown task is the same 404 as one the caller may not see."""
+    due = exists().where(Timer.instance_id == ProcessInstance.id, Timer.due_at <= now)
+    found = session.execute(
+        select(ProcessInstance, HumanTask, due.label("timers_due"))
+        .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+        .where(HumanTask.id == task_id)
+        .with_for_update(of=ProcessInstance)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if found is None:
+        raise queues.TaskNotVisible(f"task {task_id} not found")
+    return found[0], bool(found[2])
 
 
 def deliver_message(
@@ -284,7 +322,7 @@ def deliver_correlated_message(
     if not correlation:
         raise Invalid("give at least one correlation key", field="correlation")
     key = canonical_correlation(correlation)
-    with svc.sessions() as session:
+    with svc.readers() as session:
         query = select(MessageWait.instance_id).where(
             MessageWait.message_name == name, MessageWait.correlation == key
         )
@@ -337,7 +375,7 @@ def fire_due_timers(svc: Services, instance_id: str, *, actor: str = "scheduler"
     """Fire one instance's due timers in one transaction; False if nothing was due or another
     worker holds the instance (SKIP LOCKED: that worker is firing them)."""
     now = svc.clock.now()
-    with svc.sessions() as session:  # the common case: nothing due, so no lock and no commit
+    with svc.readers() as session:  # the common case: nothing due, so no lock and no commit
         if not _has_due_timer(session, instance_id, now):
             return False
     with _guarded(svc) as session:
@@ -538,8 +576,12 @@ def _definition(session: Session, process_id: str, version: int | None) -> Defin
 
 
 def _run(svc: Services, session: Session, instance: ProcessInstance) -> RunContext:
-    calendar = office_calendar(session, svc.runtime.calendar_for(instance.office), instance.office)
-    return RunContext(instance.id, instance.business_key, instance.office, calendar)
+    return RunContext(
+        instance.id,
+        instance.business_key,
+        instance.office,
+        closures=closure_days(session, instance.office),
+    )
 
 
 def _spec(svc: Services, definition: Definition) -> LoadedSpec:

@@ -65,7 +65,7 @@ def check_instances(
     """Every case (or the ones named) whose rows disagree with its state, by instance id."""
     checked, found = 0, []
     for page in _pages(svc, instance_ids, page_size):
-        with svc.sessions() as session:
+        with svc.readers() as session:
             suspects = sorted(_page_problems(svc, session, page))
         checked += len(page)
         for instance_id in suspects:
@@ -85,7 +85,7 @@ def _pages(
         return
     after = ""
     while True:
-        with svc.sessions() as session:
+        with svc.readers() as session:
             page = list(
                 session.scalars(
                     select(ProcessInstance.id)

@@ -24,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import commands
 from engine.audit import record
-from engine.closures import office_calendar
+from engine.closures import closure_days
 from engine.definitions import queue_key
 from engine.deploy import definition_version
 from engine.runtime import LoadedSpec, Outcome, RunContext
@@ -118,7 +118,7 @@ def migrate(svc: Services, principal: Principal, wanted: MigrationRequest) -> Mi
         raise commands.Forbidden("only designers move cases between versions")
     if wanted.from_version == wanted.to_version:
         raise commands.Invalid("choose two different versions", field="to_version")
-    with svc.sessions() as session:
+    with svc.readers() as session:
         source = _version(session, wanted.process_id, wanted.from_version)
         target = _version(session, wanted.process_id, wanted.to_version)
         ids = _candidates(session, source, wanted.instance_ids)
@@ -263,7 +263,7 @@ def _drop(tasks: dict[str, Any], dropped: set[str]) -> None:
 
 
 def _dry_check(svc: Services, instance_id: str, target: Definition) -> CaseCheck:
-    with svc.sessions() as session:
+    with svc.readers() as session:
         instance = session.get_one(ProcessInstance, instance_id)
         check, _ = _check(svc, instance, target)
         return check
@@ -317,8 +317,12 @@ def _apply(
     state: dict[str, Any],
 ) -> None:
     now = svc.clock.now()
-    calendar = office_calendar(session, svc.runtime.calendar_for(instance.office), instance.office)
-    run = RunContext(instance.id, instance.business_key, instance.office, calendar)
+    run = RunContext(
+        instance.id,
+        instance.business_key,
+        instance.office,
+        closures=closure_days(session, instance.office),
+    )
     try:
         outcome = svc.runtime.fire_timers(_spec(svc, target), json.dumps(state), run)
     except Exception as exc:  # reported as this case's blocker; the transaction rolls back
@@ -376,7 +380,7 @@ def _form_key(properties: Mapping[str, str]) -> str | None:
 
 
 def _failed(svc: Services, instance_id: str, blocker: Blocker) -> CaseCheck:
-    with svc.sessions() as session:
+    with svc.readers() as session:
         instance = session.get(ProcessInstance, instance_id)
         key = instance.business_key if instance is not None else ""
         status = instance.status if instance is not None else "unknown"

@@ -17,7 +17,7 @@ from engine.clock import Clock, SystemClock
 from engine.config import Settings
 from engine.runtime import LoadedSpec, Runtime
 from engine.standards import load_standards
-from engine.store.db import make_engine, session_factory
+from engine.store.db import make_engine, read_session_factory, session_factory
 from handlers import HandlerRegistry, default_registry
 
 
@@ -82,11 +82,16 @@ class Services:
     clock: Clock
     registry: HandlerRegistry
     runtime: Runtime
+    # Sessions that only read (no transaction round trips on PostgreSQL); see store/db.py.
+    readers: sessionmaker[Session] = field(init=False)
     specs: SpecCache = field(default_factory=SpecCache)
     forms: FormCache = field(default_factory=FormCache)
     # Set by the in-process scheduler on every pass; readiness reports a stalled scheduler.
     heartbeat: datetime | None = None
     metrics: Any = None
+
+    def __post_init__(self) -> None:
+        self.readers = read_session_factory(self.engine)
 
     @classmethod
     def build(

@@ -39,7 +39,7 @@ def tick(svc: Services, limit: int = 100_000) -> int:
 def _fire_one_by_one(svc: Services) -> int:
     """Fallback after a failure: fire each due instance separately, skipping the broken one."""
     now = svc.clock.now()
-    with svc.sessions() as session:
+    with svc.readers() as session:
         due = session.scalars(
             select(Timer.instance_id).where(Timer.due_at <= now).order_by(Timer.due_at)
         ).all()

@@ -58,7 +58,7 @@ class Absences(MethodView):
         svc = services()
         principal = current_principal()
         now = svc.clock.now()
-        with svc.sessions() as session:
+        with svc.readers() as session:
             rows, total = absences.list_absences(
                 session, principal, username, limit=args["limit"], offset=args["offset"]
             )

@@ -38,7 +38,7 @@ def session_principal() -> Principal | None:
     username = session.get(SESSION_USER)
     if not username:
         return None
-    with services().sessions() as db:
+    with services().readers() as db:
         return principal_for(db, username)
 
 
@@ -81,7 +81,7 @@ def _authenticated() -> Principal:
     header = request.headers.get("Authorization", "")
     principal = None
     if header.lower().startswith("bearer "):
-        with svc.sessions() as db:
+        with svc.readers() as db:
             principal = authenticate(db, header[7:].strip(), now=svc.clock.now())
         if principal is None:
             raise Unauthorized("the token is unknown, expired or revoked")

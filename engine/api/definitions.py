@@ -51,7 +51,7 @@ class Definitions(MethodView):
     @blp.response(200, DefinitionPage)
     def get(self, args: dict) -> dict:
         current_principal()
-        with services().sessions() as session:
+        with services().readers() as session:
             rows = list_definitions(session)
         items = [
             {"process_id": pid, "name": name, "versions": versions, "latest_version": versions[-1]}
@@ -114,7 +114,7 @@ class DefinitionXml(MethodView):
     @blp.response(200, content_type="application/xml")
     def get(self, process_id: str, version: int) -> Response:
         current_principal()
-        with services().sessions() as session:
+        with services().readers() as session:
             definition = definition_version(session, process_id, version)
             if definition is None:
                 raise NotFound(f"no version {version} of process {process_id!r}")

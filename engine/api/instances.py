@@ -52,7 +52,7 @@ class Instances(MethodView):
         for name in ("business_key", "process_id", "status"):
             if args.get(name):
                 query = query.where(getattr(ProcessInstance, name) == args[name])
-        with services().sessions() as session:
+        with services().readers() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = session.scalars(
                 query.order_by(ProcessInstance.created_at.desc(), ProcessInstance.id)
@@ -102,7 +102,7 @@ def _instance_again(instance_id: str | None) -> dict:
 
 def _load(instance_id: str) -> dict:
     principal = current_principal()
-    with services().sessions() as session:
+    with services().readers() as session:
         instance = session.get(ProcessInstance, instance_id)
         if instance is None or not commands.can_view_instance(session, principal, instance):
             raise commands.NotFound(f"instance {instance_id} not found")

@@ -53,7 +53,7 @@ class Closures(MethodView):
     def get(self, office: str) -> dict:
         principal = current_principal()
         _may_read(principal, office)
-        with services().sessions() as session:
+        with services().readers() as session:
             rows = list_closures(session, office)
         return {"items": rows, "total": len(rows)}
 

@@ -62,7 +62,7 @@ class ServiceStandards(MethodView):
         since = args.get("since") or until - timedelta(days=28)
         if since >= until:
             raise commands.Invalid("since must be before until", field="since")
-        with svc.sessions() as session:
+        with svc.readers() as session:
             lines = service_standards(
                 session, principal, now=now, since=since, until=until, office=office
             )

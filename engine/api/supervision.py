@@ -130,7 +130,7 @@ class CaseOwnerView(MethodView):
     @blp.arguments(OfficeArgs, location="query")
     @blp.response(200, OwnerSchema)
     def get(self, args: dict, business_key: str) -> dict:
-        with services().sessions() as session:
+        with services().readers() as session:
             found = ownership.get_owner(
                 session, current_principal(), business_key, args.get("office")
             )
@@ -179,7 +179,7 @@ class Team(MethodView):
         svc = services()
         office = supervised_office(current_principal(), args.get("office"))
         zone = ZoneInfo(svc.runtime.calendar_for(office).timezone)
-        with svc.sessions() as session:
+        with svc.readers() as session:
             lines = views.team(session, office, now=svc.clock.now(), zone=zone)
         return _page(office, [asdict(line) for line in lines], args)
 
@@ -192,7 +192,7 @@ class Caseloads(MethodView):
         svc = services()
         office = supervised_office(current_principal(), args.get("office"))
         target = svc.settings.caseload_target
-        with svc.sessions() as session:
+        with svc.readers() as session:
             lines = views.caseloads(session, office, target=target)
             unowned = views.unowned_active_cases(session, office)
         page = _page(office, [asdict(line) for line in lines], args)
@@ -206,7 +206,7 @@ class Queues(MethodView):
     def get(self, args: dict) -> dict:
         svc = services()
         office = supervised_office(current_principal(), args.get("office"))
-        with svc.sessions() as session:
+        with svc.readers() as session:
             lines = views.queue_summary(session, office, now=svc.clock.now())
         return _page(office, [asdict(line) for line in lines], args)
 

@@ -40,7 +40,7 @@ class Tasks(MethodView):
             limit=args["limit"],
             offset=args["offset"],
         )
-        with svc.sessions() as session:
+        with svc.readers() as session:
             rows, total = queues.inbox(session, principal, wanted)
             return {"items": [task_dict(r) for r in rows], "total": total}
 
@@ -92,7 +92,7 @@ class Complete(MethodView):
         principal = current_principal()
         svc = services()
         task, instance = commands.complete_task(svc, principal, task_id, args["data"])
-        with svc.sessions() as session:  # forms are cached: this reads nothing in the usual case
+        with svc.readers() as session:  # forms are cached: this reads nothing in the usual case
             return _view_of(session, task, instance)
 
 
@@ -115,7 +115,7 @@ def _task_again(task_id: str) -> tuple[int, dict]:
 
 def _task_view(task_id: str) -> dict:
     principal = current_principal()
-    with services().sessions() as session:
+    with services().readers() as session:
         task = queues.visible_task(session, principal, task_id)
         return _view_of(session, task, session.get_one(ProcessInstance, task.instance_id))
 

@@ -49,7 +49,7 @@ class _WorkCollector(Collector):
         overdue = GaugeMetricFamily(
             "caseway_overdue_tasks", "Open tasks past due", labels=["queue"]
         )
-        with self.svc.sessions() as session:
+        with self.svc.readers() as session:
             for queue, count in session.execute(
                 select(HumanTask.queue, func.count())
                 .where(HumanTask.status == "open")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -179,7 +180,7 @@ class Runtime:
     def _engine(self, run: RunContext) -> ServiceEngine:
         calendar = run.calendar or self.calendar_for(run.office)
         functions = {
-            **business_functions(calendar, self.clock),
+            **business_functions(_with_closures(calendar, run.closures), self.clock),
             "standard": standard_function(self.standards),
         }
         env = RestrictedEnvironment(functions, time_limit=self.script_time_limit)
@@ -507,3 +508,23 @@ def _describe(exc: BaseException) -> str:
             return str(seen)
         seen = seen.__cause__ or seen.__context__
     return f"{type(exc).__name__}: {exc}"
+
+
+def _with_closures(
+    calendar: OfficeCalendar, closures: Callable[[], Iterable[date]] | None
+) -> Callable[[], OfficeCalendar]:
+    """The calendar with the office's closure days, loaded on first use and then kept."""
+    resolved: list[OfficeCalendar] = []
+
+    def resolve() -> OfficeCalendar:
+        if not resolved:
+            days = frozenset(closures()) if closures is not None else frozenset()
+            full = (
+                dataclasses.replace(calendar, closures=calendar.closures | days)
+                if days
+                else calendar
+            )
+            resolved.append(full)
+        return resolved[0]
+
+    return resolve

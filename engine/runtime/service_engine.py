@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine  # type: ignore[import-untyped]
@@ -33,6 +35,9 @@ class RunContext:
     business_key: str
     office: str = "default"
     calendar: OfficeCalendar | None = None
+    # The office's closure days, read only when a deadline is computed in business time (most
+    # steps compute none, so most commands never read them).
+    closures: Callable[[], Iterable[date]] | None = None
 
 
 class ServiceEngine(PythonScriptEngine):  # type: ignore[misc]

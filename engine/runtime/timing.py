@@ -104,21 +104,24 @@ def _aware(value: datetime | str, zone: Any) -> datetime:
     return value
 
 
-def business_functions(calendar: OfficeCalendar, clock: Clock) -> dict[str, Callable[..., Any]]:
-    """Functions timer expressions and scripts may call, bound to the office calendar."""
+def business_functions(
+    office_calendar: Callable[[], OfficeCalendar], clock: Clock
+) -> dict[str, Callable[..., Any]]:
+    """Functions timer expressions and scripts may call, bound to the office calendar (given as
+    a loader: closure days are read only when business time is actually computed)."""
 
     def start_of(start: Any) -> datetime:
         if start is None:
             return clock.now()
         if isinstance(start, date) and not isinstance(start, datetime):
             start = datetime(start.year, start.month, start.day)
-        return _aware(start, calendar.zone)
+        return _aware(start, office_calendar().zone)
 
     def business_days(n: int, start: Any = None) -> datetime:
-        return calendar.add_business_days(start_of(start), int(n))
+        return office_calendar().add_business_days(start_of(start), int(n))
 
     def business_hours(hours: float, start: Any = None) -> datetime:
-        return calendar.add_business_hours(start_of(start), float(hours))
+        return office_calendar().add_business_hours(start_of(start), float(hours))
 
     return {"business_days": business_days, "business_hours": business_hours}
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 CONNECT_TIMEOUT_SECONDS = 10
+READ_ONLY_OPTION = "caseway_read_only"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -42,12 +43,41 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin_immediate(conn: Any) -> None:
-    """Take the write lock at BEGIN so two writers queue instead of failing mid-transaction."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take the write lock at BEGIN so two writers queue instead of failing mid-transaction;
+    read sessions begin deferred, so readers never wait for (or hold up) a writer."""
+    if conn.get_execution_options().get(READ_ONLY_OPTION):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for work that only reads (authentication, inbox pages, views).
+
+    On PostgreSQL they run in autocommit: no BEGIN and ROLLBACK round trips, and each statement
+    sees what was committed before it, as it would inside a READ COMMITTED transaction. On
+    SQLite they begin deferred: a consistent snapshot without the write lock. A read session
+    refuses to flush, so a write through one fails loudly instead of committing piecemeal.
+    """
+    options: dict[str, Any] = {READ_ONLY_OPTION: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    factory = sessionmaker(engine.execution_options(**options), expire_on_commit=False)
+    event.listen(factory, "before_flush", _refuse_writes)
+    return factory
+
+
+class ReadOnlySession(RuntimeError):
+    """A write was attempted through a read session (a programming error)."""
+
+
+def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnlySession("this session only reads; write inside transaction(svc.sessions)")
 
 
 @contextmanager

@@ -27,11 +27,17 @@ class Staff:
 
 
 def load_staff(session: Session, username: str) -> Staff | None:
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
+    """The user with their roles, in one statement (routing runs it inside commands)."""
+    rows = session.execute(
+        select(User.username, User.display_name, User.office, User.active, UserRole.role)
+        .outerjoin(UserRole, UserRole.user_id == User.id)
+        .where(User.username == username)
+    ).all()
+    if not rows:
         return None
-    roles = session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)).all()
-    return Staff(user.username, user.display_name, user.office, frozenset(roles), user.active)
+    first = rows[0]
+    roles = frozenset(row.role for row in rows if row.role is not None)
+    return Staff(first.username, first.display_name, first.office, roles, first.active)
 
 
 def task_problem(task: HumanTask, staff: Staff | None, username: str) -> str | None:

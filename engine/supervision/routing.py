@@ -83,6 +83,7 @@ def route_new_task(session: Session, task: HumanTask, *, actor: str, now: dateti
         absence_id=where.absence.id if where.absence else None,
     )
     if where.absence is not None:
+        session.flush()  # the task row first: the absence's record of it refers to it
         session.add(
             AbsenceTask(
                 absence_id=where.absence.id, task_id=task.id, moved_to=where.assignee, moved_at=now

@@ -22,7 +22,7 @@ def home() -> str | Response:
     principal = session_principal()
     if principal is not None:
         return redirect(landing(principal))
-    with services().sessions() as session:
+    with services().readers() as session:
         definitions = count_definitions(session)
     return render_template("home.html", definitions=definitions)
 
@@ -44,7 +44,7 @@ def login_post() -> tuple[str, int] | tuple[str, int, dict[str, str]] | Response
         error = _("Too many wrong passwords. Wait a few minutes, then try again.")
         page = render_template("login.html", next=target, error=error, username=username)
         return page, 429, {"Retry-After": str(wait)}
-    with services().sessions() as session:
+    with services().readers() as session:
         principal = verify_password(session, username, password) if username else None
     if principal is None:
         throttle.failed(username, address)

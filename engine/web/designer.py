@@ -20,7 +20,7 @@ design = protect(Blueprint("design", __name__))
 @design.get("/definitions")
 def definitions() -> str:
     require(*DESIGNERS)
-    with services().sessions() as session:
+    with services().readers() as session:
         rows = designs.catalogue(session)
     return render_template("definitions.html", rows=rows)
 
@@ -72,7 +72,7 @@ def migration(process_id: str) -> tuple[str, int]:
 
 
 def _process(process_id: str) -> designs.ProcessRow:
-    with services().sessions() as session:
+    with services().readers() as session:
         row = designs.process(session, process_id)
     if row is None:
         abort(404)

@@ -35,7 +35,7 @@ def inbox() -> str:
         due_before=_day_after(request.args.get("due_by")),
         offset=max(request.args.get("offset", 0, type=int), 0),
     )
-    with services().sessions() as session:
+    with services().readers() as session:
         view = casework.inbox(session, principal, wanted)
     return render_template(
         "inbox.html",
@@ -80,7 +80,7 @@ def assign(task_id: str) -> Response:
 def complete(task_id: str) -> tuple[str, int] | Response:
     principal = require(*WORKER_ROLES)
     svc = services()
-    with svc.sessions() as session:
+    with svc.readers() as session:
         file = casework.task_file(session, principal, task_id)
     rows, grow = row_counts(request.form)
     fields = build_fields(file.schema, file.ui, {}, {}, rows)
@@ -111,7 +111,7 @@ def _task_page(
     rows: dict[str, int] | None = None,
     code: int = 200,
 ) -> tuple[str, int]:
-    with services().sessions() as session:
+    with services().readers() as session:
         file = casework.task_file(session, principal, task_id)
     shown = file.values if values is None else values
     fields = build_fields(file.schema, file.ui, shown, errors or {}, rows)

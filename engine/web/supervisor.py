@@ -33,7 +33,7 @@ REPORT_DAYS = 28
 def team() -> str:
     principal = require(*SUPERVISORS)
     svc = services()
-    with svc.sessions() as session:
+    with svc.readers() as session:
         lines = views.team(session, principal.office, now=svc.clock.now(), zone=_zone(principal))
     return render_template("team.html", lines=lines, now=svc.clock.now())
 
@@ -41,7 +41,7 @@ def team() -> str:
 @supervise.get("/team/<username>")
 def worker(username: str) -> str:
     principal = require(*SUPERVISORS)
-    with services().sessions() as session:
+    with services().readers() as session:
         tasks = supervising.open_tasks(session, principal.office, assignee=username)
         staff = supervising.office_staff(session, principal.office)
     person = next((p for p in staff if p.username == username), None)
@@ -53,7 +53,7 @@ def worker(username: str) -> str:
 def queues() -> str:
     principal = require(*SUPERVISORS)
     svc = services()
-    with svc.sessions() as session:
+    with svc.readers() as session:
         lines = views.queue_summary(session, principal.office, now=svc.clock.now())
     return render_template("queues.html", lines=lines, now=svc.clock.now())
 
@@ -61,7 +61,7 @@ def queues() -> str:
 @supervise.get("/queues/<queue>")
 def queue(queue: str) -> str:
     principal = require(*SUPERVISORS)
-    with services().sessions() as session:
+    with services().readers() as session:
         tasks = supervising.open_tasks(session, principal.office, queue=queue)
         staff = supervising.office_staff(session, principal.office)
     return _picker(
@@ -99,7 +99,7 @@ def standards() -> str:
     principal = require(*SUPERVISORS)
     svc = services()
     now = svc.clock.now()
-    with svc.sessions() as session:
+    with svc.readers() as session:
         lines = service_standards(
             session,
             principal,
@@ -119,7 +119,7 @@ def absences_page() -> str:
     principal = require(*SUPERVISORS)
     svc = services()
     now = svc.clock.now()
-    with svc.sessions() as session:
+    with svc.readers() as session:
         rows = absences.office_absences(session, principal.office, until_after=now)
         staff = supervising.office_staff(session, principal.office)
         ended = _recently_ended(session, principal, now)

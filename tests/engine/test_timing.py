@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -39,12 +40,14 @@ def deadline_diagram(kind: str, value: str) -> bytes:
 </bpmn:definitions>""".encode()
 
 
-def due_at(kind: str, value: str, now: datetime, data: dict | None = None) -> datetime:
+def due_at(
+    kind: str, value: str, now: datetime, data: dict | None = None, run: RunContext = RUN
+) -> datetime:
     (compiled,) = compile_bundle(
         [SourceFile("t.bpmn", deadline_diagram(kind, value))], FormSource(None), HandlerRegistry()
     )
     runtime = Runtime(HandlerRegistry(), FakeClock(now))
-    outcome = runtime.start(LoadedSpec.from_json(compiled.spec_json), data or {}, RUN)
+    outcome = runtime.start(LoadedSpec.from_json(compiled.spec_json), data or {}, run)
     assert outcome.incident is None, outcome.incident
     (timer,) = outcome.timers
     return timer.due_at
@@ -94,6 +97,29 @@ def test_business_days_skip_good_friday_and_the_weekend():
     due = due_at("timeDuration", "business_days(2)", THURSDAY_BEFORE_GOOD_FRIDAY)
 
     assert due == datetime(2027, 3, 30, 14, 0, tzinfo=UTC)  # Tuesday 10:00 Toronto
+
+
+def test_business_days_skip_the_office_closure_days_read_once_when_needed():
+    reads: list[str] = []
+
+    def closures() -> list[date]:
+        reads.append("read")
+        return [date(2027, 3, 29)]  # the Monday after Easter: staff training
+
+    run = replace(RUN, closures=closures)
+    due = due_at("timeDuration", "business_days(2)", THURSDAY_BEFORE_GOOD_FRIDAY, run=run)
+
+    assert due == datetime(2027, 3, 31, 14, 0, tzinfo=UTC)  # Wednesday 10:00 Toronto
+    assert reads == ["read"]
+
+
+def test_a_deadline_in_calendar_time_never_reads_the_closure_days():
+    reads: list[str] = []
+    run = replace(RUN, closures=lambda: reads.append("read") or [])
+
+    due_at("timeDuration", "PT4H", MONDAY_NOON_TORONTO, run=run)
+
+    assert reads == []
 
 
 def test_business_days_in_a_time_date_and_from_a_date_in_the_data():
