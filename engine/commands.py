@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -219,9 +219,11 @@ def _complete_locked(
 ) -> tuple[HumanTask, ProcessInstance]:
     now = svc.clock.now()
     with _guarded(svc) as session:
-        instance, timers_due = _lock_instance_of_task(session, task_id, now)
-        task = queues.visible_task(session, principal, task_id)  # loaded under the lock above
-        if timers_due and may_fire:
+        locked = _lock_instance_of_task(session, task_id, now)
+        instance, task = locked.instance, locked.task
+        if not queues.can_see(principal, task):
+            raise queues.TaskNotVisible(f"task {task_id} not found")
+        if locked.timers_due and may_fire:
             raise _TimersDue(instance.id)
         if task.closed_reason == "escalated":
             raise Conflict("the task's deadline passed and it was escalated; it can't be completed")
@@ -259,26 +261,53 @@ def _complete_locked(
             now=now,
             completed_task_id=task.id,
             submitted=submitted,
+            no_timers=not locked.has_timers,
+            no_waits=not locked.has_waits,
         )
         return task, instance
 
 
-def _lock_instance_of_task(
-    session: Session, task_id: str, now: datetime
-) -> tuple[ProcessInstance, bool]:
-    """Lock the instance a task belongs to, load the task and say whether the instance has a
-    due timer, in one statement; an unknown task is the same 404 as one the caller may not see."""
-    due = exists().where(Timer.instance_id == ProcessInstance.id, Timer.due_at <= now)
-    found = session.execute(
-        select(ProcessInstance, HumanTask, due.label("timers_due"))
+@dataclass(frozen=True)
+class _LockedTask:
+    instance: ProcessInstance
+    task: HumanTask
+    timers_due: bool
+    # Whether the instance has timer / message-wait rows: when it has none, saving the outcome
+    # need not read them to compare.
+    has_timers: bool
+    has_waits: bool
+
+
+def _lock_of_task_statement() -> Select[ProcessInstance, HumanTask, bool, bool, bool]:
+    of_instance = Timer.instance_id == ProcessInstance.id
+    return (
+        select(
+            ProcessInstance,
+            HumanTask,
+            exists().where(of_instance, Timer.due_at <= bindparam("now")).label("timers_due"),
+            exists().where(of_instance).label("has_timers"),
+            exists().where(MessageWait.instance_id == ProcessInstance.id).label("has_waits"),
+        )
         .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
-        .where(HumanTask.id == task_id)
+        .where(HumanTask.id == bindparam("task_id"))
         .with_for_update(of=ProcessInstance)
         .execution_options(populate_existing=True)
-    ).one_or_none()
+    )
+
+
+# Built once (it runs on every completion; composing it costs more than running it).
+_LOCK_OF_TASK = _lock_of_task_statement()
+
+
+def _lock_instance_of_task(session: Session, task_id: str, now: datetime) -> _LockedTask:
+    """Lock the instance a task belongs to and load the task, with what the instance's timer and
+    wait rows hold, in one statement; an unknown task is the same 404 as one the caller may
+    not see."""
+    found = session.execute(_LOCK_OF_TASK, {"task_id": task_id, "now": now}).one_or_none()
     if found is None:
         raise queues.TaskNotVisible(f"task {task_id} not found")
-    return found[0], bool(found[2])
+    instance, task, timers_due, has_timers, has_waits = found
+    return _LockedTask(instance, task, bool(timers_due), bool(has_timers), bool(has_waits))
 
 
 def deliver_message(

@@ -21,6 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from weakref import WeakSet
 
 from sqlalchemy import delete, event, update
 from sqlalchemy.exc import IntegrityError
@@ -62,10 +63,18 @@ def reserving(reservation: Reservation) -> Iterator[Reservation]:
         _pending.reset(token)
 
 
+_attached: WeakSet[sessionmaker[Session]] = WeakSet()
+
+
 def attach(sessions: sessionmaker[Session]) -> None:
-    """Install the session hooks (once per session factory)."""
-    if event.contains(sessions, "before_flush", _note_caller_action):
+    """Install the session hooks (once per session factory).
+
+    Not `event.contains`: it answers by id(), and a new factory that reuses a collected one's
+    id would be taken as hooked already, silently recording no keys.
+    """
+    if sessions in _attached:
         return
+    _attached.add(sessions)
     event.listen(sessions, "before_flush", _note_caller_action)
     event.listen(sessions, "before_commit", _add_key)
     event.listen(sessions, "after_commit", _mark_committed)

@@ -8,7 +8,7 @@ import zlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
@@ -23,6 +23,13 @@ from engine.store.models import (
     Timer,
 )
 from engine.supervision.routing import route_new_task
+
+# An instance's current index rows, read to compare with its new state (statements built once).
+_OPEN_TASKS = select(HumanTask).where(
+    HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "open"
+)
+_TIMERS = select(Timer).where(Timer.instance_id == bindparam("instance_id"))
+_WAITS = select(MessageWait).where(MessageWait.instance_id == bindparam("instance_id"))
 
 
 def pack_state(state: str) -> bytes:
@@ -43,8 +50,11 @@ def apply_outcome(
     completed_task_id: str | None = None,
     submitted: Any = None,
     fresh: bool = False,
+    no_timers: bool = False,
+    no_waits: bool = False,
 ) -> None:
-    """`fresh`: the instance was created in this transaction, so it has no rows to compare."""
+    """`fresh`: the instance was created in this transaction, so it has no rows to compare;
+    `no_timers` / `no_waits`: the caller saw, under the instance's lock, that it has none."""
     instance.state = pack_state(outcome.state)
     instance.status = outcome.status
     instance.data_json = json.dumps(outcome.data, default=str)
@@ -55,11 +65,11 @@ def apply_outcome(
     # flushed once, together, instead of before each read (a routed task is one INSERT, not an
     # INSERT and an UPDATE).
     with session.no_autoflush:
-        fired = _sync_timers(session, instance, outcome.timers, now, fresh)
+        fired = _sync_timers(session, instance, outcome.timers, now, fresh or no_timers)
         _sync_tasks(
             session, instance, outcome, actor, now, completed_task_id, submitted, fired, fresh
         )
-        _sync_waits(session, instance, outcome, fresh)
+        _sync_waits(session, instance, outcome, fresh or no_waits)
     if outcome.incident is not None:
         incident = outcome.incident
         session.add(
@@ -118,14 +128,7 @@ def _sync_tasks(
     open_rows: dict[str, HumanTask] = (
         {}
         if fresh
-        else {
-            row.id: row
-            for row in session.scalars(
-                select(HumanTask).where(
-                    HumanTask.instance_id == instance.id, HumanTask.status == "open"
-                )
-            )
-        }
+        else {row.id: row for row in session.scalars(_OPEN_TASKS, {"instance_id": instance.id})}
     )
     due = _due_by_task(outcome.timers)
     for view in outcome.open_tasks:
@@ -238,10 +241,7 @@ def _sync_timers(
     existing: dict[str, Timer] = (
         {}
         if fresh
-        else {
-            row.id: row
-            for row in session.scalars(select(Timer).where(Timer.instance_id == instance.id))
-        }
+        else {row.id: row for row in session.scalars(_TIMERS, {"instance_id": instance.id})}
     )
     wanted = {t.task_id: t for t in timers}
     stale = [tid for tid in existing if tid not in wanted]
@@ -270,12 +270,7 @@ def _sync_waits(session: Session, instance: ProcessInstance, outcome: Outcome, f
     existing: dict[str, MessageWait] = (
         {}
         if fresh
-        else {
-            row.id: row
-            for row in session.scalars(
-                select(MessageWait).where(MessageWait.instance_id == instance.id)
-            )
-        }
+        else {row.id: row for row in session.scalars(_WAITS, {"instance_id": instance.id})}
     )
     wanted = {w.task_id: w for w in outcome.message_waits}
     stale = set(existing) - set(wanted)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -121,19 +121,24 @@ def revoke_tokens(session: Session, username: str, *, now: datetime) -> int:
     return len(tokens)
 
 
+# Built once: composing a joined select costs more CPU than running it, and this one runs on
+# every API request.
+_TOKEN_PRINCIPAL = (
+    select(User.username, User.office, UserRole.role)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .outerjoin(UserRole, UserRole.user_id == User.id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > bindparam("now"),
+        User.active.is_(True),
+    )
+)
+
+
 def authenticate(session: Session, token: str, *, now: datetime) -> Principal | None:
     """One round trip: this runs on every API request."""
-    rows = session.execute(
-        select(User.username, User.office, UserRole.role)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .outerjoin(UserRole, UserRole.user_id == User.id)
-        .where(
-            ApiToken.token_hash == _hash(token),
-            ApiToken.revoked_at.is_(None),
-            ApiToken.expires_at > now,
-            User.active.is_(True),
-        )
-    ).all()
+    rows = session.execute(_TOKEN_PRINCIPAL, {"token_hash": _hash(token), "now": now}).all()
     if not rows:
         return None
     roles = frozenset(row.role for row in rows if row.role is not None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.store.models import Absence, HumanTask, User, UserRole
@@ -26,13 +26,16 @@ class Staff:
     active: bool
 
 
+_STAFF = (
+    select(User.username, User.display_name, User.office, User.active, UserRole.role)
+    .outerjoin(UserRole, UserRole.user_id == User.id)
+    .where(User.username == bindparam("username"))
+)
+
+
 def load_staff(session: Session, username: str) -> Staff | None:
     """The user with their roles, in one statement (routing runs it inside commands)."""
-    rows = session.execute(
-        select(User.username, User.display_name, User.office, User.active, UserRole.role)
-        .outerjoin(UserRole, UserRole.user_id == User.id)
-        .where(User.username == username)
-    ).all()
+    rows = session.execute(_STAFF, {"username": username}).all()
     if not rows:
         return None
     first = rows[0]
@@ -53,18 +56,21 @@ def task_problem(task: HumanTask, staff: Staff | None, username: str) -> str | N
     return None
 
 
-def active_absence(session: Session, username: str, now: datetime) -> Absence | None:
-    return session.scalar(
-        select(Absence)
-        .where(
-            Absence.username == username,
-            Absence.cancelled.is_(False),
-            Absence.starts_at <= now,
-            Absence.ends_at > now,
-        )
-        .order_by(Absence.starts_at.desc(), Absence.id.desc())
-        .limit(1)
+_ACTIVE_ABSENCE = (
+    select(Absence)
+    .where(
+        Absence.username == bindparam("username"),
+        Absence.cancelled.is_(False),
+        Absence.starts_at <= bindparam("now"),
+        Absence.ends_at > bindparam("now"),
     )
+    .order_by(Absence.starts_at.desc(), Absence.id.desc())
+    .limit(1)
+)
+
+
+def active_absence(session: Session, username: str, now: datetime) -> Absence | None:
+    return session.scalar(_ACTIVE_ABSENCE, {"username": username, "now": now})
 
 
 def refuse_absent(session: Session, username: str, now: datetime) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from sqlalchemy import select
 
 from engine import idempotency
 from engine.audit import record
-from engine.store.db import transaction
+from engine.store.db import session_factory, transaction
 from engine.store.models import IdempotencyKey
 
 
@@ -76,3 +78,19 @@ def test_without_a_reservation_nothing_is_written(svc, reservation):
         record(session, at=svc.clock.now(), actor="casey", action="x", instance_id="i-1")
 
     assert keys(svc) == []
+
+
+def test_every_new_session_factory_records_keys(svc):
+    """A new factory may take the memory of a collected one; it must still get the hooks."""
+    for n in range(40):
+        sessions = session_factory(svc.engine)
+        idempotency.attach(sessions)
+        reservation = idempotency.Reservation(
+            "casey", f"k-{n}", "h" * 64, "POST", "/api/x", svc.clock.now()
+        )
+        with idempotency.reserving(reservation), transaction(sessions) as session:
+            record(session, at=svc.clock.now(), actor="casey", action="x", instance_id=f"i-{n}")
+
+        assert reservation.committed, f"factory {n} recorded no key"
+        del sessions
+        gc.collect()
