@@ -33,7 +33,7 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $(BENCH_STAMP)
 
-# All benchmark scenarios (~20 min on 2 cores; QUICK=1 for a short run under 2 min). Needs the
+# All benchmark scenarios (~36 min on 2 cores; QUICK=1 for a short run under 2 min). Needs the
 # PostgreSQL server of `make test`; writes bench/results/latest.json. Never fails on speed.
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
