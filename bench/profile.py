@@ -47,7 +47,7 @@ LAYERS: list[tuple[str, str]] = [
     ("  fire_due_timers (its own transaction)", "fire_due_timers (engine/commands.py"),
     ("  Runtime.complete_task (Spiff + serialize)", "complete_task (engine/runtime/engine.py"),
     ("  apply_outcome (state + index rows)", "apply_outcome (engine/sync.py"),
-    ("  office_calendar", "office_calendar (engine/closures.py"),
+    ("  closure days (read only for business time)", "(engine/closures.py"),
     ("  form validation", "validate_submission (engine/forms.py"),
     ("response: _task_view re-read (claim, complete)", "_task_view (engine/api/tasks.py"),
     ("SQLAlchemy ORM flush", "_flush (sqlalchemy/orm/session.py"),
