@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -514,17 +515,11 @@ def _with_closures(
     calendar: OfficeCalendar, closures: Callable[[], Iterable[date]] | None
 ) -> Callable[[], OfficeCalendar]:
     """The calendar with the office's closure days, loaded on first use and then kept."""
-    resolved: list[OfficeCalendar] = []
+    if closures is None:
+        return lambda: calendar
 
+    @functools.cache
     def resolve() -> OfficeCalendar:
-        if not resolved:
-            days = frozenset(closures()) if closures is not None else frozenset()
-            full = (
-                dataclasses.replace(calendar, closures=calendar.closures | days)
-                if days
-                else calendar
-            )
-            resolved.append(full)
-        return resolved[0]
+        return dataclasses.replace(calendar, closures=calendar.closures | frozenset(closures()))
 
     return resolve
