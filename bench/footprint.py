@@ -32,7 +32,7 @@ from bench.common import (
 )
 from bench.seed import DISCRETIONARY_BENEFIT, deploy, principal, services, staff
 from bench.serving import Client, Server
-from engine import commands
+from engine.casework import commands
 from engine.services import Services
 from engine.store.models import Base, HumanTask
 

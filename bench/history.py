@@ -25,7 +25,7 @@ from bench.common import (
     summarize,
 )
 from bench.seed import LOOP_REVIEW, deploy, principal, services, staff
-from engine import commands
+from engine.casework import commands
 from engine.services import Services
 from engine.store.models import HumanTask, ProcessInstance
 

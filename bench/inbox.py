@@ -1,6 +1,6 @@
-"""Scenario 5, inbox at scale: the inbox query (engine/queues.py `inbox`) and the overdue
-views (the overdue inbox and the service-standards report, engine/reports.py) with 10k, 100k
-and 1M open tasks on PostgreSQL, and their EXPLAIN (ANALYZE, BUFFERS) plans.
+"""Scenario 5, inbox at scale: the inbox query (engine/casework/queues.py `inbox`) and the overdue
+views (the overdue inbox and the service-standards report, engine/supervision/reports.py)
+with 10k, 100k and 1M open tasks on PostgreSQL, and their EXPLAIN (ANALYZE, BUFFERS) plans.
 
 Rows are bulk-loaded with COPY straight into process_instance and human_task (no workflow
 runs): 20 offices, 4 queues, 30 % of tasks claimed by one of 50 users, 90 % with a due date
@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 
 from bench.common import QUICK, Scenario, Target, fresh_postgres, ms, postgres_url, summarize
 from bench.seed import FIVE_TASKS, deploy, services
-from engine import queues, reports
+from engine.casework import queues
+from engine.identity.users import Principal
 from engine.store.db import make_engine
-from engine.users import Principal
+from engine.supervision import reports
 
 NOW = datetime(2027, 1, 4, 14, 0, tzinfo=UTC)
 OFFICES = [f"office{n:02d}" for n in range(1, 21)]

@@ -64,12 +64,12 @@ from bench.common import (
 )
 from bench.seed import deploy, services
 from bench.serving import HOST, Server, gunicorn_available
-from engine import commands
+from engine.casework import commands
 from engine.config import REPO_ROOT
+from engine.identity.users import Principal, add_user, issue_token
 from engine.services import Services
 from engine.store.db import transaction
 from engine.store.models import AuditEvent, HumanTask, ProcessInstance
-from engine.users import Principal, add_user, issue_token
 
 WORKFLOWS = REPO_ROOT / "workflows"
 OFFICES = ("sudbury", "ottawa")
@@ -557,7 +557,7 @@ class Outcome:
 def scheduler_worker(url: str) -> Iterator[Path]:
     """`caseway worker` (the timer scheduler) as a subprocess; yields its log file."""
     beside = Path(sys.executable).parent / "caseway"
-    command = [str(beside)] if beside.exists() else [sys.executable, "-m", "engine.cli"]
+    command = [str(beside)] if beside.exists() else [sys.executable, "-m", "engine.cli.main"]
     log_path = scratch_dir() / f"worker-{os.getpid()}.log"
     env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
     with log_path.open("wb") as log:

@@ -6,12 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench.common import FIXTURES
-from engine.commands import deploy_files
+from engine.casework.commands import deploy_files
 from engine.config import REPO_ROOT, Settings
-from engine.definitions import SourceFile
+from engine.definitions.compile import SourceFile
+from engine.identity.users import Principal, add_user, issue_token
 from engine.services import Services
 from engine.store.db import transaction
-from engine.users import Principal, add_user, issue_token
 
 FIVE_TASKS = FIXTURES / "five_tasks.bpmn"
 LOOP_REVIEW = REPO_ROOT / "tests" / "fixtures" / "loop_review.bpmn"

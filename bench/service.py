@@ -31,14 +31,14 @@ from bench.driver import OPERATIONS, new_samples, run_instance
 from bench.floor import TASK_DATA
 from bench.seed import FIVE_TASKS, deploy, principal, services, staff
 from bench.serving import Client, Server
-from engine import commands, queues
+from engine.casework import commands, queues
+from engine.casework.sync import pack_state, unpack_state
 from engine.clock import SystemClock
-from engine.definitions import SourceFile, compile_bundle
-from engine.forms import FormSource
+from engine.definitions.compile import SourceFile, compile_bundle
+from engine.definitions.forms import FormSource
 from engine.runtime import LoadedSpec, RunContext, Runtime
 from engine.services import Services
 from engine.store.db import transaction
-from engine.sync import pack_state, unpack_state
 from handlers import default_registry
 
 TARGET_MS = {"sqlite": 10.0, "postgresql": 15.0}
@@ -193,7 +193,7 @@ def run() -> Scenario:
             "find task = GET /api/tasks?instance_id=… as the office supervisor; "
             "claim/complete as the user of the task's queue",
             "runtime = unpack + Runtime.complete_task + pack, no database; commands = "
-            "engine.commands in-process (claim as the route does it, then complete_task)",
+            "engine.casework.commands in-process (claim as the route does it, then complete_task)",
         ],
         data=data,
     )

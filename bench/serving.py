@@ -94,7 +94,7 @@ class Server:
                 "engine.app:create_app()",
             ]
         caseway = _venv_tool("caseway")
-        base = [caseway] if caseway else [sys.executable, "-m", "engine.cli"]
+        base = [caseway] if caseway else [sys.executable, "-m", "engine.cli.main"]
         args = ["serve", "--host", HOST, "--port", str(self.port)]
         return base + args + ([] if self.scheduler else ["--no-scheduler"])
 

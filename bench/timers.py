@@ -32,13 +32,13 @@ from bench.common import (
     postgres_url,
     scratch_dir,
 )
+from engine.casework.commands import StartRequest, deploy_files, start_instance
 from engine.clock import FakeClock
-from engine.commands import StartRequest, deploy_files, start_instance
 from engine.config import REPO_ROOT, Settings
-from engine.definitions import SourceFile
+from engine.definitions.compile import SourceFile
+from engine.identity.users import Principal
 from engine.services import Services
 from engine.store.models import AuditEvent, HumanTask, Timer
-from engine.users import Principal
 
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "wait_then_act.bpmn"
 DESIGNER = Principal("bench", "bench", frozenset({"designer"}))
@@ -73,7 +73,7 @@ def run_workers(url: str, workers: int) -> float:
     with log_path.open("wb") as log:
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "engine.cli", "worker", "--once"],
+                [sys.executable, "-m", "engine.cli.main", "worker", "--once"],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

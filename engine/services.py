@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.calendar import load_calendars
 from engine.clock import Clock, SystemClock
 from engine.config import Settings
+from engine.deadlines.calendar import load_calendars
+from engine.deadlines.standards import load_standards
 from engine.runtime import LoadedSpec, Runtime
-from engine.standards import load_standards
 from engine.store.db import make_engine, read_session_factory, session_factory
 from handlers import HandlerRegistry, default_registry
 

@@ -17,11 +17,11 @@ from sqlalchemy.engine import make_url
 
 from engine.clock import FakeClock
 from engine.config import REPO_ROOT, Settings
+from engine.identity.users import add_user, issue_token
 from engine.services import Services
 from engine.store.db import make_engine, transaction
 from engine.store.migrate import upgrade
 from engine.store.models import Base
-from engine.users import add_user, issue_token
 from handlers import default_registry
 
 POSTGRES_URL = os.environ.get(
@@ -39,29 +39,49 @@ DEMO = {
 }
 
 
-def _ensure_database(url: str) -> None:
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.scalar(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
-        )
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
+def _run_database_url(server_url: str) -> str:
+    """This run's own database on the server: the configured name suffixed with the pid (and the
+    xdist worker), so two runs on one machine never drop each other's schema."""
+    target = make_url(server_url)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    name = f"{target.database}_{os.getpid()}" + (f"_{worker}" if worker else "")
+    return target.set(database=name).render_as_string(hide_password=False)
+
+
+RUN_POSTGRES_URL = _run_database_url(POSTGRES_URL)
+
+
+def _admin_engine(url: str):  # type: ignore[no-untyped-def]
+    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def _drop_abandoned_run_databases(conn, prefix: str) -> None:  # type: ignore[no-untyped-def]
+    """Databases of earlier runs whose process is gone (killed runs never dropped theirs)."""
+    names = conn.scalars(
+        text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": f"{prefix}_%"}
+    ).all()
+    for name in names:
+        pid = name[len(prefix) + 1 :].split("_", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """A migrated PostgreSQL database (fresh schema once per run, via Alembic)."""
-    _ensure_database(POSTGRES_URL)
-    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(POSTGRES_URL)
-    return POSTGRES_URL
+def postgres_url() -> Iterator[str]:
+    """This run's migrated PostgreSQL database (created and migrated once, dropped at the end)."""
+    name = make_url(RUN_POSTGRES_URL).database
+    admin = _admin_engine(RUN_POSTGRES_URL)
+    with admin.connect() as conn:
+        _drop_abandoned_run_databases(conn, make_url(POSTGRES_URL).database or "caseway_test")
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    upgrade(RUN_POSTGRES_URL)
+    try:
+        yield RUN_POSTGRES_URL
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _truncate_postgres(url: str) -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.clock import SystemClock
 from engine.config import REPO_ROOT
+from engine.identity.users import Principal, authenticate
 from engine.store.db import make_engine, session_factory
-from engine.users import Principal, authenticate
 
 SHIPPED = REPO_ROOT / "workflows" / "discretionary_benefit.bpmn"
 DEMO_STAFF = {

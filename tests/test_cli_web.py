@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import commands
-from engine.cli import DEMO_PASSWORD, main
+from engine.casework import commands
+from engine.cli.main import DEMO_PASSWORD, main
 from engine.config import REPO_ROOT, Settings
+from engine.identity.users import Principal, verify_password
 from engine.services import Services
-from engine.users import Principal, verify_password
 
 BENEFIT = REPO_ROOT / "workflows" / "discretionary_benefit.bpmn"
 Run = Callable[..., tuple[int, str, str]]

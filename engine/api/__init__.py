@@ -10,12 +10,12 @@ from werkzeug.routing import BaseConverter, ValidationError
 
 from engine.api import (
     absences,
+    case_moves,
     definitions,
     idempotency,
     instances,
     me,
     messages,
-    migrations,
     offices,
     problems,
     reports,
@@ -55,7 +55,7 @@ def init_api(app: Flask) -> Api:
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "opaque"}
     )
     api.spec.options["security"] = [{"bearer": []}]
-    for module in (definitions, instances, messages, tasks, reports, offices, me, migrations):
+    for module in (definitions, instances, messages, tasks, reports, offices, me, case_moves):
         api.register_blueprint(module.blp)
     for module in (absences, supervision):
         api.register_blueprint(module.blp)

@@ -15,7 +15,7 @@ from flask import g, request, session
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from engine.api.context import services
-from engine.users import Principal, authenticate, principal_for
+from engine.identity.users import Principal, authenticate, principal_for
 
 SESSION_USER = "username"
 SESSION_CSRF = "csrf_token"

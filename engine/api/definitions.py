@@ -9,15 +9,15 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
 
-from engine import commands
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.api.schemas import DefinitionPage, DeployResult, PageArgs
-from engine.definitions import SourceFile, compile_bundle, split_uploads
-from engine.deploy import definition_version, list_definitions
-from engine.forms import FormSource
+from engine.casework import commands
+from engine.definitions.compile import SourceFile, compile_bundle, split_uploads
+from engine.definitions.deploy import definition_version, list_definitions
+from engine.definitions.forms import FormSource
+from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
 from engine.store.models import DefinitionFile
-from engine.xmlsafe import UnsafeXml, parse_untrusted
 
 blp = Blueprint("definitions", __name__, url_prefix="/api/definitions")
 

@@ -6,7 +6,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
-from engine import commands
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.api.idempotency import idempotent
@@ -18,6 +17,7 @@ from engine.api.schemas import (
     MessageArgs,
     StartInstanceArgs,
 )
+from engine.casework import commands
 from engine.store.models import ProcessInstance
 
 blp = Blueprint("instances", __name__, url_prefix="/api/instances")

@@ -7,10 +7,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from engine import commands
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.api.idempotency import idempotent
+from engine.casework import commands
 
 blp = Blueprint("messages", __name__, url_prefix="/api/messages")
 

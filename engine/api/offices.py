@@ -9,12 +9,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from engine import commands
 from engine.api.auth import current_principal
 from engine.api.context import services
-from engine.closures import add_closure, list_closures, remove_closure
+from engine.casework import commands
+from engine.deadlines.closures import add_closure, list_closures, remove_closure
+from engine.identity.users import Principal
 from engine.store.db import transaction
-from engine.users import Principal
 
 blp = Blueprint("offices", __name__, url_prefix="/api/offices")
 

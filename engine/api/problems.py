@@ -7,13 +7,13 @@ from typing import Any
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
-from engine import commands, queues
-from engine.closures import ClosureExists, ClosureNotFound
-from engine.definitions import DefinitionInvalid
-from engine.forms import FormInvalid
+from engine.casework import commands, queues
+from engine.deadlines.closures import ClosureExists, ClosureNotFound
+from engine.definitions.compile import DefinitionInvalid
+from engine.definitions.forms import FormInvalid
+from engine.identity.users import UserProblem
 from engine.runtime import MessageNotExpected, NothingToRetry, TaskNotFound, TaskNotReady
 from engine.supervision import errors as supervision
-from engine.users import UserProblem
 
 TITLES = {
     400: "Bad request",

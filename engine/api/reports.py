@@ -8,10 +8,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from engine import commands
 from engine.api.auth import current_principal
 from engine.api.context import services
-from engine.reports import service_standards
+from engine.casework import commands
+from engine.supervision.reports import service_standards
 
 blp = Blueprint("reports", __name__, url_prefix="/api/reports")
 

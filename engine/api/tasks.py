@@ -9,13 +9,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
-from engine import commands, queues
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.api.idempotency import idempotent
 from engine.api.present import record_read, task_dict
 from engine.api.schemas import AssignArgs, CompleteArgs, TaskListArgs, TaskPage, TaskSchema
-from engine.forms import EMPTY_FORM
+from engine.casework import commands, queues
+from engine.definitions.forms import EMPTY_FORM
 from engine.store.db import transaction
 from engine.store.models import HumanTask, ProcessInstance
 

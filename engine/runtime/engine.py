@@ -30,8 +30,9 @@ from SpiffWorkflow.spiff.specs.event_definitions import (  # type: ignore[import
 )
 from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 
-from engine.calendar import OfficeCalendar, default_calendar
 from engine.clock import Clock
+from engine.deadlines.calendar import OfficeCalendar, default_calendar
+from engine.deadlines.standards import load_standards, standard_function
 from engine.runtime.errors import (
     MessageNotExpected,
     NothingToRetry,
@@ -58,7 +59,6 @@ from engine.runtime.views import (
     TimerView,
 )
 from engine.scripting import RestrictedEnvironment
-from engine.standards import load_standards, standard_function
 from handlers import HandlerRegistry
 
 MAX_AUTOMATIC_TASKS = 50_000  # per command: an endless automatic loop must not block a worker

@@ -13,8 +13,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (  # type: ignore[i
     TimerEventDefinition,
 )
 
-from engine.calendar import OfficeCalendar
 from engine.clock import Clock
+from engine.deadlines.calendar import OfficeCalendar
 from engine.runtime.errors import ServiceTaskFailed
 from engine.runtime.timing import timer_value
 from handlers import (

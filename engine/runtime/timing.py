@@ -20,8 +20,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (  # type: ignore[i
     TimerEventDefinition,
 )
 
-from engine.calendar import OfficeCalendar
 from engine.clock import Clock
+from engine.deadlines.calendar import OfficeCalendar
 
 _NUM = r"\d+(\.\d+)?"
 _DURATION = rf"P(?!$)({_NUM}Y)?({_NUM}M)?(\d+W)?({_NUM}D)?(T(?=\d)({_NUM}H)?({_NUM}M)?({_NUM}S)?)?"

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
+from engine.identity.users import Principal
 from engine.store.models import Absence, AbsenceTask, HumanTask
 from engine.supervision.errors import Conflict, Invalid, NotFound
 from engine.supervision.moves import move_task
@@ -29,7 +30,6 @@ from engine.supervision.people import (
 )
 from engine.supervision.reassign import assign_all
 from engine.supervision.routing import Router
-from engine.users import Principal
 
 # Categories only: why someone is away is personal and not the service's business.
 REASON_CATEGORIES = ("vacation", "sick", "training", "leave", "other")

@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.identity.users import Principal
 from engine.store.models import HumanTask
 from engine.supervision.errors import Conflict, Forbidden, Invalid, NotFound, TasksRejected
 from engine.supervision.moves import move_task
 from engine.supervision.people import load_staff, refuse_absent, require_supervisor, task_problem
-from engine.users import Principal
 
 # One call may move this many tasks; more is almost certainly a filter mistake.
 MAX_TASKS = 10_000

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine.api.auth import csrf_token, session_principal
-from engine.users import WORKER_ROLES, Principal
+from engine.identity.users import WORKER_ROLES, Principal
 from engine.web.account import account
 from engine.web.designer import design
 from engine.web.i18n import init_i18n

@@ -8,8 +8,8 @@ from werkzeug.wrappers import Response
 
 from engine.api.auth import session_principal, sign_in, sign_out
 from engine.api.context import services
-from engine.deploy import count_definitions
-from engine.users import verify_password
+from engine.definitions.deploy import count_definitions
+from engine.identity.users import verify_password
 from engine.web.guard import landing, protect, safe_next
 from engine.web.i18n import choose_language
 from engine.web.throttle import LoginThrottle

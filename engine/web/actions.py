@@ -1,17 +1,18 @@
 """The changes a page can ask for on one task, each in its own transaction.
 
-The same rules as the JSON API (engine.queues decides who may claim, release or assign); the
-row is locked first so two people clicking "claim" at once get one winner and one conflict.
+The same rules as the JSON API (engine.casework.queues decides who may claim, release or
+assign); the row is locked first so two people clicking "claim" at once get one winner and one
+conflict.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from engine import commands, queues
+from engine.casework import commands, queues
+from engine.identity.users import Principal
 from engine.services import Services
 from engine.store.db import transaction
-from engine.users import Principal
 
 
 def claim(svc: Services, principal: Principal, task_id: str) -> None:

@@ -1,6 +1,6 @@
 """What a caseworker's pages show: the inbox and one task with its case. Read-only queries over
-indexed rows (tasks, instances, forms); the changes go through engine.queues and
-engine.commands (see engine.web.actions)."""
+indexed rows (tasks, instances, forms); the changes go through engine.casework.queues and
+engine.casework.commands (see engine.web.actions)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import commands, queues
-from engine.deploy import list_definitions
+from engine.casework import commands, queues
+from engine.definitions.deploy import list_definitions
+from engine.identity.users import Principal
 from engine.store.models import (
     Definition,
     DefinitionForm,
@@ -23,7 +24,6 @@ from engine.store.models import (
     User,
     UserRole,
 )
-from engine.users import Principal
 
 QUEUE_ROLES = ("intake_worker", "caseworker", "supervisor")
 PAGE_SIZE = 50

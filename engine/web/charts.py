@@ -1,7 +1,8 @@
 """The service-standards chart: completed on time vs late, per task type, week by week.
 
-Counts come from engine.reports (one report per week, indexed task rows only); this module only
-lays them out as bars for an SVG the page draws, with a table of the same numbers beside it.
+Counts come from engine.supervision.reports (one report per week, indexed task rows only);
+this module only lays them out as bars for an SVG the page draws, with a table of the same
+numbers beside it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from engine.reports import service_standards
-from engine.users import Principal
+from engine.identity.users import Principal
+from engine.supervision.reports import service_standards
 
 WEEKS = 8
 BAR_WIDTH = 26

@@ -1,6 +1,6 @@
 """Designer pages: the definitions with their versions, a read-only view of any version, the
 bpmn-js modeler (validate and deploy through the JSON API), and moving running cases between
-versions (engine.migration)."""
+versions (engine.casework.case_moves)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.api.context import services
-from engine.commands import CommandError
-from engine.migration import MigrationReport, MigrationRequest, migrate
+from engine.casework.case_moves import MigrationReport, MigrationRequest, migrate
+from engine.casework.commands import CommandError
 from engine.web import designs
 from engine.web.guard import DESIGNERS, protect, require
 from engine.web.modeler_text import modeler_text

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.migration import CANDIDATE_STATUSES
+from engine.casework.case_moves import CANDIDATE_STATUSES
 from engine.store.models import Definition, ProcessInstance
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from engine import commands, queues
+from engine.casework import commands, queues
 from engine.runtime import TaskNotReady
 
 

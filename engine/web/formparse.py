@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from jsonschema import Draft202012Validator
 from werkzeug.datastructures import MultiDict
 
-from engine.forms import FieldError
+from engine.definitions.forms import FieldError
 from engine.web.formview import ADD_ROW, FIELD_PREFIX, ROWS_PREFIX, Field, resolve
 from engine.web.i18n import office_zone
 

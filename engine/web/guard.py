@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import Forbidden, HTTPException, NotFound
 from werkzeug.wrappers import Response
 
-from engine import commands, queues
 from engine.api.auth import CSRF_FIELD, csrf_valid, session_principal
-from engine.users import WORKER_ROLES, Principal
+from engine.casework import commands, queues
+from engine.identity.users import WORKER_ROLES, Principal
 
 SUPERVISORS = ("supervisor", "admin")
 DESIGNERS = ("designer", "admin")

@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine.api.context import services
-from engine.forms import FormInvalid
-from engine.users import WORKER_ROLES, Principal
+from engine.definitions.forms import FormInvalid
+from engine.identity.users import WORKER_ROLES, Principal
 from engine.web import actions, casework
 from engine.web.feedback import DOMAIN_ERRORS, explain
 from engine.web.formparse import explain as explain_form

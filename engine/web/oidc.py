@@ -4,8 +4,8 @@
 (S256), all remembered in the session. `/login/oidc/callback` checks the state, trades the code
 and the PKCE verifier for tokens, and has authlib check the ID token: its signature against the
 provider's published keys (JWKS), the issuer, the audience, the expiry and the nonce. The claims
-then become a local user (engine.provisioning) in one transaction, and the session starts as
-after a password. A refusal renders the login page with the reason and starts no session.
+then become a local user (engine.identity.provisioning) in one transaction, and the session
+starts as after a password. A refusal renders the login page with the reason and starts no session.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ from engine.api.auth import sign_in
 from engine.api.context import EXTENSION_KEY as SERVICES_KEY
 from engine.api.context import services
 from engine.config import OidcSettings
-from engine.provisioning import SignInRefused, check_rules, identity_from_claims, provision
+from engine.identity.provisioning import SignInRefused, check_rules, identity_from_claims, provision
+from engine.identity.users import Principal
 from engine.store.db import transaction
-from engine.users import Principal
 from engine.web.guard import landing, protect, safe_next
 
 log = logging.getLogger(__name__)

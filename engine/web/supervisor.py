@@ -1,6 +1,6 @@
 """Supervisor pages: team board, queue board, bulk and single reassignment, absences, and the
 service-standards report with its weekly chart. The work is done by engine.supervision and
-engine.reports; these routes read the form, call them, and show the result."""
+engine.supervision.reports; these routes read the form, call them, and show the result."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from engine.api.context import services
-from engine.reports import service_standards
+from engine.identity.users import Principal
 from engine.store.db import transaction
 from engine.store.models import Absence, HumanTask
 from engine.supervision import absences, views
 from engine.supervision.errors import SupervisionError
 from engine.supervision.reassign import Selection, reassign
-from engine.users import Principal
+from engine.supervision.reports import service_standards
 from engine.web import charts, supervising
 from engine.web.guard import SUPERVISORS, protect, require, safe_next
 from engine.web.supervision_text import explain_supervision, reason_names

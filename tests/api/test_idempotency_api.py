@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import idempotency, scheduler
+from engine import idempotency
+from engine.casework import scheduler
+from engine.identity.users import add_user, issue_token
 from engine.store.db import transaction
 from engine.store.models import AuditEvent, IdempotencyKey
-from engine.users import add_user, issue_token
 from handlers import HandlerError, HandlerRegistry, default_registry
 from tests.api.helpers import FIXTURES, WORKFLOWS, open_task, upload
 

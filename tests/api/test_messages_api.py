@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from engine.identity.users import add_user, issue_token
 from engine.store.db import transaction
 from engine.store.models import MessageWait
-from engine.users import add_user, issue_token
 from tests.api.helpers import FIXTURES, open_task, start, upload
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from engine import timers
+from engine.casework import timers
 from tests.api.helpers import FIXTURES, start, upload, upload_bytes
 
 REVIEW = FIXTURES / "scheduled_review.bpmn"

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import timers
+from engine.casework import timers
 from engine.store.models import AuditEvent, OutboxEntry, Timer
 from tests.api.helpers import FIXTURES, open_task, start, upload
 

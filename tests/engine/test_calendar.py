@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine import calendar as calendar_module
-from engine.calendar import (
+from engine.deadlines import calendar as calendar_module
+from engine.deadlines.calendar import (
     CalendarConfigError,
     OfficeCalendar,
     default_calendar,

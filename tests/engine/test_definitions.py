@@ -11,7 +11,7 @@ import pytest
 
 from engine.clock import FakeClock
 from engine.config import REPO_ROOT
-from engine.definitions import (
+from engine.definitions.compile import (
     CompiledProcess,
     DefinitionInvalid,
     Problem,
@@ -20,7 +20,7 @@ from engine.definitions import (
     read_paths,
     split_uploads,
 )
-from engine.forms import FormSource
+from engine.definitions.forms import FormSource
 from engine.runtime import LoadedSpec, RunContext, Runtime
 from handlers import default_registry
 

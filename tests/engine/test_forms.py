@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from engine.config import REPO_ROOT
-from engine.forms import (
+from engine.definitions.forms import (
     FieldError,
     FormInvalid,
     FormProblem,

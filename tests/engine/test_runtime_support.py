@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.clock import FakeClock
-from engine.definitions import SourceFile, compile_bundle
-from engine.forms import FormSource
+from engine.definitions.compile import SourceFile, compile_bundle
+from engine.definitions.forms import FormSource
 from engine.runtime import LoadedSpec, Outcome, RunContext, Runtime
 from handlers import HandlerRegistry
 

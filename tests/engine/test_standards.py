@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from engine.standards import (
+from engine.deadlines.standards import (
     DEFAULTS,
     StandardsConfigError,
     UnknownStandard,

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from engine.clock import FakeClock
-from engine.definitions import SourceFile, compile_bundle
-from engine.forms import FormSource
+from engine.definitions.compile import SourceFile, compile_bundle
+from engine.definitions.forms import FormSource
 from engine.runtime import LoadedSpec, RunContext, Runtime
 from engine.runtime.timing import is_iso_literal
 from handlers import HandlerRegistry

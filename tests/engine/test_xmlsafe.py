@@ -7,9 +7,9 @@ import time
 import pytest
 
 from engine.config import REPO_ROOT
-from engine.definitions import DefinitionInvalid, SourceFile, compile_bundle
-from engine.forms import FormSource
-from engine.xmlsafe import MAX_XML_BYTES, UnsafeXml, parse_untrusted
+from engine.definitions.compile import DefinitionInvalid, SourceFile, compile_bundle
+from engine.definitions.forms import FormSource
+from engine.definitions.xmlsafe import MAX_XML_BYTES, UnsafeXml, parse_untrusted
 from handlers import default_registry
 
 XXE_FILE = b"""<?xml version="1.0"?>

@@ -19,13 +19,13 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from engine.commands import deploy_files
+from engine.casework.commands import deploy_files
 from engine.config import REPO_ROOT, Settings
-from engine.definitions import SourceFile
+from engine.definitions.compile import SourceFile
+from engine.identity.users import Principal, add_user, issue_token
 from engine.services import Services
 from engine.store.db import transaction
 from engine.store.migrate import upgrade
-from engine.users import Principal, add_user, issue_token
 
 DESIGNER = Principal("dana", "sudbury", frozenset({"designer"}))
 
@@ -87,7 +87,7 @@ class CasewayServer:
             "CASEWAY_SCHEDULER": "true",
             "CASEWAY_FORMS_DIR": str(REPO_ROOT / "forms"),
         }
-        command = [sys.executable, "-m", "engine.cli", "serve", "--port", str(self.port)]
+        command = [sys.executable, "-m", "engine.cli.main", "serve", "--port", str(self.port)]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT
@@ -130,7 +130,7 @@ class CasewayServer:
 def caseway_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url}
     return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args],
+        [sys.executable, "-m", "engine.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select, update
 
-from engine import cli
-from engine.commands import StartRequest, deploy_files, start_instance
-from engine.consistency import check_instances
-from engine.definitions import SourceFile
+from engine.casework.commands import StartRequest, deploy_files, start_instance
+from engine.casework.consistency import check_instances
+from engine.cli.main import main as cli
+from engine.definitions.compile import SourceFile
+from engine.identity.users import Principal
 from engine.store.db import transaction
 from engine.store.models import HumanTask, ProcessInstance, Timer
-from engine.users import Principal
 from tests.api.helpers import FIXTURES, WORKFLOWS
 
 DESIGNER = Principal("dana", "sudbury", frozenset({"designer"}))

@@ -7,7 +7,7 @@ import logging
 
 from alembic import command
 
-from engine import scheduler
+from engine.casework import scheduler
 from engine.observability.logs import JsonFormatter
 from engine.store.migrate import alembic_config
 from tests.api.helpers import WORKFLOWS, start, upload

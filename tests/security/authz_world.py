@@ -21,17 +21,17 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from engine import commands
 from engine.app import create_app
+from engine.casework import commands
 from engine.clock import FakeClock
-from engine.closures import add_closure
 from engine.config import REPO_ROOT, Settings
-from engine.definitions import SourceFile, read_paths
+from engine.deadlines.closures import add_closure
+from engine.definitions.compile import SourceFile, read_paths
+from engine.identity.users import Principal, add_user, issue_token, revoke_tokens
 from engine.services import Services
 from engine.store.db import transaction
 from engine.store.models import HumanTask, User
 from engine.supervision.absences import AbsenceRequest, add_absence, end_absence
-from engine.users import Principal, add_user, issue_token, revoke_tokens
 from handlers import HandlerError, HandlerRegistry
 
 DIAGRAM = Path(__file__).resolve().parent / "authz.bpmn"

@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from engine.identity.users import add_user, issue_token
 from engine.store.db import transaction
 from engine.store.models import HumanTask
-from engine.users import add_user, issue_token
 from tests.api.helpers import FIXTURES, start, upload
 
 CLIENTS = 20

@@ -16,13 +16,13 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from werkzeug.serving import make_server
 
 from engine.app import create_app
-from engine.commands import deploy_files
+from engine.casework.commands import deploy_files
 from engine.config import REPO_ROOT, Settings
-from engine.definitions import read_paths
+from engine.definitions.compile import read_paths
+from engine.identity.users import Principal, add_user, issue_token
 from engine.services import Services
 from engine.store.db import make_engine, transaction
 from engine.store.models import Base
-from engine.users import Principal, add_user, issue_token
 
 DESIGNER = Principal("dana", "sudbury", frozenset({"designer"}))
 

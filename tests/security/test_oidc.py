@@ -22,11 +22,11 @@ from sqlalchemy import select
 
 from engine.app import create_app
 from engine.config import OidcSettings, Settings
-from engine.provisioning import check_rules
+from engine.identity.provisioning import check_rules
+from engine.identity.users import set_password
 from engine.services import Services
 from engine.store.db import transaction
 from engine.store.models import AuditEvent, User, UserRole
-from engine.users import set_password
 from tests.api.helpers import WORKFLOWS, open_task, start, upload
 from tests.security.oidc_provider import KEY_ID, TestProvider, make_key
 from tests.web.browser import live_server

@@ -1,6 +1,6 @@
 """The inbox query against a plain-Python oracle: same page, same order, same total.
 
-The inbox reads open tasks as disjoint index slices and merges them (engine/queues.py); any
+The inbox reads open tasks as disjoint index slices and merges them (engine/casework/queues.py); any
 slice that overlaps another, or misses rows, shows up here as a wrong page or total.
 """
 
@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from engine import queues
+from engine.casework import queues
+from engine.identity.users import Principal
 from engine.services import Services
 from engine.store.db import transaction
 from engine.store.models import Definition, HumanTask, ProcessInstance
-from engine.users import Principal
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 OFFICES = ["sudbury", "ottawa"]

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from engine.reports import service_standards
+from engine.identity.users import Principal
 from engine.services import Services
 from engine.store.db import transaction
 from engine.store.models import Definition, HumanTask, ProcessInstance
-from engine.users import Principal
+from engine.supervision.reports import service_standards
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 SINCE = NOW - timedelta(days=28)

@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from engine.casework.commands import StartRequest, deploy_files, fire_due_timers, start_instance
 from engine.clock import FakeClock
-from engine.commands import StartRequest, deploy_files, fire_due_timers, start_instance
 from engine.config import REPO_ROOT, Settings
-from engine.definitions import SourceFile
+from engine.definitions.compile import SourceFile
+from engine.identity.users import SYSTEM
 from engine.services import Services
 from engine.store.models import AuditEvent, HumanTask, ProcessInstance, Timer
-from engine.users import SYSTEM
 from tests.api.helpers import FIXTURES
 from tests.conftest import _truncate_postgres
 
@@ -55,7 +55,7 @@ def test_three_worker_processes_fire_500_timers_exactly_once(pg: Services, postg
 
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "engine.cli", "worker", "--once"],
+            [sys.executable, "-m", "engine.cli.main", "worker", "--once"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine import timers
+from engine.casework import timers
+from engine.identity.users import add_user
 from engine.store.db import transaction
-from engine.users import add_user
 from tests.supervision.conftest import (
     assignee,
     audit,

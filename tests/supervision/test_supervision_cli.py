@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import commands, queues
-from engine.cli import main
+from engine.casework import commands, queues
+from engine.cli.main import main
 from engine.config import Settings
+from engine.identity.users import principal_for
 from engine.services import Services
 from engine.store.db import transaction
 from engine.store.models import HumanTask
-from engine.users import principal_for
 from tests.supervision.conftest import CASEWORK
 
 

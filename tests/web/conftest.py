@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from engine.identity.users import set_password
 from engine.services import Services
 from engine.store.db import transaction
-from engine.users import set_password
 from tests.api.helpers import WORKFLOWS, upload
 from tests.web.browser import DESKTOP, launch, live_server
 

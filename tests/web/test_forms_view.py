@@ -10,7 +10,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from engine.config import REPO_ROOT
-from engine.forms import FieldError
+from engine.definitions.forms import FieldError
 from engine.web.formparse import explain, parse_submission, row_counts
 from engine.web.formview import build_fields, flatten
 

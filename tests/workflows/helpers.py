@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.config import REPO_ROOT
+from engine.identity.users import add_user, issue_token
 from engine.store.db import transaction
 from engine.store.models import OutboxEntry
-from engine.users import add_user, issue_token
 from tests.api.helpers import upload
 
 WORKFLOWS = REPO_ROOT / "workflows"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine import timers
+from engine.casework import timers
 from tests.workflows.helpers import complete, deploy, fired, instance, outbox, start, task
 
 CALL = {"client_name": "Pat Doe", "phone": "705-555-0101", "reason": "Question about a cheque"}

@@ -12,8 +12,8 @@ from jsonschema import Draft202012Validator
 from lxml import etree
 
 from engine.config import REPO_ROOT
-from engine.definitions import compile_bundle, read_paths
-from engine.forms import FormSource
+from engine.definitions.compile import compile_bundle, read_paths
+from engine.definitions.forms import FormSource
 from handlers import default_registry
 from handlers.cases import APPLICANT_FIELDS
 from handlers.documents import DOCUMENTS

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import timers
+from engine.casework import timers
 from tests.api.helpers import upload, upload_bytes
 from tests.workflows.helpers import add_partner, instance, start, task
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from engine import timers
+from engine.casework import timers
+from engine.identity.users import add_user, issue_token
 from engine.store.db import transaction
-from engine.users import add_user, issue_token
 from tests.workflows.helpers import (
     children,
     complete,

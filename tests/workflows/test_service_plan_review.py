@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import timers
+from engine.casework import timers
 from tests.workflows.helpers import (
     complete,
     deploy,

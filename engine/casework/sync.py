@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
-from engine.definitions import queue_key
+from engine.definitions.compile import queue_key
 from engine.runtime import HumanTaskView, Outcome, TimerView
 from engine.store.models import (
     HumanTask,

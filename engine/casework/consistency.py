@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.casework.sync import unpack_state
 from engine.runtime.indexes import Indexes, expected_indexes
 from engine.services import Services
 from engine.store.db import transaction
@@ -32,7 +33,6 @@ from engine.store.models import (
     ProcessInstance,
     Timer,
 )
-from engine.sync import unpack_state
 
 FINISHED = ("completed", "terminated")
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
-from engine.definitions import CompiledProcess
+from engine.definitions.compile import CompiledProcess
 from engine.store.models import Definition, DefinitionFile, DefinitionForm
 
 

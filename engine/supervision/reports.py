@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from engine.identity.users import Principal
 from engine.store.models import HumanTask
-from engine.users import Principal
 
 
 @dataclass

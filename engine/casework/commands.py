@@ -18,12 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import queues
 from engine.audit import record
-from engine.closures import closure_days
-from engine.definitions import SourceFile, compile_bundle, split_uploads
-from engine.deploy import Deployed, definition_version, deploy, latest_definition
-from engine.forms import EMPTY_FORM, FormSource, validate_submission
+from engine.casework import queues
+from engine.casework.sync import apply_outcome, unpack_state
+from engine.deadlines.closures import closure_days
+from engine.definitions.compile import SourceFile, compile_bundle, split_uploads
+from engine.definitions.deploy import Deployed, definition_version, deploy, latest_definition
+from engine.definitions.forms import EMPTY_FORM, FormSource, validate_submission
+from engine.identity.users import WORKER_ROLES, Principal
 from engine.runtime import LoadedSpec, Outcome, RunContext
 from engine.runtime.engine import canonical_correlation
 from engine.runtime.timing import starts_on_a_timer
@@ -39,8 +41,6 @@ from engine.store.models import (
     Timer,
     User,
 )
-from engine.sync import apply_outcome, unpack_state
-from engine.users import WORKER_ROLES, Principal
 
 SYSTEM_SCHEDULER = Principal("scheduler", "default", frozenset({"system"}))
 SYSTEM_MESSENGER = Principal("messages", "*", frozenset({"system"}))

@@ -13,15 +13,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.closures import add_closure, list_closures, remove_closure
 from engine.config import Settings
-from engine.reports import service_standards
+from engine.deadlines.closures import add_closure, list_closures, remove_closure
+from engine.identity.users import SYSTEM, Principal
 from engine.services import Services
 from engine.store.db import transaction
 from engine.supervision import absences, views
 from engine.supervision.errors import SupervisionError, TasksRejected
 from engine.supervision.reassign import Selection, reassign
-from engine.users import SYSTEM, Principal
+from engine.supervision.reports import service_standards
 
 ServicesFactory = Callable[[Settings], AbstractContextManager[Services]]
 CLI_SUPERVISOR = Principal("cli", "*", frozenset({"admin"}))

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from engine.api.auth import current_principal
 from engine.api.context import services
-from engine.migration import MigrationRequest, migrate
+from engine.casework.case_moves import MigrationRequest, migrate
 
 blp = Blueprint("migrations", __name__, url_prefix="/api/definitions")
 

@@ -14,21 +14,21 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import cli_check, cli_migration, cli_supervision
-from engine.closures import ClosureExists, ClosureNotFound
-from engine.commands import CommandError, deploy_files
+from engine.casework.commands import CommandError, deploy_files
+from engine.cli import case_moves as cli_migration
+from engine.cli import check as cli_check
+from engine.cli import supervision as cli_supervision
 from engine.config import Settings
-from engine.definitions import (
+from engine.deadlines.closures import ClosureExists, ClosureNotFound
+from engine.definitions.compile import (
     DefinitionInvalid,
     SourceFile,
     compile_bundle,
     read_paths,
     split_uploads,
 )
-from engine.forms import FormSource
-from engine.services import Services
-from engine.store.db import transaction
-from engine.users import (
+from engine.definitions.forms import FormSource
+from engine.identity.users import (
     SYSTEM,
     Principal,
     UserProblem,
@@ -39,6 +39,8 @@ from engine.users import (
     revoke_tokens,
     set_password,
 )
+from engine.services import Services
+from engine.store.db import transaction
 from handlers import default_registry
 
 DEMO_STAFF = [
@@ -296,8 +298,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from werkzeug.serving import run_simple
 
     from engine.app import create_app
+    from engine.casework.scheduler import start_scheduler
     from engine.observability.logs import configure_json_logging
-    from engine.scheduler import start_scheduler
 
     configure_json_logging()
     with _services(settings) as svc:
@@ -315,9 +317,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    from engine import timers
+    from engine.casework import timers
+    from engine.casework.scheduler import start_scheduler
     from engine.observability.logs import configure_json_logging
-    from engine.scheduler import start_scheduler
 
     configure_json_logging()
     with _services(settings) as svc:

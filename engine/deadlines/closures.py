@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
+from engine.identity.users import Principal
 from engine.store.models import OfficeClosure
-from engine.users import Principal
 
 
 class ClosureExists(ValueError):

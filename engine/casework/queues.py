@@ -10,9 +10,9 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true, uni
 from sqlalchemy.orm import Session
 
 from engine.audit import record
+from engine.identity.users import Principal
 from engine.store.models import HumanTask, User, UserRole
 from engine.supervision import ownership, people
-from engine.users import Principal
 
 
 class TaskError(Exception):

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from engine.casework.case_moves import CaseCheck, MigrationRequest, migrate
 from engine.config import Settings
-from engine.migration import CaseCheck, MigrationRequest, migrate
+from engine.identity.users import Principal
 from engine.services import Services
-from engine.users import Principal
 
 ServicesFactory = Callable[[Settings], AbstractContextManager[Services]]
 

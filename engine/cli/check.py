@@ -8,8 +8,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from engine.casework.consistency import check_instances
 from engine.config import Settings
-from engine.consistency import check_instances
 from engine.services import Services
 
 ServicesFactory = Callable[[Settings], AbstractContextManager[Services]]

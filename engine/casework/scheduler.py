@@ -6,7 +6,8 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from engine import idempotency, timers
+from engine import idempotency
+from engine.casework import timers
 from engine.services import Services
 
 log = logging.getLogger(__name__)

@@ -24,11 +24,11 @@ from SpiffWorkflow.exceptions import (  # type: ignore[import-untyped]
     WorkflowException,
 )
 
-from engine.forms import FormProblem, FormSource, FormSpec, parse_uploaded_form
+from engine.definitions.forms import FormProblem, FormSource, FormSpec, parse_uploaded_form
+from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
 from engine.runtime.spiff import new_parser, spec_to_json
 from engine.runtime.timing import TimerValueError, check_literal, is_iso_literal
 from engine.scripting import ScriptError, check_expression, check_script
-from engine.xmlsafe import UnsafeXml, parse_untrusted
 from handlers import HandlerRegistry
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"

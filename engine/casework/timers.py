@@ -12,7 +12,7 @@ import logging
 
 from sqlalchemy import select
 
-from engine.commands import fire_due_timers, fire_next_due
+from engine.casework.commands import fire_due_timers, fire_next_due
 from engine.services import Services
 from engine.store.models import Timer
 from engine.supervision.jobs import apply_started_absences

@@ -22,17 +22,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import commands
 from engine.audit import record
-from engine.closures import closure_days
-from engine.definitions import queue_key
-from engine.deploy import definition_version
+from engine.casework import commands
+from engine.casework.sync import apply_outcome, unpack_state
+from engine.deadlines.closures import closure_days
+from engine.definitions.compile import queue_key
+from engine.definitions.deploy import definition_version
+from engine.identity.users import Principal
 from engine.runtime import LoadedSpec, Outcome, RunContext
 from engine.services import Services
 from engine.store.db import transaction
 from engine.store.models import Definition, HumanTask, ProcessInstance
-from engine.sync import apply_outcome, unpack_state
-from engine.users import Principal
 
 # SpiffWorkflow 3 TaskState bits as they appear in the serialized state.
 _MAYBE, _LIKELY, _FUTURE = 1, 2, 4
