@@ -10,7 +10,7 @@ bin=.venv/bin
 dir=engine/web/translations
 case "${1:-}" in
   update)
-    "$bin/pybabel" extract -F engine/web/babel.cfg -k _ -k gettext -k ngettext:1,2 \
+    "$bin/pybabel" extract -F engine/web/babel.cfg -k _ -k N_ -k gettext -k ngettext:1,2 \
       --no-location --sort-output --omit-header -o "$dir/messages.pot" .
     if [ -f "$dir/fr/LC_MESSAGES/messages.po" ]; then
       "$bin/pybabel" update -i "$dir/messages.pot" -d "$dir" -l fr --no-fuzzy-matching --ignore-obsolete

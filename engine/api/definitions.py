@@ -9,6 +9,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
 
+from engine import errors
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.api.schemas import DefinitionPage, DeployResult, PageArgs
@@ -81,7 +82,7 @@ class ValidateDefinitions(MethodView):
         200 with the processes found, or 422 with the errors by file and element id."""
         principal = current_principal()
         if not principal.has("designer", "admin"):
-            raise commands.Forbidden("only designers can validate definitions")
+            raise errors.Forbidden("only designers can validate definitions")
         svc = services()
         diagrams, forms = split_uploads(_uploaded_files())
         compiled = compile_bundle(diagrams, FormSource(svc.settings.forms_dir, forms), svc.registry)

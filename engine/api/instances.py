@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
+from engine import errors
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.api.idempotency import idempotent
@@ -96,7 +97,7 @@ class InstanceRetry(MethodView):
 def _instance_again(instance_id: str | None) -> dict:
     """A keyed request answered again from the case (its first answer was never stored)."""
     if instance_id is None:
-        raise commands.NotFound("the case this request changed is not known")
+        raise errors.NotFound("the case this request changed is not known")
     return InstanceSchema().dump(_load(instance_id))
 
 
@@ -105,5 +106,5 @@ def _load(instance_id: str) -> dict:
     with services().readers() as session:
         instance = session.get(ProcessInstance, instance_id)
         if instance is None or not commands.can_view_instance(session, principal, instance):
-            raise commands.NotFound(f"instance {instance_id} not found")
+            raise errors.NotFound(f"instance {instance_id} not found")
         return instance_dict(session, instance)

@@ -9,9 +9,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from engine import errors
 from engine.api.auth import current_principal
 from engine.api.context import services
-from engine.casework import commands
 from engine.deadlines.closures import add_closure, list_closures, remove_closure
 from engine.identity.users import Principal
 from engine.store.db import transaction
@@ -38,13 +38,13 @@ class ClosurePage(Schema):
 
 def _may_read(principal: Principal, office: str) -> None:
     if not (principal.is_admin or principal.office == office):
-        raise commands.NotFound(f"office {office!r} not found")
+        raise errors.NotFound(f"office {office!r} not found")
 
 
 def _may_change(principal: Principal, office: str) -> None:
     _may_read(principal, office)
     if not principal.has("supervisor", "admin"):
-        raise commands.Forbidden("only supervisors change office closures")
+        raise errors.Forbidden("only supervisors change office closures")
 
 
 @blp.route("/<office>/closures")

@@ -8,9 +8,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from engine import errors
 from engine.api.auth import current_principal
 from engine.api.context import services
-from engine.casework import commands
 from engine.supervision.reports import service_standards
 
 blp = Blueprint("reports", __name__, url_prefix="/api/reports")
@@ -52,16 +52,16 @@ class ServiceStandards(MethodView):
     def get(self, args: dict) -> dict:
         principal = current_principal()
         if not principal.has("supervisor", "admin"):
-            raise commands.Forbidden("only supervisors see service-standard reports")
+            raise errors.Forbidden("only supervisors see service-standard reports")
         office = args.get("office")
         if office and not principal.is_admin and office != principal.office:
-            raise commands.Forbidden("supervisors see their own office only")
+            raise errors.Forbidden("supervisors see their own office only")
         svc = services()
         now = svc.clock.now()
         until = args.get("until") or now
         since = args.get("since") or until - timedelta(days=28)
         if since >= until:
-            raise commands.Invalid("since must be before until", field="since")
+            raise errors.Invalid("since must be before until", field="since")
         with svc.readers() as session:
             lines = service_standards(
                 session, principal, now=now, since=since, until=until, office=office

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
+from engine import errors
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.api.idempotency import idempotent
@@ -103,7 +104,7 @@ def _act_on(task_id: str, action: Callable[..., None]) -> dict:
     with transaction(svc.sessions) as session:
         task = session.get(HumanTask, task_id, with_for_update=True, populate_existing=True)
         if task is None or not queues.can_see(principal, task):
-            raise queues.TaskNotVisible(f"task {task_id} not found")
+            raise errors.TaskNotVisible(f"task {task_id} not found")
         action(session, principal, task, svc.clock.now())
         return _view_of(session, task, session.get_one(ProcessInstance, task.instance_id))
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine import errors
 from engine.audit import record
 from engine.casework import commands
 from engine.casework.sync import apply_outcome, unpack_state
@@ -115,9 +116,9 @@ class _Blocked(Exception):  # noqa: N818 - control flow inside one case's transa
 def migrate(svc: Services, principal: Principal, wanted: MigrationRequest) -> MigrationReport:
     """Check (dry run) or move the running cases of one version to another."""
     if not principal.has("designer", "admin"):
-        raise commands.Forbidden("only designers move cases between versions")
+        raise errors.Forbidden("only designers move cases between versions")
     if wanted.from_version == wanted.to_version:
-        raise commands.Invalid("choose two different versions", field="to_version")
+        raise errors.Invalid("choose two different versions", field="to_version")
     with svc.readers() as session:
         source = _version(session, wanted.process_id, wanted.from_version)
         target = _version(session, wanted.process_id, wanted.to_version)
@@ -394,7 +395,7 @@ def _spec(svc: Services, definition: Definition) -> LoadedSpec:
 def _version(session: Session, process_id: str, version: int) -> Definition:
     found = definition_version(session, process_id, version)
     if found is None:
-        raise commands.NotFound(f"no version {version} of process {process_id!r}")
+        raise errors.NotFound(f"no version {version} of process {process_id!r}")
     return found
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine import errors
 from engine.audit import record
 from engine.casework import queues
 from engine.casework.sync import apply_outcome, unpack_state
@@ -25,6 +26,7 @@ from engine.deadlines.closures import closure_days
 from engine.definitions.compile import SourceFile, compile_bundle, split_uploads
 from engine.definitions.deploy import Deployed, definition_version, deploy, latest_definition
 from engine.definitions.forms import EMPTY_FORM, FormSource, validate_submission
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity.users import WORKER_ROLES, Principal
 from engine.runtime import LoadedSpec, Outcome, RunContext
 from engine.runtime.engine import canonical_correlation
@@ -44,30 +46,6 @@ from engine.store.models import (
 
 SYSTEM_SCHEDULER = Principal("scheduler", "default", frozenset({"system"}))
 SYSTEM_MESSENGER = Principal("messages", "*", frozenset({"system"}))
-
-
-class CommandError(Exception):
-    """Base for command failures the API turns into 4xx answers."""
-
-
-class NotFound(CommandError):
-    pass
-
-
-class Forbidden(CommandError):
-    pass
-
-
-class Conflict(CommandError):
-    pass
-
-
-class Invalid(CommandError):
-    """Request data is wrong (field names the culprit)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -222,7 +200,7 @@ def _complete_locked(
         locked = _lock_instance_of_task(session, task_id, now)
         instance, task = locked.instance, locked.task
         if not queues.can_see(principal, task):
-            raise queues.TaskNotVisible(f"task {task_id} not found")
+            raise errors.TaskNotVisible(f"task {task_id} not found")
         if locked.timers_due and may_fire:
             raise _TimersDue(instance.id)
         if task.closed_reason == "escalated":
@@ -305,7 +283,7 @@ def _lock_instance_of_task(session: Session, task_id: str, now: datetime) -> _Lo
     not see."""
     found = session.execute(_LOCK_OF_TASK, {"task_id": task_id, "now": now}).one_or_none()
     if found is None:
-        raise queues.TaskNotVisible(f"task {task_id} not found")
+        raise errors.TaskNotVisible(f"task {task_id} not found")
     instance, task, timers_due, has_timers, has_waits = found
     return _LockedTask(instance, task, bool(timers_due), bool(has_timers), bool(has_waits))
 

@@ -10,29 +10,10 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true, uni
 from sqlalchemy.orm import Session
 
 from engine.audit import record
+from engine.errors import AssigneeInvalid, TaskConflict, TaskForbidden, TaskNotVisible
 from engine.identity.users import Principal
 from engine.store.models import HumanTask, User, UserRole
 from engine.supervision import ownership, people
-
-
-class TaskError(Exception):
-    """Base of the task domain errors; the API maps each to a status code."""
-
-
-class TaskNotVisible(TaskError):
-    """Unknown, or not in any queue the user works (answered as not found)."""
-
-
-class TaskForbidden(TaskError):
-    pass
-
-
-class TaskConflict(TaskError):
-    """Already claimed by someone else, or no longer open."""
-
-
-class AssigneeInvalid(TaskError):
-    """The chosen user cannot work this task's queue."""
 
 
 def can_see(principal: Principal, task: HumanTask) -> bool:

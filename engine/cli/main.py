@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.casework.commands import CommandError, deploy_files
+from engine.casework.commands import deploy_files
 from engine.cli import case_moves as cli_migration
 from engine.cli import check as cli_check
 from engine.cli import supervision as cli_supervision
@@ -28,6 +28,7 @@ from engine.definitions.compile import (
     split_uploads,
 )
 from engine.definitions.forms import FormSource
+from engine.errors import CasewayError
 from engine.identity.users import (
     SYSTEM,
     Principal,
@@ -82,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{where}: {p.message}", file=sys.stderr)
         print(f"caseway: {len(exc.problems)} problem(s); nothing deployed", file=sys.stderr)
         return 1
-    except CommandError as exc:
+    except CasewayError as exc:
         print(f"caseway: {exc}", file=sys.stderr)
         return 1
     except SQLAlchemyError as exc:

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 from engine.config import Settings
 from engine.deadlines.closures import add_closure, list_closures, remove_closure
+from engine.errors import CasewayError, TasksRejected
 from engine.identity.users import SYSTEM, Principal
 from engine.services import Services
 from engine.store.db import transaction
 from engine.supervision import absences, views
-from engine.supervision.errors import SupervisionError, TasksRejected
 from engine.supervision.reassign import Selection, reassign
 from engine.supervision.reports import service_standards
 
@@ -190,7 +190,7 @@ def _guarded(services: ServicesFactory, command: Command) -> Callable[..., int]:
                 print(f"{task_id}: {problem}", file=sys.stderr)
             print(f"caseway: {exc}", file=sys.stderr)
             return 2
-        except SupervisionError as exc:
+        except CasewayError as exc:
             print(f"caseway: {exc}", file=sys.stderr)
             return 2
 

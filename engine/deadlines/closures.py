@@ -10,16 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
+from engine.errors import ClosureExists, ClosureNotFound
 from engine.identity.users import Principal
 from engine.store.models import OfficeClosure
-
-
-class ClosureExists(ValueError):
-    pass
-
-
-class ClosureNotFound(LookupError):
-    pass
 
 
 def add_closure(

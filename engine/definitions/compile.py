@@ -26,6 +26,7 @@ from SpiffWorkflow.exceptions import (  # type: ignore[import-untyped]
 
 from engine.definitions.forms import FormProblem, FormSource, FormSpec, parse_uploaded_form
 from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
+from engine.errors import Invalid
 from engine.runtime.spiff import new_parser, spec_to_json
 from engine.runtime.timing import TimerValueError, check_literal, is_iso_literal
 from engine.scripting import ScriptError, check_expression, check_script
@@ -62,10 +63,17 @@ class Problem:
         return {"file": self.file, "element_id": self.element_id, "message": self.message}
 
 
-class DefinitionInvalid(Exception):
+class DefinitionInvalid(Invalid):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(p.message for p in problems))
         self.problems = problems
+
+    @property
+    def detail(self) -> str:
+        return "the definition is not valid"
+
+    def problem_fields(self) -> dict[str, Any]:
+        return {"errors": [p.as_dict() for p in self.problems]}
 
 
 @dataclass(frozen=True)

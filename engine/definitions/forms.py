@@ -15,6 +15,8 @@ from referencing import Registry
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
+from engine.errors import Invalid
+
 EMPTY_FORM: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": True}
 
 
@@ -31,12 +33,19 @@ class FieldError:
     message: str
 
 
-class FormInvalid(Exception):
+class FormInvalid(Invalid):
     """Submitted data does not satisfy the task's form."""
 
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
         self.errors = errors
+
+    @property
+    def detail(self) -> str:
+        return "the form data is not valid"
+
+    def problem_fields(self) -> dict[str, Any]:
+        return {"errors": [{"field": f"data.{e.field}", "message": e.message} for e in self.errors]}
 
 
 class FormProblem(ValueError):

@@ -12,16 +12,13 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from engine.errors import UserProblem
 from engine.store.models import ApiToken, User, UserRole
 
 ROLES = ("designer", "intake_worker", "caseworker", "supervisor", "admin", "partner", "system")
 WORKER_ROLES = frozenset({"intake_worker", "caseworker", "supervisor", "admin"})
 TOKEN_PREFIX = "cw_"
 MIN_PASSWORD_LENGTH = 8
-
-
-class UserProblem(ValueError):
-    """Bad user input (unknown role, duplicate username, unknown user)."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from engine.runtime.engine import LoadedSpec, RunContext, Runtime
 from engine.runtime.errors import (
     MessageNotExpected,
     NothingToRetry,
-    RuntimeCommandError,
     ServiceTaskFailed,
     TaskNotFound,
     TaskNotReady,
@@ -21,7 +20,6 @@ __all__ = [
     "Outcome",
     "RunContext",
     "Runtime",
-    "RuntimeCommandError",
     "ServiceTaskFailed",
     "TaskNotFound",
     "TaskNotReady",

@@ -1,26 +1,20 @@
-"""Domain errors raised by the runtime; the API layer maps them to HTTP statuses."""
+"""Errors raised by the runtime.
+
+The command errors are the domain's (engine.errors) so every layer answers them alike;
+ServiceTaskFailed stays internal: it becomes an incident, never an HTTP answer.
+"""
 
 from __future__ import annotations
 
+from engine.errors import MessageNotExpected, NothingToRetry, TaskNotFound, TaskNotReady
 
-class RuntimeCommandError(Exception):
-    """A command cannot be applied to the instance as it stands."""
-
-
-class TaskNotFound(RuntimeCommandError):
-    pass
-
-
-class TaskNotReady(RuntimeCommandError):
-    """The task exists but is not waiting for a person (completed, cancelled, escalated)."""
-
-
-class MessageNotExpected(RuntimeCommandError):
-    pass
-
-
-class NothingToRetry(RuntimeCommandError):
-    pass
+__all__ = [
+    "MessageNotExpected",
+    "NothingToRetry",
+    "ServiceTaskFailed",
+    "TaskNotFound",
+    "TaskNotReady",
+]
 
 
 class ServiceTaskFailed(Exception):

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
+from engine.errors import Conflict, Invalid, NotFound
 from engine.identity.users import Principal
 from engine.store.models import Absence, AbsenceTask, HumanTask
-from engine.supervision.errors import Conflict, Invalid, NotFound
 from engine.supervision.moves import move_task
 from engine.supervision.people import (
     CASEWORKER,

@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.audit import record
+from engine.errors import Invalid, NotFound
 from engine.identity.users import WORKER_ROLES, Principal
 from engine.store.models import CaseOwner, HumanTask, ProcessInstance
-from engine.supervision.errors import Invalid, NotFound
 from engine.supervision.moves import move_task
 from engine.supervision.people import CASEWORKER, load_staff, supervised_office
 from engine.supervision.routing import Router

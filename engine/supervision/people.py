@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from engine.errors import Forbidden, Invalid, NotFound
 from engine.identity.users import Principal
 from engine.store.models import Absence, HumanTask, User, UserRole
-from engine.supervision.errors import Forbidden, Invalid, NotFound
 
 CASEWORKER = "caseworker"
 # Roles that are also queues people work from; a cover must share one with the absent worker.

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.errors import Conflict, Forbidden, Invalid, NotFound, TasksRejected
 from engine.identity.users import Principal
 from engine.store.models import HumanTask
-from engine.supervision.errors import Conflict, Forbidden, Invalid, NotFound, TasksRejected
 from engine.supervision.moves import move_task
 from engine.supervision.people import load_staff, refuse_absent, require_supervisor, task_problem
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from engine.api.context import services
 from engine.casework.case_moves import MigrationReport, MigrationRequest, migrate
-from engine.casework.commands import CommandError
+from engine.errors import CasewayError
 from engine.web import designs
 from engine.web.guard import DESIGNERS, protect, require
 from engine.web.modeler_text import modeler_text
@@ -63,7 +63,7 @@ def migration(process_id: str) -> tuple[str, int]:
         wanted = MigrationRequest(process_id, source, target, dry_run=request.method == "GET")
         try:
             report = migrate(services(), principal, wanted)
-        except CommandError as exc:
+        except CasewayError as exc:
             problem = _("Choose two different versions.") if source == target else str(exc)
     page = render_template(
         "migrate.html", row=row, source=source, target=target, report=report, problem=problem

@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import Forbidden, HTTPException, NotFound
 from werkzeug.wrappers import Response
 
+from engine import errors
 from engine.api.auth import CSRF_FIELD, csrf_valid, session_principal
-from engine.casework import commands, queues
 from engine.identity.users import WORKER_ROLES, Principal
 
 SUPERVISORS = ("supervisor", "admin")
@@ -69,8 +69,8 @@ def protect(blueprint: Blueprint) -> Blueprint:
     blueprint.before_request(_check_csrf)
     blueprint.register_error_handler(LoginRequired, _to_login)
     blueprint.register_error_handler(HTTPException, _error_page)
-    blueprint.register_error_handler(queues.TaskNotVisible, _not_found)
-    blueprint.register_error_handler(commands.NotFound, _not_found)
+    blueprint.register_error_handler(errors.TaskNotVisible, _not_found)
+    blueprint.register_error_handler(errors.NotFound, _not_found)
     return blueprint
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from engine.supervision.errors import (
+from engine.errors import (
+    CasewayError,
     Conflict,
     Forbidden,
     Invalid,
     NotFound,
-    SupervisionError,
     TasksRejected,
 )
 
@@ -24,7 +24,7 @@ def reason_names() -> dict[str, str]:
     }
 
 
-def explain_supervision(exc: SupervisionError) -> str:
+def explain_supervision(exc: CasewayError) -> str:
     if isinstance(exc, TasksRejected):
         return _(
             "%(count)s of the selected tasks cannot go to that person (role, office or "

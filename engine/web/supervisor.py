@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from engine.api.context import services
+from engine.errors import CasewayError
 from engine.identity.users import Principal
 from engine.store.db import transaction
 from engine.store.models import Absence, HumanTask
 from engine.supervision import absences, views
-from engine.supervision.errors import SupervisionError
 from engine.supervision.reassign import Selection, reassign
 from engine.supervision.reports import service_standards
 from engine.web import charts, supervising
@@ -218,7 +218,7 @@ def _picker(
 def _attempt(action: Callable[[], int]) -> int | None:
     try:
         return action()
-    except SupervisionError as exc:
+    except CasewayError as exc:
         flash(explain_supervision(exc), "error")
         return None
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract_from_dir, extract_python
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
@@ -31,6 +31,9 @@ def _source_messages() -> set[str]:
         str(WEB), method_map, keywords={"_": None, "gettext": None, "ngettext": (1, 2)}
     ):
         found.add(message if isinstance(message, str) else message[0])
+    with open(REPO_ROOT / "engine" / "errors.py", "rb") as handle:  # the errors' message keys
+        for _line, _func, message, _comments in extract_python(handle, ["N_"], [], {}):
+            found.add(message)
     return found
 
 

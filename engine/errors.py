@@ -1,0 +1,161 @@
+"""Caseway's domain errors: one hierarchy, each class knowing its HTTP status and its message.
+
+Domain code raises these with an English `detail` for logs and API clients. The JSON API answers
+`status` as problem+json (engine.api.problems) and a page shows `message_key` translated
+(engine.web.feedback); neither keeps a table of its own, so adding an error is one class here.
+`N_` marks the keys for Babel's extraction without translating them at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext no-op marker
+    return message
+
+
+class CasewayError(Exception):
+    """Base of every failure the user can act on (a 4xx), never of a bug."""
+
+    status: ClassVar[int] = 400
+    message_key: ClassVar[str] = N_("That did not work. Please try again.")
+
+    def __init__(self, detail: str = "", field: str | None = None) -> None:
+        super().__init__(detail)
+        self.field = field
+
+    @property
+    def detail(self) -> str:
+        return str(self) or self.message_key
+
+    def problem_fields(self) -> dict[str, Any]:
+        """Extra members of the problem+json body (field errors and the like)."""
+        if self.field:
+            return {"errors": [{"field": self.field, "message": self.detail}]}
+        return {}
+
+
+class NotFound(CasewayError):
+    """Unknown, or outside what the caller may see (existence is not disclosed)."""
+
+    status = 404
+    message_key = N_("This is no longer visible to you.")
+
+
+class Forbidden(CasewayError):
+    status = 403
+    message_key = N_("You cannot do this.")
+
+
+class Conflict(CasewayError):
+    """The request clashes with the current state (already claimed, closed, overlapping)."""
+
+    status = 409
+    message_key = N_("This changed meanwhile. The page now shows its current state.")
+
+
+class Invalid(CasewayError):
+    """Request data is wrong; `field` names the culprit."""
+
+    status = 422
+    message_key = N_("Some of the information is not valid.")
+
+    def problem_fields(self) -> dict[str, Any]:
+        # An Invalid always carries an errors list (empty when no single field is to blame).
+        return {"errors": [{"field": self.field, "message": self.detail}] if self.field else []}
+
+
+class TooLarge(CasewayError):
+    status = 413
+    message_key = N_("This is too large.")
+
+
+class UnsupportedType(CasewayError):
+    status = 415
+    message_key = N_("This kind of file is not accepted.")
+
+
+# Human tasks ------------------------------------------------------------------------------------
+
+
+class TaskNotVisible(NotFound):
+    """Unknown, or not in any queue the user works (answered as not found)."""
+
+    message_key = N_("This task is no longer visible to you.")
+
+
+class TaskForbidden(Forbidden):
+    message_key = N_("You cannot do this with this task.")
+
+
+class TaskConflict(Conflict):
+    """Already claimed by someone else, or no longer open."""
+
+    message_key = N_(
+        "This task changed meanwhile: someone else may have claimed or finished it, "
+        "or its deadline passed. The page now shows its current state."
+    )
+
+
+class AssigneeInvalid(Invalid):
+    """The chosen user cannot work this task's queue."""
+
+    message_key = N_("That person cannot take this task (role, office, absence or four-eyes rule).")
+
+    def problem_fields(self) -> dict[str, Any]:
+        return {}
+
+
+# The engine's answers to a command --------------------------------------------------------------
+
+
+class TaskNotFound(NotFound):
+    """The instance has no such task (it may have moved on)."""
+
+    message_key = N_("This task is no longer visible to you.")
+
+
+class TaskNotReady(TaskConflict):
+    """The task exists but cannot be completed now (already done, cancelled, or overdue)."""
+
+
+class MessageNotExpected(Conflict):
+    """Nothing in the instance is waiting for this message."""
+
+
+class NothingToRetry(Conflict):
+    """The instance has no failed step to run again."""
+
+
+# Staff, offices and closures ---------------------------------------------------------------------
+
+
+class UserProblem(Invalid, ValueError):
+    """A user account request that cannot be met (unknown role, duplicate name, …)."""
+
+    def problem_fields(self) -> dict[str, Any]:
+        return {}
+
+
+class ClosureExists(Conflict, ValueError):
+    pass
+
+
+class ClosureNotFound(NotFound, LookupError):
+    pass
+
+
+class TasksRejected(Invalid):
+    """Some selected tasks cannot go to the chosen user, so none moved (all or nothing)."""
+
+    def __init__(self, detail: str, problems: dict[str, str]) -> None:
+        super().__init__(detail)
+        self.problems = problems
+
+    def problem_fields(self) -> dict[str, Any]:
+        errors = [
+            {"field": "task_ids", "task_id": task_id, "message": message}
+            for task_id, message in sorted(self.problems.items())
+        ]
+        return {"errors": errors, "task_ids": sorted(self.problems)}
