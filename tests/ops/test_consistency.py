@@ -17,6 +17,8 @@ from engine.store.db import transaction
 from engine.store.models import HumanTask, ProcessInstance, Timer
 from tests.api.helpers import FIXTURES, WORKFLOWS
 
+pytestmark = pytest.mark.ops
+
 DESIGNER = Principal("dana", "sudbury", frozenset({"designer"}))
 WORKER = Principal("casey", "sudbury", frozenset({"caseworker"}))
 
