@@ -71,7 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     if not hasattr(args, "run"):
         return _usage(parser)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # a malformed setting stops start-up, saying which and why
+        print(f"caseway: configuration: {exc}", file=sys.stderr)
+        return 2
     try:
         return int(args.run(settings, args) or 0)
     except (CliError, UserProblem, ClosureExists, ClosureNotFound) as exc:
@@ -201,15 +205,34 @@ def _diagram_files(paths: list[Path]) -> list[SourceFile]:
 
 def _validate(settings: Settings, args: argparse.Namespace) -> int:
     """Needs no database: only the diagrams, the forms folder and the handler registry."""
-    diagrams, forms = split_uploads(_diagram_files(args.paths))
+    files = _diagram_files(args.paths)
+    diagrams, forms = split_uploads(files)
     compiled = compile_bundle(diagrams, FormSource(settings.forms_dir, forms), default_registry())
     for process in compiled:
         print(f"ok  {process.process_id}  ({len(process.user_tasks)} user tasks)")
+    if _notice_problems(settings, files):
+        return 1
+    print(f"ok  notices in {settings.notices_dir}")
     return 0
+
+
+def _notice_problems(settings: Settings, files: list[SourceFile]) -> bool:
+    """A missing translation or a broken template stops the deploy (docs/notices.md)."""
+    from engine.delivery.checks import check_notices
+
+    texts = [f.content.decode("utf-8", "replace") for f in files if f.name.endswith(".bpmn")]
+    problems = check_notices(settings, texts)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"caseway: {len(problems)} notice problem(s); nothing deployed", file=sys.stderr)
+    return bool(problems)
 
 
 def _deploy(settings: Settings, args: argparse.Namespace) -> int:
     files = _diagram_files(args.paths)
+    if _notice_problems(settings, files):
+        return 1
     principal = Principal(args.actor, SYSTEM.office, frozenset({"designer", "admin"}))
     with _services(settings) as svc:
         deployed = deploy_files(svc, principal, files)
@@ -325,10 +348,13 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     configure_json_logging()
     with _services(settings) as svc:
         if args.once:
+            from engine.delivery.wiring import build_dispatcher
+
             print(f"fired timers of {timers.tick(svc)} instance(s)")
+            print(f"dispatched {build_dispatcher(svc).run()} outbox message(s)")
             return 0
         scheduler = start_scheduler(svc)
-        print("timer worker running (Ctrl+C stops)")
+        print("timer and outbox worker running (Ctrl+C stops)")
         try:
             while True:
                 time.sleep(3600)
