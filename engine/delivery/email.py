@@ -80,8 +80,8 @@ def build_message(envelope: Envelope, sender: str) -> EmailMessage:
     mail["Subject"] = envelope.subject
     mail["Date"] = formatdate(usegmt=True)
     mail["Message-ID"] = message_id(envelope.key)
-    mail["Content-Language"] = envelope.language
     mail.set_content(envelope.body)
+    mail["Content-Language"] = envelope.language  # after set_content, which resets Content-*
     return mail
 
 
