@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import Flask, Response
 
-from engine.api import init_api
+from engine.api import init_api, input_limits
 from engine.api.context import EXTENSION_KEY
+from engine.api.input_limits import InputLimits
 from engine.config import Settings
 from engine.observability import init_observability
 from engine.services import Services
@@ -26,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     if settings.secure_cookies:
         _https_only(app)
     app.extensions[EXTENSION_KEY] = svc
+    input_limits.init_app(app, InputLimits(max_text_chars=settings.max_text_chars))
     init_api(app)
     init_observability(app)
     init_web(app)

@@ -38,6 +38,8 @@ class Settings:
     db_idle_in_transaction_timeout_ms: int = 60000
     # Served over HTTPS: session cookies only over HTTPS, and HSTS on every answer.
     secure_cookies: bool = False
+    # The longest text one field of a request may carry (JSON strings, form fields).
+    max_text_chars: int = 64 * 1024
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -71,6 +73,7 @@ class Settings:
                 )
             ),
             secure_cookies=_flag(env.get("CASEWAY_SECURE_COOKIES"), base.secure_cookies),
+            max_text_chars=int(env.get("CASEWAY_MAX_TEXT_CHARS", base.max_text_chars)),
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
