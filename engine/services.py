@@ -17,6 +17,7 @@ from engine.config import Settings
 from engine.deadlines.calendar import load_calendars
 from engine.deadlines.standards import load_standards
 from engine.runtime import LoadedSpec, Runtime
+from engine.sandbox.runner import shared_runner
 from engine.store.db import make_engine, read_session_factory, session_factory
 from handlers import HandlerRegistry, default_registry
 
@@ -108,6 +109,7 @@ class Services:
             registry,
             clock,
             script_time_limit=settings.script_time_limit,
+            sandbox=shared_runner(settings.sandbox_limits),
             calendars=load_calendars(settings.calendar_config),
             standards=load_standards(settings.standards_config),
         )

@@ -28,7 +28,7 @@ from engine.definitions.forms import FormProblem, FormSource, FormSpec, parse_up
 from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
 from engine.runtime.spiff import new_parser, spec_to_json
 from engine.runtime.timing import TimerValueError, check_literal, is_iso_literal
-from engine.scripting import ScriptError, check_expression, check_script
+from engine.sandbox import ScriptError, check_expression, check_script
 from handlers import HandlerRegistry
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
