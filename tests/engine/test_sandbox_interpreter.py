@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
 from engine.sandbox import (
     ScriptError,
     ScriptRejected,
