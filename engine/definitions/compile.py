@@ -24,6 +24,7 @@ from SpiffWorkflow.exceptions import (  # type: ignore[import-untyped]
     WorkflowException,
 )
 
+from engine.definitions.decision_checks import decision_problems
 from engine.definitions.forms import FormProblem, FormSource, FormSpec, parse_uploaded_form
 from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
 from engine.runtime.spiff import new_parser, spec_to_json
@@ -357,6 +358,7 @@ def _check_expressions(file: str, element: str | None, task_spec: Any) -> list[P
         source = getattr(task_spec, attr, None)
         if isinstance(source, str) and source.strip():
             problems += _expression_problem(file, element, source, f"loop {attr}")
+    problems += [Problem(file, element, message) for message in decision_problems(task_spec)]
     for definition in _event_definitions(task_spec):
         source = getattr(definition, "expression", None)
         if not isinstance(source, str):

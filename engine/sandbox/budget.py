@@ -4,6 +4,8 @@ by the `_tick_` calls the policy plants; trusted helpers run off the budget."""
 from __future__ import annotations
 
 import functools
+import math
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -46,12 +48,17 @@ def trusted(function: F) -> F:
 
     @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> Any:
+        saved = getattr(_state, "deadline", None)
+        tracer = sys.gettrace()
         started = time.monotonic()
+        if saved is not None:
+            _state.deadline = math.inf  # the tracer and `_tick_` see no deadline meanwhile
+        sys.settrace(None)  # the helper's own frames are not script lines
         try:
             return function(*args, **kwargs)
         finally:
-            current = getattr(_state, "deadline", None)
-            if current is not None:
-                _state.deadline = current + (time.monotonic() - started)
+            sys.settrace(tracer)
+            if saved is not None:
+                _state.deadline = saved + (time.monotonic() - started)
 
     return call  # type: ignore[return-value]
