@@ -27,7 +27,11 @@ class Settings:
     default_timezone: str = "America/Toronto"
     calendar_config: Path | None = None
     standards_config: Path | None = None
+    # Scripts and expressions run in sandbox processes (docs/scripting.md): seconds each may run,
+    # the address space of each process, and how many processes each server process keeps.
     script_time_limit: float = 2.0
+    script_memory_mb: int = 256
+    sandbox_workers: int = 2
     # Active cases per caseworker before the caseload view flags them (local policy).
     caseload_target: int = 60
     # Sign-in through an OpenID Connect provider beside local passwords; None: off.
@@ -44,6 +48,15 @@ class Settings:
     outbox_lease_seconds: float = 300.0
     outbox_batch_size: int = 50
     webhook_timeout_seconds: float = 10.0
+    # PostgreSQL: how long a command waits for a row lock before answering 409 with Retry-After,
+    # and how long a session may sit idle inside a transaction before the server ends it (a
+    # stuck process cannot hold a case). Milliseconds; 0 turns either off.
+    db_lock_timeout_ms: int = 5000
+    db_idle_in_transaction_timeout_ms: int = 60000
+    # Served over HTTPS: session cookies only over HTTPS, and HSTS on every answer.
+    secure_cookies: bool = False
+    # The longest text one field of a request may carry (JSON strings, form fields).
+    max_text_chars: int = 64 * 1024
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -68,6 +81,9 @@ class Settings:
             default_timezone=env.get("CASEWAY_TIMEZONE", base.default_timezone),
             calendar_config=Path(calendar) if calendar else None,
             standards_config=Path(standards) if standards else None,
+            script_time_limit=float(env.get("CASEWAY_SCRIPT_TIME_LIMIT", base.script_time_limit)),
+            script_memory_mb=int(env.get("CASEWAY_SCRIPT_MEMORY_MB", base.script_memory_mb)),
+            sandbox_workers=int(env.get("CASEWAY_SANDBOX_WORKERS", base.sandbox_workers)),
             caseload_target=int(env.get("CASEWAY_CASELOAD_TARGET", base.caseload_target)),
             oidc=OidcSettings.from_env(env),
             smtp=SmtpSettings.from_url(env.get("CASEWAY_SMTP_URL", "")),
@@ -82,6 +98,15 @@ class Settings:
             outbox_lease_seconds=float(
                 env.get("CASEWAY_OUTBOX_LEASE_SECONDS", base.outbox_lease_seconds)
             ),
+            db_lock_timeout_ms=int(env.get("CASEWAY_DB_LOCK_TIMEOUT_MS", base.db_lock_timeout_ms)),
+            db_idle_in_transaction_timeout_ms=int(
+                env.get(
+                    "CASEWAY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                    base.db_idle_in_transaction_timeout_ms,
+                )
+            ),
+            secure_cookies=_flag(env.get("CASEWAY_SECURE_COOKIES"), base.secure_cookies),
+            max_text_chars=int(env.get("CASEWAY_MAX_TEXT_CHARS", base.max_text_chars)),
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
@@ -183,6 +208,9 @@ class OidcSettings:
     # Provider group -> Caseway role keys. Empty: the roles claim holds role keys itself.
     role_map: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     create_users: bool = True  # just-in-time accounts; False: only existing local users
+    # First sign-in of an identity may bind to an unbound local account of the same username
+    # (pre-provisioned staff). Off: only `caseway users link` binds existing accounts.
+    link_by_username: bool = False
     redirect_uri: str | None = None  # None: this site's /login/oidc/callback
 
     @property
@@ -211,6 +239,7 @@ class OidcSettings:
             roles_claim=env.get("CASEWAY_OIDC_ROLES_CLAIM") or base.roles_claim,
             role_map=_role_map(env.get("CASEWAY_OIDC_ROLE_MAP")),
             create_users=_flag(env.get("CASEWAY_OIDC_CREATE_USERS"), base.create_users),
+            link_by_username=_flag(env.get("CASEWAY_OIDC_LINK_BY_USERNAME"), base.link_by_username),
             redirect_uri=env.get("CASEWAY_OIDC_REDIRECT_URI") or None,
         )
 

@@ -61,6 +61,24 @@ def test_a_missing_or_stray_row_is_reported(svc, cases):
     assert "in its row" in by_case[cases["timer"]][0]
 
 
+def test_a_task_row_whose_name_no_longer_matches_the_state_is_reported(svc, cases):
+    with transaction(svc.sessions) as session:
+        session.execute(
+            update(HumanTask)
+            .where(HumanTask.instance_id == cases["task"])
+            .values(task_name="approve_benefit")
+        )
+
+    report = check_instances(svc)
+
+    [disagreement] = report.disagreements
+    assert disagreement.instance_id == cases["task"]
+    assert (
+        "'record_request' in the state but 'approve_benefit' in its row"
+        in (disagreement.problems[0])
+    )
+
+
 def test_a_finished_case_with_open_rows_is_reported(svc, cases):
     with transaction(svc.sessions) as session:
         session.execute(
@@ -77,13 +95,13 @@ def test_a_finished_case_with_open_rows_is_reported(svc, cases):
 
 def test_the_command_exits_1_and_lists_them(svc, cases, database_url, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", database_url)
-    assert cli.main(["check"]) == 0
+    assert cli(["check"]) == 0
     assert "checked 2 case(s): all agree" in capsys.readouterr().out
     with transaction(svc.sessions) as session:
         (timer_id,) = session.scalars(select(Timer.id))
         session.execute(delete(Timer))
 
-    status = cli.main(["check", "--json"])
+    status = cli(["check", "--json"])
 
     report = json.loads(capsys.readouterr().out)
     assert status == 1
