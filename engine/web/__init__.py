@@ -13,8 +13,11 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine.api.auth import csrf_token, session_principal
+from engine.api.context import services
+from engine.delivery.bell import unread_count
 from engine.identity.users import WORKER_ROLES, Principal
 from engine.web.account import account
+from engine.web.delivery import deliver
 from engine.web.designer import design
 from engine.web.i18n import init_i18n
 from engine.web.inbox import work
@@ -42,7 +45,7 @@ def init_web(app: Flask) -> None:
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     init_i18n(app)
-    for blueprint in (assets, account, work, supervise, design):
+    for blueprint in (assets, account, work, supervise, design, deliver):
         app.register_blueprint(blueprint)
     init_oidc(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
@@ -51,10 +54,20 @@ def init_web(app: Flask) -> None:
 
 
 def _page_context() -> dict[str, Any]:
-    if request.blueprint not in {"account", "oidc", "work", "supervise", "design"}:
+    if request.blueprint not in {"account", "oidc", "work", "supervise", "design", "deliver"}:
         return {}
     principal = session_principal()
-    return {"me": principal, "menu": menu_for(principal) if principal else []}
+    return {
+        "me": principal,
+        "menu": menu_for(principal) if principal else [],
+        "unread": _unread(principal.username) if principal else 0,
+    }
+
+
+def _unread(username: str) -> int:
+    """The bell's count: this person's unread in-app notifications."""
+    with services().readers() as session:
+        return unread_count(session, username)
 
 
 def menu_for(principal: Principal) -> list[tuple[str, str]]:
@@ -67,6 +80,9 @@ def menu_for(principal: Principal) -> list[tuple[str, str]]:
             ("supervise.queues", _("Queues")),
             ("supervise.standards", _("Service standards")),
             ("supervise.absences", _("Absences")),
+            ("deliver.undelivered_list", _("Undelivered")),
+            ("deliver.letters", _("Letters to print")),
+            ("deliver.partner_list", _("Partners")),
         ]
     if principal.has("designer", "admin"):
         items += [
