@@ -190,7 +190,8 @@ def _redacted(url: str) -> str:
     if not sep or "://" not in head:
         return url
     scheme, _, userinfo = head.partition("://")
-    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{tail}"
+    user, colon, _password = userinfo.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}@{tail}"
 
 
 @dataclass(frozen=True)

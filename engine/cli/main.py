@@ -128,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--office", required=True)
     add.add_argument("--role", dest="roles", action="append", required=True)
     add.add_argument("--name", dest="display_name")
+    add.add_argument("--email", help="where staff notices go (else the in-app bell)")
     add.set_defaults(run=_users_add)
     users.add_parser("list", help="list users").set_defaults(run=_users_list)
     token = users.add_parser("token", help="print a fresh API token")
@@ -278,7 +279,7 @@ def _deploy(settings: Settings, args: argparse.Namespace) -> int:
 
 def _users_add(settings: Settings, args: argparse.Namespace) -> int:
     with _services(settings) as svc, transaction(svc.sessions) as session:
-        add_user(
+        user = add_user(
             session,
             args.username,
             office=args.office,
@@ -286,6 +287,7 @@ def _users_add(settings: Settings, args: argparse.Namespace) -> int:
             now=svc.clock.now(),
             display_name=args.display_name,
         )
+        user.email = args.email or None
     print(f"added {args.username}")
     return 0
 
@@ -364,7 +366,14 @@ def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
                 created += 1
             if not has_password(session, username):
                 set_password(session, username, args.password)
+    from engine.delivery.partners import seed_demo_partners
+    from engine.delivery.secrets import SecretBox
+
+    with _services(settings) as svc, transaction(svc.sessions) as session:
+        box = SecretBox.from_settings(settings)
+        partners_added = seed_demo_partners(session, ("sudbury", "ottawa"), box, svc.clock.now())
     print(f"demo staff ready ({created} added): " + ", ".join(u for u, *_ in DEMO_STAFF))
+    print(f"demo partner directory ready ({partners_added} added): sudbury, ottawa")
     print(f"web login: any of them with password {args.password!r} (only where none was set)")
     print("get an API token with:  caseway users token casey")
     return 0

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from engine.audit import record
 from engine.delivery.secrets import SecretBox, new_secret
 from engine.errors import Forbidden, Invalid, PartnerKeyTaken, PartnerNotFound
-from engine.identity.users import Principal
+from engine.identity.users import SYSTEM, Principal, add_user
 from engine.store.models import Partner, User
 
 EDITABLE = ("name", "services", "languages", "webhook_url", "contact_email", "active")
@@ -196,3 +196,37 @@ def _account(session: Session, username: str | None) -> int | None:
     if user is None:
         raise Invalid(f"no user {username!r}", field="account")
     return user.id
+
+
+DEMO_PARTNER_ACCOUNT = ("housing_org", "sudbury", "housing_services")
+
+
+def seed_demo_partners(
+    session: Session, offices: tuple[str, ...], box: SecretBox, now: datetime
+) -> int:
+    """The demo directory: every partner key the shipped forms offer, in each office, reached
+    by email (no webhook); the demo partner account `housing_org` is Sudbury's housing
+    services. Existing entries are left alone."""
+    account = session.scalar(select(User).where(User.username == DEMO_PARTNER_ACCOUNT[0]))
+    if account is None:
+        account = add_user(
+            session, DEMO_PARTNER_ACCOUNT[0], office="partners", roles=["partner"], now=now
+        )
+    added = 0
+    for office in offices:
+        for key, (name, services) in DEMO_PARTNERS.items():
+            if find_partner(session, office, key, active_only=False) is not None:
+                continue
+            fields = {
+                "key": key,
+                "office": office,
+                "name": name,
+                "services": services,
+                "languages": ["en", "fr"],
+                "contact_email": f"{key}@{office}.partners.example",
+            }
+            if (office, key) == DEMO_PARTNER_ACCOUNT[1:]:
+                fields["account"] = account.username
+            create_partner(session, SYSTEM, fields, box, now)
+            added += 1
+    return added
