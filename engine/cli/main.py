@@ -412,7 +412,10 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
             from engine.delivery.wiring import build_dispatcher
 
             print(f"fired timers of {timers.tick(svc)} instance(s)")
-            print(f"dispatched {build_dispatcher(svc).run()} outbox message(s)")
+            dispatcher, dispatched = build_dispatcher(svc), 0
+            while handled := dispatcher.run():  # until nothing is due (bounded passes each)
+                dispatched += handled
+            print(f"dispatched {dispatched} outbox message(s)")
             return 0
         scheduler = start_scheduler(svc)
         print("timer and outbox worker running (Ctrl+C stops)")
