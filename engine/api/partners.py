@@ -23,7 +23,9 @@ URL = validate.URL(schemes={"http", "https"}, require_tld=False)
 class PartnerFields(Schema):
     name = fields.String(validate=validate.Length(min=1, max=200))
     services = fields.List(fields.String(validate=validate.OneOf(list(NEEDS))))
-    languages = fields.List(fields.String(validate=validate.OneOf(["en", "fr"])))
+    languages = fields.List(
+        fields.String(validate=validate.OneOf(["en", "fr"])), validate=validate.Length(min=1)
+    )
     webhook_url = fields.String(allow_none=True, validate=URL)
     contact_email = fields.Email(allow_none=True)
     account = fields.String(
@@ -35,7 +37,10 @@ class PartnerFields(Schema):
 class PartnerCreate(PartnerFields):
     key = fields.String(required=True, validate=KEY)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    office = fields.String(metadata={"description": "admins only; default: your office"})
+    office = fields.String(
+        validate=validate.Length(min=1, max=80),
+        metadata={"description": "admins only; default: your office"},
+    )
     secret = fields.String(
         validate=validate.Length(min=16, max=200),
         metadata={"description": "webhook signing secret; omitted: generated and shown once"},
