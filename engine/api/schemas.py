@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-QUEUE_ROLES = ("intake_worker", "caseworker", "supervisor", "designer", "admin")
-
 
 class PageArgs(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))

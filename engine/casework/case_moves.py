@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import errors
+from engine import errors, policy
 from engine.audit import record
 from engine.casework import commands
 from engine.casework.sync import apply_outcome, unpack_state
@@ -115,7 +115,7 @@ class _Blocked(Exception):  # noqa: N818 - control flow inside one case's transa
 
 def migrate(svc: Services, principal: Principal, wanted: MigrationRequest) -> MigrationReport:
     """Check (dry run) or move the running cases of one version to another."""
-    if not principal.has("designer", "admin"):
+    if not policy.may(principal, policy.Action.DESIGN):
         raise errors.Forbidden("only designers move cases between versions")
     if wanted.from_version == wanted.to_version:
         raise errors.Invalid("choose two different versions", field="to_version")

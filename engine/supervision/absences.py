@@ -15,14 +15,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.audit import record
 from engine.errors import Conflict, Invalid, NotFound
 from engine.identity.users import Principal
 from engine.store.models import Absence, AbsenceTask, HumanTask
 from engine.supervision.moves import move_task
 from engine.supervision.people import (
-    CASEWORKER,
-    QUEUE_ROLES,
     Staff,
     load_staff,
     reach_user,
@@ -263,9 +262,8 @@ def _check_cover(session: Session, worker: Staff, cover: str) -> None:
         raise Invalid(
             f"{cover} works in office {staff.office!r}, not {worker.office!r}", field="cover"
         )
-    needed = (worker.roles & QUEUE_ROLES) or {CASEWORKER}
-    if not staff.roles & needed:
-        queues = ", ".join(sorted(needed))
+    if not policy.may_cover(worker.roles, staff.roles):
+        queues = ", ".join(sorted(policy.cover_queues(worker.roles)))
         raise Invalid(f"{cover} does not work {worker.username}'s queues ({queues})", field="cover")
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.identity.users import Principal
 from engine.store.models import HumanTask
 
@@ -63,7 +64,7 @@ def service_standards(
     ones from the office's closed-task index) and, on PostgreSQL, the median; SQLite returns
     the durations of the window's completions for the median.
     """
-    scope = office or (None if principal.is_admin else principal.office)
+    scope = policy.office_in_scope(principal, office)
     in_scope = [HumanTask.office == scope] if scope is not None else []
     overdue = case((HumanTask.due_at < now, 1), else_=0)
     open_counts = (

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.store.models import Absence, CaseOwner, HumanTask, ProcessInstance, User, UserRole
 from engine.supervision.absences import absence_status, office_absences
 from engine.supervision.ownership import ACTIVE_STATUSES, SCHEDULE_PREFIX, active_case
-from engine.supervision.people import CASEWORKER, QUEUE_ROLES
 
 
 @dataclass
@@ -55,7 +55,7 @@ def team(session: Session, office: str, *, now: datetime, zone: ZoneInfo) -> lis
     lines = {
         name: WorkerLine(name, display, sorted(roles))
         for name, (display, roles) in _staff(session, office).items()
-        if roles & QUEUE_ROLES
+        if policy.works_queues(roles)
     }
     for assignee, total, overdue, next_due in session.execute(
         select(
@@ -80,7 +80,7 @@ def caseloads(session: Session, office: str, *, target: int) -> list[CaseloadLin
     """Every caseworker of the office, plus anyone else still owning active cases there."""
     staff = _staff(session, office)
     counts = _active_cases(session, office)
-    names = {n for n, (_, roles) in staff.items() if CASEWORKER in roles} | set(counts)
+    names = {n for n, (_, roles) in staff.items() if policy.owns_cases(roles)} | set(counts)
     return [
         CaseloadLine(
             username=name,
