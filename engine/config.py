@@ -31,6 +31,15 @@ class Settings:
     caseload_target: int = 60
     # Sign-in through an OpenID Connect provider beside local passwords; None: off.
     oidc: OidcSettings | None = None
+    # PostgreSQL: how long a command waits for a row lock before answering 409 with Retry-After,
+    # and how long a session may sit idle inside a transaction before the server ends it (a
+    # stuck process cannot hold a case). Milliseconds; 0 turns either off.
+    db_lock_timeout_ms: int = 5000
+    db_idle_in_transaction_timeout_ms: int = 60000
+    # Served over HTTPS: session cookies only over HTTPS, and HSTS on every answer.
+    secure_cookies: bool = False
+    # The longest text one field of a request may carry (JSON strings, form fields).
+    max_text_chars: int = 64 * 1024
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -56,6 +65,15 @@ class Settings:
             standards_config=Path(standards) if standards else None,
             caseload_target=int(env.get("CASEWAY_CASELOAD_TARGET", base.caseload_target)),
             oidc=OidcSettings.from_env(env),
+            db_lock_timeout_ms=int(env.get("CASEWAY_DB_LOCK_TIMEOUT_MS", base.db_lock_timeout_ms)),
+            db_idle_in_transaction_timeout_ms=int(
+                env.get(
+                    "CASEWAY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                    base.db_idle_in_transaction_timeout_ms,
+                )
+            ),
+            secure_cookies=_flag(env.get("CASEWAY_SECURE_COOKIES"), base.secure_cookies),
+            max_text_chars=int(env.get("CASEWAY_MAX_TEXT_CHARS", base.max_text_chars)),
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:

@@ -103,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
 
     db = _group(sub, "db", "database schema")
     db.add_parser("upgrade", help="apply Alembic migrations").set_defaults(run=_db_upgrade)
+    grant = db.add_parser(
+        "grant",
+        help="PostgreSQL: give ROLE the application's rights (no ownership; audit insert-only)",
+    )
+    grant.add_argument("role", help="the role `caseway serve` and `caseway worker` connect as")
+    grant.set_defaults(run=_db_grant)
 
     deploy = sub.add_parser("deploy", help="validate and deploy diagrams (files or folders)")
     deploy.add_argument("paths", nargs="+", type=Path)
@@ -187,6 +193,27 @@ def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
         )
     upgrade(settings.database_url)
     print("database is at the latest schema")
+    return 0
+
+
+def _db_grant(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import create_engine
+
+    from engine.store.roles import grant_application_role, grant_statements
+
+    if not settings.database_url.startswith("postgresql"):
+        raise CliError("roles are a PostgreSQL feature; DATABASE_URL is not PostgreSQL")
+    try:
+        grant_statements(args.role)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.begin() as conn:
+            grant_application_role(conn, args.role)
+    finally:
+        engine.dispose()
+    print(f"{args.role} may now run Caseway; it owns nothing and only appends to the audit")
     return 0
 
 
