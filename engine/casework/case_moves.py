@@ -33,10 +33,11 @@ from engine.identity.users import Principal
 from engine.runtime import LoadedSpec, Outcome, RunContext
 from engine.runtime.state_moves import Blocker, check_state
 from engine.services import Services
+from engine.statuses import InstanceStatus
 from engine.store.db import transaction
 from engine.store.models import Definition, HumanTask, ProcessInstance
 
-CANDIDATE_STATUSES = ("waiting", "running", "error")
+CANDIDATE_STATUSES = (InstanceStatus.WAITING, InstanceStatus.RUNNING, InstanceStatus.ERROR)
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def _check(
 ) -> tuple[CaseCheck, dict[str, Any]]:
     state = json.loads(unpack_state(instance.state))
     waiting, blockers, reshaped = check_state(state, _spec(svc, target), target.version)
-    if instance.status == "error":
+    if instance.status == InstanceStatus.ERROR:
         message = "the case has an open incident; retry it before moving it"
         blockers.insert(0, Blocker("status", None, message))
     check = CaseCheck(instance.id, instance.business_key, instance.status, waiting, tuple(blockers))
@@ -211,7 +212,7 @@ def _apply(
     except Exception as exc:  # reported as this case's blocker; the transaction rolls back
         message = f"version {target.version} cannot load this case ({type(exc).__name__}: {exc})"
         raise _Blocked(Blocker("unreadable", None, message)) from exc
-    if outcome.incident is not None or outcome.status == "error":
+    if outcome.incident is not None or outcome.status == InstanceStatus.ERROR:
         detail = outcome.incident.message if outcome.incident else "a step failed"
         message = f"the case fails under version {target.version}: {detail}"
         raise _Blocked(Blocker("unreadable", None, message))

@@ -16,12 +16,13 @@ from engine import policy
 from engine.audit import record
 from engine.errors import Invalid, NotFound
 from engine.identity.users import Principal
+from engine.statuses import ACTIVE_INSTANCE_STATUSES, TaskStatus
 from engine.store.models import CaseOwner, HumanTask, ProcessInstance
 from engine.supervision.moves import move_task
 from engine.supervision.people import load_staff, supervised_office
 from engine.supervision.routing import Router
 
-ACTIVE_STATUSES = ("running", "waiting", "error")
+ACTIVE_STATUSES = ACTIVE_INSTANCE_STATUSES
 # Timer-started schedules (`schedule:<process>:<office>`) are not client cases: nobody owns them.
 SCHEDULE_PREFIX = "schedule:"
 
@@ -134,7 +135,7 @@ def _follow(
         .where(
             HumanTask.office == office,
             HumanTask.business_key == business_key,
-            HumanTask.status == "open",
+            HumanTask.status == TaskStatus.OPEN,
             HumanTask.queue == policy.CASE_QUEUE,
             HumanTask.assignee == previous,
         )

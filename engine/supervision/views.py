@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from engine import policy
+from engine.statuses import TaskStatus
 from engine.store.models import Absence, CaseOwner, HumanTask, ProcessInstance, User, UserRole
 from engine.supervision.absences import absence_status, office_absences
 from engine.supervision.ownership import ACTIVE_STATUSES, SCHEDULE_PREFIX, active_case
@@ -64,7 +65,7 @@ def team(session: Session, office: str, *, now: datetime, zone: ZoneInfo) -> lis
             func.sum(case((HumanTask.due_at < now, 1), else_=0)),
             func.min(HumanTask.due_at),
         )
-        .where(HumanTask.status == "open", HumanTask.assignee.in_(list(lines)))
+        .where(HumanTask.status == TaskStatus.OPEN, HumanTask.assignee.in_(list(lines)))
         .group_by(HumanTask.assignee)
     ):
         line = lines[str(assignee)]
@@ -120,7 +121,7 @@ def queue_summary(session: Session, office: str, *, now: datetime) -> list[Queue
         )
         .where(
             HumanTask.office == office,
-            HumanTask.status == "open",
+            HumanTask.status == TaskStatus.OPEN,
             HumanTask.assignee.is_(None),
         )
         .group_by(HumanTask.queue)
