@@ -95,6 +95,9 @@ class OidcSettings:
     # Provider group -> Caseway role keys. Empty: the roles claim holds role keys itself.
     role_map: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     create_users: bool = True  # just-in-time accounts; False: only existing local users
+    # First sign-in of an identity may bind to an unbound local account of the same username
+    # (pre-provisioned staff). Off: only `caseway users link` binds existing accounts.
+    link_by_username: bool = False
     redirect_uri: str | None = None  # None: this site's /login/oidc/callback
 
     @property
@@ -123,6 +126,7 @@ class OidcSettings:
             roles_claim=env.get("CASEWAY_OIDC_ROLES_CLAIM") or base.roles_claim,
             role_map=_role_map(env.get("CASEWAY_OIDC_ROLE_MAP")),
             create_users=_flag(env.get("CASEWAY_OIDC_CREATE_USERS"), base.create_users),
+            link_by_username=_flag(env.get("CASEWAY_OIDC_LINK_BY_USERNAME"), base.link_by_username),
             redirect_uri=env.get("CASEWAY_OIDC_REDIRECT_URI") or None,
         )
 

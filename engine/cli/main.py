@@ -133,6 +133,13 @@ def _parser() -> argparse.ArgumentParser:
     revoke = users.add_parser("revoke", help="revoke every token of a user")
     revoke.add_argument("username")
     revoke.set_defaults(run=_users_revoke)
+    link = users.add_parser(
+        "link", help="bind a sign-in provider identity (issuer + subject) to an existing user"
+    )
+    link.add_argument("username")
+    link.add_argument("--issuer", required=True, help="the provider's issuer URL, as in `iss`")
+    link.add_argument("--subject", required=True, help="the person's `sub` at that provider")
+    link.set_defaults(run=_users_link)
     password = users.add_parser(
         "password", help="set a user's web password (asked twice; or one line on stdin)"
     )
@@ -260,6 +267,24 @@ def _users_add(settings: Settings, args: argparse.Namespace) -> int:
             display_name=args.display_name,
         )
     print(f"added {args.username}")
+    return 0
+
+
+def _users_link(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from engine.identity.provisioning import bind
+    from engine.store.models import ExternalIdentity, User
+
+    with _services(settings) as svc, transaction(svc.sessions) as session:
+        user = session.scalar(select(User).where(User.username == args.username))
+        if user is None:
+            raise CliError(f"no user {args.username!r}")
+        taken = session.get(ExternalIdentity, (args.issuer, args.subject))
+        if taken is not None:
+            raise CliError("that identity is already linked to a user")
+        bind(session, user, args.issuer, args.subject, now=svc.clock.now(), by="cli")
+    print(f"{args.username} now signs in as {args.subject} at {args.issuer}")
     return 0
 
 
