@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from engine import errors
+from engine import errors, policy
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.deadlines.closures import add_closure, list_closures, remove_closure
@@ -37,13 +37,13 @@ class ClosurePage(Schema):
 
 
 def _may_read(principal: Principal, office: str) -> None:
-    if not (principal.is_admin or principal.office == office):
+    if not policy.reaches_office(principal, office):
         raise errors.NotFound(f"office {office!r} not found")
 
 
 def _may_change(principal: Principal, office: str) -> None:
     _may_read(principal, office)
-    if not principal.has("supervisor", "admin"):
+    if not policy.may(principal, policy.Action.SUPERVISE):
         raise errors.Forbidden("only supervisors change office closures")
 
 

@@ -40,6 +40,7 @@ from engine.identity.users import (
     revoke_tokens,
     set_password,
 )
+from engine.policy import Role
 from engine.services import Services
 from engine.store.db import transaction
 from handlers import default_registry
@@ -268,7 +269,9 @@ def _deploy(settings: Settings, args: argparse.Namespace) -> int:
     files = _diagram_files(args.paths)
     if _notice_problems(settings, files):
         return 1
-    principal = Principal(args.actor, SYSTEM.office, frozenset({"designer", "admin"}))
+    principal = Principal(
+        args.actor, SYSTEM.office, frozenset({Role.DESIGNER.value, Role.ADMIN.value})
+    )
     with _services(settings) as svc:
         deployed = deploy_files(svc, principal, files)
     for d in deployed:

@@ -17,6 +17,7 @@ from engine.config import Settings
 from engine.deadlines.closures import add_closure, list_closures, remove_closure
 from engine.errors import CasewayError, TasksRejected
 from engine.identity.users import SYSTEM, Principal
+from engine.policy import Role
 from engine.services import Services
 from engine.store.db import transaction
 from engine.supervision import absences, views
@@ -24,7 +25,7 @@ from engine.supervision.reassign import Selection, reassign
 from engine.supervision.reports import service_standards
 
 ServicesFactory = Callable[[Settings], AbstractContextManager[Services]]
-CLI_SUPERVISOR = Principal("cli", "*", frozenset({"admin"}))
+CLI_SUPERVISOR = Principal("cli", "*", frozenset({Role.ADMIN.value}))
 
 
 def register(sub: Any, group: Callable[..., Any], services: ServicesFactory) -> None:
@@ -198,7 +199,7 @@ def _guarded(services: ServicesFactory, command: Command) -> Callable[..., int]:
 
 
 def _acting(args: argparse.Namespace) -> Principal:
-    return Principal(args.actor, "*", frozenset({"admin"}))
+    return Principal(args.actor, "*", frozenset({Role.ADMIN.value}))
 
 
 def _absence_add(svc: Services, args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.audit import record
 from engine.delivery.secrets import SecretBox, new_secret
 from engine.errors import Forbidden, Invalid, PartnerKeyTaken, PartnerNotFound
@@ -45,21 +46,21 @@ class Saved:
 
 def may_manage(principal: Principal, office: str) -> None:
     """Supervisors manage their office's directory, admins all; others are refused."""
-    if principal.is_admin:
+    if policy.is_admin(principal):
         return
     if principal.office != office:
         raise PartnerNotFound("no such partner in your office")
-    if not principal.has("supervisor"):
+    if not policy.may(principal, policy.Action.MANAGE_DELIVERY):
         raise Forbidden("only supervisors and admins keep the partner directory")
 
 
 def list_partners(
     session: Session, principal: Principal, office: str | None, limit: int, offset: int
 ) -> tuple[list[Partner], int]:
-    if not principal.has("supervisor", "admin"):
+    if not policy.may(principal, policy.Action.MANAGE_DELIVERY):
         raise Forbidden("only supervisors and admins keep the partner directory")
     query = select(Partner)
-    if not principal.is_admin:
+    if not policy.is_admin(principal):
         query = query.where(Partner.office == principal.office)
     elif office:
         query = query.where(Partner.office == office)

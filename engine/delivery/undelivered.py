@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.audit import record
 from engine.errors import Forbidden, MessageNotFound, MessageNotUndelivered
 from engine.identity.users import Principal
@@ -19,7 +20,7 @@ ACTIONABLE = ("pending", "failed", "no_channel")
 
 
 def _may_supervise(principal: Principal) -> None:
-    if not principal.has("supervisor", "admin"):
+    if not policy.may(principal, policy.Action.MANAGE_DELIVERY):
         raise Forbidden("only supervisors and admins see undelivered messages")
 
 
@@ -33,7 +34,7 @@ def list_messages(
     """Supervisors: their office; admins: every office. Newest first."""
     _may_supervise(principal)
     query = select(OutboxEntry).where(OutboxEntry.status.in_(statuses))
-    if not principal.is_admin:
+    if not policy.is_admin(principal):
         query = query.where(OutboxEntry.office == principal.office)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
@@ -46,7 +47,7 @@ def list_messages(
 
 def _visible(session: Session, principal: Principal, outbox_id: int) -> OutboxEntry:
     row = session.get(OutboxEntry, outbox_id, with_for_update=True)
-    if row is None or not (principal.is_admin or row.office == principal.office):
+    if row is None or not (policy.is_admin(principal) or row.office == principal.office):
         raise MessageNotFound(f"no message {outbox_id}")
     _may_supervise(principal)
     if row.status not in ACTIONABLE:

@@ -64,6 +64,7 @@ from engine.sandbox.errors import ScriptError
 from engine.sandbox.helpers import describe_calendar
 from engine.sandbox.limits import SandboxLimits
 from engine.sandbox.runner import SandboxRunner, shared_runner
+from engine.statuses import InstanceStatus
 from handlers import HandlerRegistry
 
 MAX_AUTOMATIC_TASKS = 50_000  # per command: an endless automatic loop must not block a worker
@@ -304,16 +305,17 @@ class Runtime:
     ) -> Outcome:
         prune_history(workflow)
         if status is None and getattr(workflow, TERMINATED_KEY, False):
-            status = "terminated"
+            status = InstanceStatus.TERMINATED
         if status is None:
             failed = any(t.state == TaskState.ERROR for t in _all_tasks(workflow))
             if incident is not None or failed:  # a failed task blocks until retried
-                status = "error"
+                status = InstanceStatus.ERROR
             else:
-                status = "completed" if workflow.completed else "waiting"
-        open_tasks = [] if status == "terminated" else _open_human_tasks(workflow)
-        timers = [] if status == "terminated" else _timers(workflow)
-        waits = [] if status == "terminated" else _message_wait_views(workflow)
+                status = InstanceStatus.COMPLETED if workflow.completed else InstanceStatus.WAITING
+        over = status == InstanceStatus.TERMINATED
+        open_tasks = [] if over else _open_human_tasks(workflow)
+        timers = [] if over else _timers(workflow)
+        waits = [] if over else _message_wait_views(workflow)
         return Outcome(
             state=dump_state(workflow),
             status=status,

@@ -12,10 +12,11 @@ from flask import Blueprint, Flask, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from engine import policy
 from engine.api.auth import csrf_token, session_principal
 from engine.api.context import services
 from engine.delivery.bell import unread_count
-from engine.identity.users import WORKER_ROLES, Principal
+from engine.identity.users import Principal
 from engine.web.account import account
 from engine.web.delivery import deliver
 from engine.web.designer import design
@@ -72,19 +73,23 @@ def _unread(username: str) -> int:
 
 def menu_for(principal: Principal) -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = []
-    if principal.has(*WORKER_ROLES):
+    if policy.may(principal, policy.Action.WORK):
         items.append(("work.inbox", _("Inbox")))
-    if principal.has("supervisor", "admin"):
+    if policy.may(principal, policy.Action.SUPERVISE):
         items += [
             ("supervise.team", _("Team")),
             ("supervise.queues", _("Queues")),
             ("supervise.standards", _("Service standards")),
             ("supervise.absences", _("Absences")),
+        ]
+    if policy.may(principal, policy.Action.MANAGE_DELIVERY):
+        items += [
             ("deliver.undelivered_list", _("Undelivered")),
-            ("deliver.letters", _("Letters to print")),
             ("deliver.partner_list", _("Partners")),
         ]
-    if principal.has("designer", "admin"):
+    if policy.may(principal, policy.Action.PRINT_LETTERS):
+        items.append(("deliver.letters", _("Letters to print")))
+    if policy.may(principal, policy.Action.DESIGN):
         items += [
             ("design.definitions", _("Definitions")),
             ("design.modeler", _("New diagram")),

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from engine import policy
 from engine.api.context import services
 from engine.delivery import bell, partners, print_queue, undelivered
 from engine.delivery.secrets import SecretBox
@@ -20,7 +21,7 @@ from engine.errors import CasewayError
 from engine.store.db import transaction
 from engine.store.models import Letter
 from engine.web.feedback import explain
-from engine.web.guard import SUPERVISORS, protect, require, signed_in
+from engine.web.guard import protect, require, signed_in
 from handlers.referrals import NEEDS
 from handlers.referrals import PARTNER_KEY as KEY
 
@@ -41,7 +42,7 @@ def _attempt(action: Callable[[], T]) -> T | None:
 
 @deliver.get("/undelivered")
 def undelivered_list() -> str:
-    principal = require(*SUPERVISORS)
+    principal = require(policy.Action.MANAGE_DELIVERY)
     with services().readers() as session:
         rows, total = undelivered.list_messages(session, principal, undelivered.UNDELIVERED, 200, 0)
     return render_template("undelivered.html", rows=rows, total=total)
@@ -49,7 +50,7 @@ def undelivered_list() -> str:
 
 @deliver.post("/undelivered/<int:outbox_id>/retry")
 def retry(outbox_id: int) -> Response:
-    principal = require(*SUPERVISORS)
+    principal = require(policy.Action.MANAGE_DELIVERY)
     svc = services()
 
     def act() -> object:
@@ -63,7 +64,7 @@ def retry(outbox_id: int) -> Response:
 
 @deliver.post("/undelivered/<int:outbox_id>/handled")
 def handled(outbox_id: int) -> Response:
-    principal = require(*SUPERVISORS)
+    principal = require(policy.Action.MANAGE_DELIVERY)
     svc = services()
     note = request.form.get("note", "").strip()
     if not note:
@@ -84,7 +85,7 @@ def handled(outbox_id: int) -> Response:
 
 @deliver.get("/letters")
 def letters() -> str:
-    principal = require(*SUPERVISORS, "intake_worker")
+    principal = require(policy.Action.PRINT_LETTERS)
     svc = services()
     zone = _zone(principal.office)
     try:
@@ -98,7 +99,7 @@ def letters() -> str:
 
 @deliver.get("/letters/<int:outbox_id>.pdf")
 def letter_pdf(outbox_id: int) -> Response:
-    principal = require(*SUPERVISORS, "intake_worker")
+    principal = require(policy.Action.PRINT_LETTERS)
     with services().readers() as session:
         letter = session.get(Letter, outbox_id)
         if letter is None or letter.office != principal.office:
@@ -111,7 +112,7 @@ def letter_pdf(outbox_id: int) -> Response:
 
 @deliver.post("/letters/printed")
 def letters_printed() -> Response:
-    principal = require(*SUPERVISORS, "intake_worker")
+    principal = require(policy.Action.PRINT_LETTERS)
     svc = services()
     ids = [int(i) for i in request.form.getlist("outbox_id") if i.isdigit()]
     with transaction(svc.sessions) as session:
@@ -148,7 +149,7 @@ def notifications_read() -> Response:
 
 @deliver.get("/partners")
 def partner_list() -> str:
-    principal = require(*SUPERVISORS)
+    principal = require(policy.Action.MANAGE_DELIVERY)
     with services().readers() as session:
         rows, _total = partners.list_partners(session, principal, principal.office, 500, 0)
         items = [partners.partner_dict(session, p) for p in rows]
@@ -157,7 +158,7 @@ def partner_list() -> str:
 
 @deliver.route("/partners/new", methods=["GET", "POST"])
 def partner_new() -> Any:
-    principal = require(*SUPERVISORS)
+    principal = require(policy.Action.MANAGE_DELIVERY)
     if request.method == "GET":
         return _partner_form(None)
     svc = services()
@@ -180,7 +181,7 @@ def partner_new() -> Any:
 
 @deliver.route("/partners/<int:partner_id>", methods=["GET", "POST"])
 def partner_edit(partner_id: int) -> Any:
-    principal = require(*SUPERVISORS)
+    principal = require(policy.Action.MANAGE_DELIVERY)
     if request.method == "GET":
         return _partner_form(partner_id)
     svc = services()
@@ -203,7 +204,7 @@ def partner_edit(partner_id: int) -> Any:
 
 
 def _partner_form(partner_id: int | None, secret: str | None = None) -> str:
-    principal = require(*SUPERVISORS)
+    principal = require(policy.Action.MANAGE_DELIVERY)
     partner = None
     if partner_id is not None:
         with services().readers() as session:
