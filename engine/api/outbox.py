@@ -68,7 +68,7 @@ class Outbox(MethodView):
             return {"items": [undelivered.message_dict(r) for r in rows], "total": total}
 
 
-@blp.route("/<int:outbox_id>/retry")
+@blp.route("/<int(max=9223372036854775807):outbox_id>/retry")
 class Retry(MethodView):
     @blp.response(200, MessageSchema)
     def post(self, outbox_id: int) -> dict:
@@ -80,7 +80,7 @@ class Retry(MethodView):
             return undelivered.message_dict(row)
 
 
-@blp.route("/<int:outbox_id>/handled")
+@blp.route("/<int(max=9223372036854775807):outbox_id>/handled")
 class Handled(MethodView):
     @blp.arguments(HandledArgs)
     @blp.response(200, MessageSchema)

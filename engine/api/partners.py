@@ -99,7 +99,7 @@ class Partners(MethodView):
             return partners.partner_dict(session, saved.partner, saved.secret)
 
 
-@blp.route("/<int:partner_id>")
+@blp.route("/<int(max=2147483647):partner_id>")
 class OnePartner(MethodView):
     @blp.response(200, PartnerSchema)
     def get(self, partner_id: int) -> dict:

@@ -72,7 +72,7 @@ class Dispatcher:
             for _ in range(max_batches):
                 claimed = self.claim()
                 for outbox_id in claimed:
-                    self.deliver(outbox_id)
+                    self._deliver_one(outbox_id)
                 done += len(claimed)
                 if len(claimed) < self.limits.batch:
                     break
@@ -80,6 +80,14 @@ class Dispatcher:
             for channel in self.channels.values():
                 channel.close()
         return done
+
+    def _deliver_one(self, outbox_id: int) -> None:
+        """One row's failure (a database hiccup, a bug) must not stop the others: it is logged
+        and the row, still leased, comes back when its lease expires."""
+        try:
+            self.deliver(outbox_id)
+        except Exception:
+            log.exception("delivering outbox row %s failed; retried after its lease", outbox_id)
 
     def claim(self) -> list[int]:
         now = self.clock.now()

@@ -48,7 +48,7 @@ def undelivered_list() -> str:
     return render_template("undelivered.html", rows=rows, total=total)
 
 
-@deliver.post("/undelivered/<int:outbox_id>/retry")
+@deliver.post("/undelivered/<int(max=9223372036854775807):outbox_id>/retry")
 def retry(outbox_id: int) -> Response:
     principal = require(policy.Action.MANAGE_DELIVERY)
     svc = services()
@@ -62,7 +62,7 @@ def retry(outbox_id: int) -> Response:
     return redirect(url_for("deliver.undelivered_list"))
 
 
-@deliver.post("/undelivered/<int:outbox_id>/handled")
+@deliver.post("/undelivered/<int(max=9223372036854775807):outbox_id>/handled")
 def handled(outbox_id: int) -> Response:
     principal = require(policy.Action.MANAGE_DELIVERY)
     svc = services()
@@ -97,7 +97,7 @@ def letters() -> str:
     return render_template("letters.html", rows=rows, day=day)
 
 
-@deliver.get("/letters/<int:outbox_id>.pdf")
+@deliver.get("/letters/<int(max=9223372036854775807):outbox_id>.pdf")
 def letter_pdf(outbox_id: int) -> Response:
     principal = require(policy.Action.PRINT_LETTERS)
     with services().readers() as session:
@@ -114,7 +114,7 @@ def letter_pdf(outbox_id: int) -> Response:
 def letters_printed() -> Response:
     principal = require(policy.Action.PRINT_LETTERS)
     svc = services()
-    ids = [int(i) for i in request.form.getlist("outbox_id") if i.isdigit()]
+    ids = _ids(request.form.getlist("outbox_id"))
     with transaction(svc.sessions) as session:
         count = print_queue.mark_printed(
             session, principal.office, ids, principal.username, svc.clock.now()
@@ -138,7 +138,7 @@ def notifications() -> str:
 def notifications_read() -> Response:
     principal = signed_in()
     svc = services()
-    ids = [int(i) for i in request.form.getlist("id") if i.isdigit()] or None
+    ids = _ids(request.form.getlist("id")) or None
     with transaction(svc.sessions) as session:
         bell.mark_read(session, principal.username, ids, svc.clock.now())
     return redirect(url_for("deliver.notifications"))
@@ -179,7 +179,7 @@ def partner_new() -> Any:
     return _partner_form(saved.partner.id, secret=saved.secret)
 
 
-@deliver.route("/partners/<int:partner_id>", methods=["GET", "POST"])
+@deliver.route("/partners/<int(max=2147483647):partner_id>", methods=["GET", "POST"])
 def partner_edit(partner_id: int) -> Any:
     principal = require(policy.Action.MANAGE_DELIVERY)
     if request.method == "GET":
@@ -257,6 +257,11 @@ def _acceptable(fields: dict[str, Any], *, new: bool) -> bool:
         flash(_("The webhook address must start with https://."), "error")
         return False
     return True
+
+
+def _ids(values: list[str]) -> list[int]:
+    """Row ids from a form; anything that is not one (or too large to be one) is ignored."""
+    return [int(v) for v in values if v.isdigit() and len(v) <= 18]
 
 
 def _zone(office: str) -> ZoneInfo:
