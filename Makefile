@@ -2,30 +2,47 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
 export DATABASE_URL ?= sqlite:///$(CURDIR)/instance/caseway.sqlite3
+# The tiers `make test-fast` leaves out; `make test` runs everything.
+FAST := not browser and not ops and not slow
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test test-fast lint lint-all format bench clean
 
-$(STAMP): pyproject.toml
+# `make run` needs only the runtime; the test tools come with `make test`.
+$(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
-run: install
+run: $(RUN_STAMP)
 	$(BIN)/caseway db upgrade
 	$(BIN)/caseway deploy workflows/
 	$(BIN)/caseway seed-demo
-	$(BIN)/caseway serve --host 127.0.0.1 --port 5000
+	$(BIN)/caseway serve --host $(HOST) --port $(PORT)
 
-test: install
+lint-all: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: lint-all
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The inner loop: everything but the browser, multi-process and multi-second tests (~3 min).
+test-fast: lint-all
+	$(BIN)/python -m pytest -q -m "$(FAST)" $(PYTEST_ARGS)
 
 BENCH_STAMP := $(VENV)/.bench-installed
 
@@ -38,9 +55,7 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-lint: install
-	$(BIN)/ruff check .
-	$(BIN)/mypy
+lint: lint-all
 
 format: install
 	$(BIN)/ruff format .

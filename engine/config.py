@@ -33,6 +33,15 @@ class Settings:
     caseload_target: int = 60
     # Sign-in through an OpenID Connect provider beside local passwords; None: off.
     oidc: OidcSettings | None = None
+    # PostgreSQL: how long a command waits for a row lock before answering 409 with Retry-After,
+    # and how long a session may sit idle inside a transaction before the server ends it (a
+    # stuck process cannot hold a case). Milliseconds; 0 turns either off.
+    db_lock_timeout_ms: int = 5000
+    db_idle_in_transaction_timeout_ms: int = 60000
+    # Served over HTTPS: session cookies only over HTTPS, and HSTS on every answer.
+    secure_cookies: bool = False
+    # The longest text one field of a request may carry (JSON strings, form fields).
+    max_text_chars: int = 64 * 1024
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -60,6 +69,15 @@ class Settings:
             standards_config=Path(standards) if standards else None,
             caseload_target=int(env.get("CASEWAY_CASELOAD_TARGET", base.caseload_target)),
             oidc=OidcSettings.from_env(env),
+            db_lock_timeout_ms=int(env.get("CASEWAY_DB_LOCK_TIMEOUT_MS", base.db_lock_timeout_ms)),
+            db_idle_in_transaction_timeout_ms=int(
+                env.get(
+                    "CASEWAY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                    base.db_idle_in_transaction_timeout_ms,
+                )
+            ),
+            secure_cookies=_flag(env.get("CASEWAY_SECURE_COOKIES"), base.secure_cookies),
+            max_text_chars=int(env.get("CASEWAY_MAX_TEXT_CHARS", base.max_text_chars)),
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
@@ -81,6 +99,9 @@ class OidcSettings:
     # Provider group -> Caseway role keys. Empty: the roles claim holds role keys itself.
     role_map: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     create_users: bool = True  # just-in-time accounts; False: only existing local users
+    # First sign-in of an identity may bind to an unbound local account of the same username
+    # (pre-provisioned staff). Off: only `caseway users link` binds existing accounts.
+    link_by_username: bool = False
     redirect_uri: str | None = None  # None: this site's /login/oidc/callback
 
     @property
@@ -109,6 +130,7 @@ class OidcSettings:
             roles_claim=env.get("CASEWAY_OIDC_ROLES_CLAIM") or base.roles_claim,
             role_map=_role_map(env.get("CASEWAY_OIDC_ROLE_MAP")),
             create_users=_flag(env.get("CASEWAY_OIDC_CREATE_USERS"), base.create_users),
+            link_by_username=_flag(env.get("CASEWAY_OIDC_LINK_BY_USERNAME"), base.link_by_username),
             redirect_uri=env.get("CASEWAY_OIDC_REDIRECT_URI") or None,
         )
 

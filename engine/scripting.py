@@ -24,7 +24,7 @@ from typing import Any
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTransformer
-from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment  # type: ignore[import-untyped]
 
 SCRIPT_FILENAME = "<string>"  # the name SpiffWorkflow searches tracebacks for to report a line
 _MAX_INT_BITS = 1 << 20  # C-level bignum arithmetic cannot be interrupted, so keep it quick

@@ -103,7 +103,11 @@ class Services:
     ) -> Services:
         clock = clock or SystemClock()
         registry = registry or default_registry()
-        engine = make_engine(settings.database_url)
+        engine = make_engine(
+            settings.database_url,
+            lock_timeout_ms=settings.db_lock_timeout_ms,
+            idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
+        )
         runtime = Runtime(
             registry,
             clock,

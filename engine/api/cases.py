@@ -175,6 +175,9 @@ class Note(MethodView):
 
 @blp.route("/<key>/attachments")
 class Attachments(MethodView):
+    # Read by engine.api.input_limits before the form is parsed (the app-wide limit is lower).
+    max_content_length = attachments.MAX_BYTES + 64 * 1024
+
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, AttachmentPage)
     def get(self, args: dict, key: str) -> dict:
@@ -190,7 +193,6 @@ class Attachments(MethodView):
         svc, principal = services(), current_principal()
         with svc.readers() as db:  # a case the caller cannot see is a 404 before any upload
             readable_case(db, principal, key)
-        request.max_content_length = attachments.MAX_BYTES + 64 * 1024
         upload = request.files.get("file")
         if upload is None:
             raise BadRequest("send the document as a multipart/form-data part named 'file'")

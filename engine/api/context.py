@@ -10,4 +10,4 @@ EXTENSION_KEY = "caseway"
 
 
 def services() -> Services:
-    return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+    return current_app.extensions[EXTENSION_KEY]

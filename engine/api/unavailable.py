@@ -1,4 +1,5 @@
-"""The database is down or restarting: answer 503 with Retry-After, not 500.
+"""The database is down or restarting: answer 503 with Retry-After, not 500. A row lock held
+past `lock_timeout` (PostgreSQL) answers 409 with Retry-After: the case is busy, not gone.
 
 The engine's pool checks connections before use (pool_pre_ping) and drops every pooled connection
 once one is found dead, so when the database is back the next request simply reconnects; nothing
@@ -17,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from engine.api.problems import problem
 
 RETRY_AFTER_SECONDS = 5
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout passed while waiting for a row lock
 log = logging.getLogger("caseway.database")
 
 
@@ -26,10 +28,19 @@ def register(app: Flask) -> None:
 
 
 def _unavailable(exc: Exception) -> Response:
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) == LOCK_NOT_AVAILABLE:
+        return _busy()
     reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
     log.warning("database unavailable: %s", reason)
     response = problem(
         503, "the database is unavailable; try again shortly", title="Service unavailable"
     )
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _busy() -> Response:
+    """Another command holds the case longer than lock_timeout: a conflict, not an outage."""
+    response = problem(409, "this case is being changed by another request; try again shortly")
+    response.headers["Retry-After"] = "1"
     return response

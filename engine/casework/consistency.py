@@ -116,7 +116,7 @@ def _confirm(svc: Services, instance_id: str) -> Disagreement | None:
 class _Rows:
     """One page of cases' index rows, by instance id."""
 
-    tasks: dict[str, set[str]]
+    tasks: dict[str, dict[str, str]]  # instance -> task id -> task name
     timers: dict[str, dict[str, datetime]]
     stopped_timers: dict[str, set[str]]
     waits: dict[str, dict[str, tuple[str, str | None]]]
@@ -133,7 +133,7 @@ def _page_problems(svc: Services, session: Session, ids: list[str]) -> dict[str,
     for instance in instances:
         wanted = _wanted(svc, session, instance)
         found = [
-            *_task_problems(rows.tasks.get(instance.id, set()), wanted),
+            *_task_problems(rows.tasks.get(instance.id, {}), wanted),
             *_timer_problems(
                 rows.timers.get(instance.id, {}),
                 rows.stopped_timers.get(instance.id, set()),
@@ -148,7 +148,7 @@ def _page_problems(svc: Services, session: Session, ids: list[str]) -> dict[str,
 
 def _wanted(svc: Services, session: Session, instance: ProcessInstance) -> Indexes:
     if instance.status in FINISHED:
-        return Indexes(frozenset(), {}, {})
+        return Indexes({}, {}, {})
     definition = session.get_one(Definition, instance.definition_id)
     spec = svc.specs.get(definition.id, definition.spec_json)
     return expected_indexes(spec, unpack_state(instance.state))
@@ -156,12 +156,12 @@ def _wanted(svc: Services, session: Session, instance: ProcessInstance) -> Index
 
 def _read_rows(session: Session, ids: list[str]) -> _Rows:
     rows = _Rows({}, {}, {}, {})
-    for instance_id, task_id in session.execute(
-        select(HumanTask.instance_id, HumanTask.id).where(
+    for instance_id, task_id, task_name in session.execute(
+        select(HumanTask.instance_id, HumanTask.id, HumanTask.task_name).where(
             HumanTask.instance_id.in_(ids), HumanTask.status == "open"
         )
     ):
-        rows.tasks.setdefault(instance_id, set()).add(task_id)
+        rows.tasks.setdefault(instance_id, {})[task_id] = task_name
     for instance_id, timer_id, due_at in session.execute(
         select(Timer.instance_id, Timer.id, Timer.due_at).where(Timer.instance_id.in_(ids))
     ):
@@ -185,16 +185,21 @@ def _read_rows(session: Session, ids: list[str]) -> _Rows:
     return rows
 
 
-def _task_problems(rows: set[str], wanted: Indexes) -> list[str]:
+def _task_problems(rows: dict[str, str], wanted: Indexes) -> list[str]:
     missing = [
         f"task {t} is waiting in the state but has no open row"
-        for t in sorted(wanted.open_tasks - rows)
+        for t in sorted(wanted.open_tasks.keys() - rows.keys())
     ]
     extra = [
         f"task {t} has an open row but is not waiting in the state"
-        for t in sorted(rows - wanted.open_tasks)
+        for t in sorted(rows.keys() - wanted.open_tasks.keys())
     ]
-    return missing + extra
+    renamed = [
+        f"task {t} is {wanted.open_tasks[t]!r} in the state but {rows[t]!r} in its row"
+        for t in sorted(rows.keys() & wanted.open_tasks.keys())
+        if rows[t] != wanted.open_tasks[t]
+    ]
+    return missing + extra + renamed
 
 
 def _timer_problems(rows: dict[str, datetime], stopped: set[str], wanted: Indexes) -> list[str]:

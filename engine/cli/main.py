@@ -102,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
 
     db = _group(sub, "db", "database schema")
     db.add_parser("upgrade", help="apply Alembic migrations").set_defaults(run=_db_upgrade)
+    grant = db.add_parser(
+        "grant",
+        help="PostgreSQL: give ROLE the application's rights (no ownership; audit insert-only)",
+    )
+    grant.add_argument("role", help="the role `caseway serve` and `caseway worker` connect as")
+    grant.set_defaults(run=_db_grant)
 
     deploy = sub.add_parser("deploy", help="validate and deploy diagrams (files or folders)")
     deploy.add_argument("paths", nargs="+", type=Path)
@@ -126,6 +132,13 @@ def _parser() -> argparse.ArgumentParser:
     revoke = users.add_parser("revoke", help="revoke every token of a user")
     revoke.add_argument("username")
     revoke.set_defaults(run=_users_revoke)
+    link = users.add_parser(
+        "link", help="bind a sign-in provider identity (issuer + subject) to an existing user"
+    )
+    link.add_argument("username")
+    link.add_argument("--issuer", required=True, help="the provider's issuer URL, as in `iss`")
+    link.add_argument("--subject", required=True, help="the person's `sub` at that provider")
+    link.set_defaults(run=_users_link)
     password = users.add_parser(
         "password", help="set a user's web password (asked twice; or one line on stdin)"
     )
@@ -189,6 +202,27 @@ def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _db_grant(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import create_engine
+
+    from engine.store.roles import grant_application_role, grant_statements
+
+    if not settings.database_url.startswith("postgresql"):
+        raise CliError("roles are a PostgreSQL feature; DATABASE_URL is not PostgreSQL")
+    try:
+        grant_statements(args.role)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.begin() as conn:
+            grant_application_role(conn, args.role)
+    finally:
+        engine.dispose()
+    print(f"{args.role} may now run Caseway; it owns nothing and only appends to the audit")
+    return 0
+
+
 def _diagram_files(paths: list[Path]) -> list[SourceFile]:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -230,6 +264,24 @@ def _users_add(settings: Settings, args: argparse.Namespace) -> int:
             display_name=args.display_name,
         )
     print(f"added {args.username}")
+    return 0
+
+
+def _users_link(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from engine.identity.provisioning import bind
+    from engine.store.models import ExternalIdentity, User
+
+    with _services(settings) as svc, transaction(svc.sessions) as session:
+        user = session.scalar(select(User).where(User.username == args.username))
+        if user is None:
+            raise CliError(f"no user {args.username!r}")
+        taken = session.get(ExternalIdentity, (args.issuer, args.subject))
+        if taken is not None:
+            raise CliError("that identity is already linked to a user")
+        bind(session, user, args.issuer, args.subject, now=svc.clock.now(), by="cli")
+    print(f"{args.username} now signs in as {args.subject} at {args.issuer}")
     return 0
 
 

@@ -13,20 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
-from SpiffWorkflow.bpmn.parser.ValidationException import (  # type: ignore[import-untyped]
-    ValidationException,
-)
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (  # type: ignore[import-untyped]
-    TimerEventDefinition,
-)
-from SpiffWorkflow.exceptions import (  # type: ignore[import-untyped]
-    SpiffWorkflowException,
-    WorkflowException,
-)
 
 from engine.definitions.forms import FormProblem, FormSource, FormSpec, parse_uploaded_form
 from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
 from engine.errors import Invalid
+from engine.runtime.parse_errors import is_timer_definition, parse_failure
 from engine.runtime.spiff import new_parser, spec_to_json
 from engine.runtime.timing import TimerValueError, check_literal, is_iso_literal
 from engine.scripting import ScriptError, check_expression, check_script
@@ -400,7 +391,7 @@ def _check_expressions(file: str, element: str | None, task_spec: Any) -> list[P
         source = getattr(definition, "expression", None)
         if not isinstance(source, str):
             continue
-        if isinstance(definition, TimerEventDefinition):
+        if is_timer_definition(definition):
             problems += _timer_problem(file, element, definition, source)
         else:
             problems += _expression_problem(file, element, source, "event expression")
@@ -457,34 +448,31 @@ def _precheck(f: SourceFile, tree: Any) -> list[Problem]:
 
 
 def _problem_from(file: str, exc: Exception, trees: Mapping[str, Any]) -> Problem:
-    if isinstance(exc, ValidationException):
-        where = getattr(exc, "file_name", None) or file
-        element = getattr(exc, "id", None) or _locate(trees.get(where), exc)
-        return Problem(where, element, _clean(str(exc)))
-    if isinstance(exc, WorkflowException):
-        element = getattr(getattr(exc, "task_spec", None), "bpmn_id", None)
-        return Problem(file, element, _clean(str(exc)))
-    if isinstance(exc, SpiffWorkflowException):
-        return Problem(file, None, _clean(str(exc)))
-    return Problem(file, None, _unreadable(exc))
+    failure = parse_failure(exc)
+    if failure is None:
+        return Problem(file, None, _unreadable(exc))
+    if failure.from_validation:
+        where = failure.file_name or file
+        element = failure.element_id or _locate(trees.get(where), failure.line_number, str(exc))
+        return Problem(where, element, _clean(failure.message))
+    return Problem(file, failure.element_id, _clean(failure.message))
 
 
 def _unreadable(exc: Exception) -> str:
     return f"the diagram could not be read ({type(exc).__name__}: {_clean(str(exc))})"
 
 
-def _locate(tree: Any, exc: Exception) -> str | None:
-    """The BPMN element a SpiffWorkflow error is about, when it did not say (XSD, data stores)."""
+def _locate(tree: Any, line: int | None, message: str) -> str | None:
+    """The BPMN element a parser error is about, when it did not say (XSD, data stores)."""
     if tree is None:
         return None
-    line = getattr(exc, "line_number", None)
-    if isinstance(line, int) and line > 0:
+    if line is not None and line > 0:
         node = next((n for n in tree.iter(etree.Element) if n.sourceline == line), None)
         while node is not None:
             if node.get("id") and etree.QName(node).namespace == BPMN_NS:
                 return str(node.get("id"))
             node = node.getparent()
-    store = _DATA_STORE.search(str(exc))
+    store = _DATA_STORE.search(message)
     if store:
         for node in tree.iter(f"{{{BPMN_NS}}}dataStore"):
             if node.get("name") == store.group(1):

@@ -4,6 +4,12 @@ The provider is trusted for who the person is, which office they work in and whi
 hold. On every sign-in the local row takes the office, display name and roles the claims give
 (roles are replaced, never merged), inside the caller's transaction and audited. A locally
 deactivated account stays shut whatever the provider says.
+
+An identity is the provider's issuer + subject, never the username it shows: where people can
+choose their username at the provider, a username match would hand over someone else's
+account. The first sign-in binds the identity to a new account, or to an existing unbound one
+only when the provider's settings allow matching by username (off by default) or an admin bound
+it beforehand (`caseway users link`). Later sign-ins find the account by issuer + subject only.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from sqlalchemy.orm import Session
 from engine.audit import record
 from engine.config import OidcSettings
 from engine.identity.users import Principal, add_user
+from engine.store.models import ExternalIdentity as IdentityLink
 from engine.store.models import User, UserRole
 
 # What a provider may grant: the people's roles (never `partner` or `system`).
@@ -31,7 +38,8 @@ MAX_OFFICE = 80
 class SignInRefused(Exception):  # noqa: N818 - a refusal, answered with the login page
     """The claims, or the local account, do not allow this sign-in.
 
-    `reason` is one of: no_username, bad_username, no_office, no_role, unknown_user, inactive.
+    `reason` is one of: no_username, bad_username, no_office, no_role, unknown_user, inactive,
+    username_taken (a local account of that name exists and is not bound to this identity).
     """
 
     def __init__(self, reason: str, detail: str = "") -> None:
@@ -105,22 +113,66 @@ def claim(claims: Mapping[str, Any], name: str) -> Any:
 
 
 def provision(
-    session: Session, identity: ExternalIdentity, *, create: bool, now: datetime
+    session: Session,
+    identity: ExternalIdentity,
+    *,
+    create: bool,
+    now: datetime,
+    link_by_username: bool = False,
 ) -> Principal:
-    """Create or update the local user from the identity, in the caller's transaction."""
+    """The local user this identity is bound to, created or bound on first sign-in, updated
+    from the claims; in the caller's transaction."""
+    link = session.get(IdentityLink, (identity.issuer, identity.subject), with_for_update=True)
+    if link is not None:
+        user = session.get_one(User, link.user_id, with_for_update=True)
+    else:
+        user = _first_sign_in(session, identity, create, link_by_username, now)
+    if not user.active:
+        raise SignInRefused("inactive", user.username)
+    _update(session, user, identity, now)
+    return Principal(user.username, identity.office, identity.roles)
+
+
+def _first_sign_in(
+    session: Session, identity: ExternalIdentity, create: bool, by_username: bool, now: datetime
+) -> User:
     user = session.scalar(select(User).where(User.username == identity.username).with_for_update())
     if user is None:
         if not create:
             raise SignInRefused("unknown_user", identity.username)
-        _create(session, identity, now)
-    elif not user.active:
-        raise SignInRefused("inactive", identity.username)
-    else:
-        _update(session, user, identity, now)
-    return Principal(identity.username, identity.office, identity.roles)
+        user = _create(session, identity, now)
+    elif not by_username or _is_bound(session, user):
+        raise SignInRefused("username_taken", identity.username)
+    bind(session, user, identity.issuer, identity.subject, now=now, by=identity.username)
+    return user
 
 
-def _create(session: Session, identity: ExternalIdentity, now: datetime) -> None:
+def _is_bound(session: Session, user: User) -> bool:
+    return (
+        session.scalar(select(IdentityLink.subject).where(IdentityLink.user_id == user.id))
+        is not None
+    )
+
+
+def bind(
+    session: Session, user: User, issuer: str, subject: str, *, now: datetime, by: str
+) -> None:
+    """Bind a provider identity to a local account (first sign-in, or an admin's link)."""
+    session.add(
+        IdentityLink(issuer=issuer, subject=subject, user_id=user.id, linked_at=now, linked_by=by)
+    )
+    record(
+        session,
+        at=now,
+        actor=by,
+        action="user.link",
+        user=user.username,
+        issuer=issuer,
+        subject=subject,
+    )
+
+
+def _create(session: Session, identity: ExternalIdentity, now: datetime) -> User:
     add_user(
         session,
         identity.username,
@@ -140,6 +192,7 @@ def _create(session: Session, identity: ExternalIdentity, now: datetime) -> None
         office=identity.office,
         roles=sorted(identity.roles),
     )
+    return session.scalars(select(User).where(User.username == identity.username)).one()
 
 
 def _update(session: Session, user: User, identity: ExternalIdentity, now: datetime) -> None:
@@ -163,7 +216,7 @@ def _update(session: Session, user: User, identity: ExternalIdentity, now: datet
         record(
             session,
             at=now,
-            actor=identity.username,
+            actor=user.username,
             action="user.update",
             source="oidc",
             issuer=identity.issuer,

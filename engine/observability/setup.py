@@ -73,7 +73,7 @@ def init_observability(app: Flask) -> None:
 
 
 def services_of(app: Flask) -> Services:
-    return app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+    return app.extensions[EXTENSION_KEY]
 
 
 def _start() -> None:

@@ -20,7 +20,7 @@ from engine.runtime.spiff import TERMINATED_KEY, workflow_from_json
 
 @dataclass(frozen=True)
 class Indexes:
-    open_tasks: frozenset[str]  # READY user and manual tasks
+    open_tasks: dict[str, str]  # READY user and manual tasks: task id -> task name (BPMN id)
     timers: dict[str, datetime]  # waiting timer events and when they fall due
     waits: dict[str, tuple[str, str | None]]  # message catch events: (name, correlation)
 
@@ -28,9 +28,9 @@ class Indexes:
 def expected_indexes(spec: LoadedSpec, state: str) -> Indexes:
     workflow = workflow_from_json(state, spec.spec, spec.subprocess_specs)
     if getattr(workflow, TERMINATED_KEY, False):
-        return Indexes(frozenset(), {}, {})
+        return Indexes({}, {}, {})
     return Indexes(
-        open_tasks=frozenset(view.task_id for view in _open_human_tasks(workflow)),
+        open_tasks={view.task_id: view.name for view in _open_human_tasks(workflow)},
         timers={view.task_id: view.due_at for view in _timers(workflow)},
         waits={
             view.task_id: (view.message_name, view.correlation)

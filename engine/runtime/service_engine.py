@@ -40,7 +40,7 @@ class RunContext:
     closures: Callable[[], Iterable[date]] | None = None
 
 
-class ServiceEngine(PythonScriptEngine):  # type: ignore[misc]
+class ServiceEngine(PythonScriptEngine):
     """Service calls go to registered handlers with real error messages (SpiffWorkflow's own
     engine masks them as a NameError); timer values are normalized for the office."""
 

@@ -62,7 +62,7 @@ def utc(moment: datetime) -> datetime:
 
 def new_parser() -> Any:
     """A Spiff-dialect parser; the XSD validator catches structural mistakes early."""
-    from SpiffWorkflow.spiff.parser.process import VALIDATOR  # type: ignore[import-untyped]
+    from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
     return SpiffBpmnParser(validator=VALIDATOR)
 
@@ -70,7 +70,7 @@ def new_parser() -> Any:
 # -- serialization --------------------------------------------------------------------------
 
 
-class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
     """Serializes a workflow without its spec; the spec is stored once per definition."""
 
     def to_dict(self, workflow: Any) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """The audit trail is append-only in the database itself, not only by the application's habit:
-triggers refuse UPDATE and DELETE on audit_event (SQLite and PostgreSQL)."""
+triggers refuse UPDATE and DELETE on audit_event (SQLite and PostgreSQL) and TRUNCATE
+(PostgreSQL; SQLite has no TRUNCATE). With the least-privilege roles of docs/deployment.md the
+application role cannot drop or disable them either: it owns nothing."""
 
 from __future__ import annotations
 
@@ -17,6 +19,13 @@ POSTGRES = [
     """DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event""",
     """CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event
        FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()""",
+    *(
+        POSTGRES_NO_TRUNCATE := [
+            """DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_event""",
+            """CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event
+           FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()""",
+        ]
+    ),
 ]
 
 

@@ -13,7 +13,15 @@ CONNECT_TIMEOUT_SECONDS = 10
 READ_ONLY_OPTION = "caseway_read_only"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    lock_timeout_ms: int = 0,
+    idle_in_transaction_timeout_ms: int = 0,
+    **kwargs: Any,
+) -> Engine:
+    """An engine for `url`; on PostgreSQL each connection starts with the two timeouts set
+    (libpq `options`, so they hold for every statement without a round trip of their own)."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
@@ -27,9 +35,20 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
+    connect_args = dict(kwargs.pop("connect_args", {}))
     if "connect_timeout" not in url:
-        kwargs.setdefault("connect_args", {"connect_timeout": CONNECT_TIMEOUT_SECONDS})
-    return create_engine(url, **kwargs)
+        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
+    options = [
+        f"-c {name}={int(value)}"
+        for name, value in (
+            ("lock_timeout", lock_timeout_ms),
+            ("idle_in_transaction_session_timeout", idle_in_transaction_timeout_ms),
+        )
+        if value
+    ]
+    if options:
+        connect_args["options"] = " ".join(options)
+    return create_engine(url, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -60,6 +60,19 @@ class UserRole(Base):
     __table_args__ = (Index("ix_user_role_role", "role"),)
 
 
+class ExternalIdentity(Base):
+    """A provider identity (issuer + subject) bound to one local user: how later sign-ins
+    find the account, whatever username the provider shows."""
+
+    __tablename__ = "external_identity"
+
+    issuer: Mapped[str] = mapped_column(String(300), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    linked_by: Mapped[str] = mapped_column(String(80))
+
+
 class ApiToken(Base):
     __tablename__ = "api_token"
 

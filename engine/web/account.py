@@ -73,4 +73,4 @@ def _throttle() -> LoginThrottle:
     if found is None:
         found = LoginThrottle(services().clock)
         current_app.extensions["caseway_login_throttle"] = found
-    return found  # type: ignore[no-any-return]
+    return found

@@ -35,6 +35,7 @@ from werkzeug.wrappers import Response
 from engine.api.auth import sign_in
 from engine.api.context import EXTENSION_KEY as SERVICES_KEY
 from engine.api.context import services
+from engine.audit import record
 from engine.config import OidcSettings
 from engine.identity.provisioning import SignInRefused, check_rules, identity_from_claims, provision
 from engine.identity.users import Principal
@@ -146,8 +147,28 @@ def _claims_options(settings: OidcSettings) -> dict[str, Any]:
 def _principal(provider: Provider, claims: Mapping[str, Any]) -> Principal:
     identity = identity_from_claims(claims, provider.settings)
     svc = services()
-    with transaction(svc.sessions) as db:
-        return provision(db, identity, create=provider.settings.create_users, now=svc.clock.now())
+    try:
+        with transaction(svc.sessions) as db:
+            return provision(
+                db,
+                identity,
+                create=provider.settings.create_users,
+                link_by_username=provider.settings.link_by_username,
+                now=svc.clock.now(),
+            )
+    except SignInRefused as refused:
+        if refused.reason == "username_taken":  # someone may be after another's account
+            with transaction(svc.sessions) as db:
+                record(
+                    db,
+                    at=svc.clock.now(),
+                    actor=identity.username,
+                    action="user.sign_in_refused",
+                    reason=refused.reason,
+                    issuer=identity.issuer,
+                    subject=identity.subject,
+                )
+        raise
 
 
 def _refuse(
@@ -173,6 +194,11 @@ def _message(reason: str, name: str) -> str:
         "no_role": _("Your %(provider)s account holds no Caseway role.", provider=name),
         "unknown_user": _("There is no Caseway account for you."),
         "inactive": _("Your Caseway account is deactivated."),
+        "username_taken": _(
+            "A Caseway account with your %(provider)s username exists and is not linked to "
+            "your %(provider)s account.",
+            provider=name,
+        ),
     }
     if reason in ("state", "unreachable"):
         return messages[reason]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import create_engine, delete, select, text, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from engine.cli.main import main as cli
 from engine.store.db import transaction
 from engine.store.models import AuditEvent
 from tests.api.helpers import WORKFLOWS, open_task, start, upload
@@ -48,3 +52,66 @@ def test_the_audit_table_refuses_updates_and_deletes(svc, case):
     with svc.sessions() as session:
         actors = set(session.scalars(select(AuditEvent.actor)))
     assert "someone else" not in actors and actors
+
+
+def test_truncating_the_audit_table_is_refused_on_postgresql(postgres_url):
+    engine = create_engine(postgres_url)
+    try:
+        with pytest.raises(DBAPIError, match="append-only"):
+            with engine.begin() as conn:
+                conn.execute(text("TRUNCATE audit_event"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def app_role(postgres_url):
+    """A login role given the application's rights by `caseway db grant`, dropped afterwards."""
+    role = f"caseway_app_{os.getpid()}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+    try:
+        yield role
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()
+
+
+def test_the_application_role_appends_to_the_audit_and_can_do_nothing_else_to_it(
+    postgres_url, app_role, monkeypatch
+):
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    assert cli(["db", "grant", app_role]) == 0
+    as_app = create_engine(make_url(postgres_url).set(username=app_role))
+    try:
+        with as_app.begin() as conn:
+            insert = (
+                "INSERT INTO audit_event (at, actor, action, detail_json)"
+                " VALUES (now(), 'x', 'y', '{}')"
+            )
+            conn.execute(text(insert))
+            assert conn.scalar(text("SELECT count(*) FROM audit_event WHERE actor = 'x'")) == 1
+        for attempt in (
+            "TRUNCATE audit_event",
+            "UPDATE audit_event SET actor = 'z'",
+            "DELETE FROM audit_event",
+            "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_truncate",
+            "DROP TRIGGER audit_event_append_only ON audit_event",
+            "TRUNCATE human_task",
+        ):
+            with pytest.raises(DBAPIError, match="permission denied|must be owner"):
+                with as_app.begin() as conn:
+                    conn.execute(text(attempt))
+    finally:
+        as_app.dispose()
+
+
+def test_grant_refuses_a_role_name_that_is_not_plain(postgres_url, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+
+    assert cli(["db", "grant", 'x"; DROP TABLE audit_event; --']) == 2
+    assert "not a plain role name" in capsys.readouterr().err

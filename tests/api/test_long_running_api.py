@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from engine.store.models import ProcessInstance
 from tests.api.helpers import FIXTURES, start, upload
+
+pytestmark = pytest.mark.slow
 
 
 def test_a_thousand_iteration_loop_completes(api, svc):

@@ -80,6 +80,7 @@ def test_without_a_reservation_nothing_is_written(svc, reservation):
     assert keys(svc) == []
 
 
+@pytest.mark.slow
 def test_every_new_session_factory_records_keys(svc):
     """A new factory may take the memory of a collected one; it must still get the hooks."""
     for n in range(40):

@@ -17,6 +17,8 @@ from engine.store.db import transaction
 from engine.store.models import HumanTask, ProcessInstance, Timer
 from tests.api.helpers import FIXTURES, WORKFLOWS
 
+pytestmark = pytest.mark.ops
+
 DESIGNER = Principal("dana", "sudbury", frozenset({"designer"}))
 WORKER = Principal("casey", "sudbury", frozenset({"caseworker"}))
 
@@ -57,6 +59,24 @@ def test_a_missing_or_stray_row_is_reported(svc, cases):
     assert set(by_case) == {cases["task"], cases["timer"]}
     assert "has no open row" in by_case[cases["task"]][0]
     assert "in its row" in by_case[cases["timer"]][0]
+
+
+def test_a_task_row_whose_name_no_longer_matches_the_state_is_reported(svc, cases):
+    with transaction(svc.sessions) as session:
+        session.execute(
+            update(HumanTask)
+            .where(HumanTask.instance_id == cases["task"])
+            .values(task_name="approve_benefit")
+        )
+
+    report = check_instances(svc)
+
+    [disagreement] = report.disagreements
+    assert disagreement.instance_id == cases["task"]
+    assert (
+        "'record_request' in the state but 'approve_benefit' in its row"
+        in (disagreement.problems[0])
+    )
 
 
 def test_a_finished_case_with_open_rows_is_reported(svc, cases):

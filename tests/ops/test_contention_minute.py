@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import requests
 from sqlalchemy import func, select
 
@@ -28,6 +29,8 @@ from engine.services import Services
 from engine.store.models import AuditEvent, HumanTask
 from tests.conftest import POSTGRES_URL
 from tests.ops.servers import CasewayServer, bearer, caseway_cli, scratch_database, seed
+
+pytestmark = [pytest.mark.ops, pytest.mark.slow]
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CLIENTS = 20

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
@@ -35,6 +36,8 @@ from engine.store.migrate import upgrade
 from engine.store.models import HumanTask, ProcessInstance
 from tests.api.helpers import FIXTURES
 from tests.ops.servers import CasewayServer, bearer, caseway_cli, free_port, seed
+
+pytestmark = [pytest.mark.ops, pytest.mark.slow]
 
 HERE = Path(__file__).resolve().parent
 OUTAGE_SECONDS = 3.0

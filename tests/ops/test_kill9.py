@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
@@ -24,6 +25,8 @@ from sqlalchemy.orm import Session
 from engine.store.models import AuditEvent, HumanTask, IdempotencyKey, ProcessInstance
 from tests.conftest import POSTGRES_URL
 from tests.ops.servers import CasewayServer, bearer, caseway_cli, scratch_database, seed
+
+pytestmark = [pytest.mark.ops, pytest.mark.slow]
 
 HERE = Path(__file__).resolve().parent
 CLIENTS = {"casey": 4, "cole": 4}  # user → client threads

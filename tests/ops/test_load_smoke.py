@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from bench import load, load_tasks
 from tests.conftest import POSTGRES_URL
+
+pytestmark = [pytest.mark.ops, pytest.mark.slow]
 
 
 def test_every_form_payload_of_the_load_test_is_valid():

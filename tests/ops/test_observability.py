@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
 from alembic import command
 
 from engine.casework import scheduler
 from engine.observability.logs import JsonFormatter
 from engine.store.migrate import alembic_config
 from tests.api.helpers import WORKFLOWS, start, upload
+
+pytestmark = pytest.mark.ops
 
 
 def test_health_is_just_the_process(app):

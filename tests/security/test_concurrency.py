@@ -8,6 +8,7 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from engine.identity.users import add_user, issue_token
@@ -20,6 +21,7 @@ ATTEMPTS = 12
 CASES = 6
 
 
+@pytest.mark.slow
 def test_twenty_clients_overlapping_work_loses_nothing(api, svc):
     with transaction(svc.sessions) as session:
         tokens = []

@@ -24,6 +24,8 @@ from engine.services import Services
 from engine.store.db import make_engine, transaction
 from engine.store.models import Base
 
+pytestmark = pytest.mark.slow
+
 DESIGNER = Principal("dana", "sudbury", frozenset({"designer"}))
 
 

@@ -192,8 +192,56 @@ def test_the_next_sign_in_replaces_roles_and_office_with_the_claims(browser, oid
     assert updated["roles"] == {"added": ["supervisor"], "removed": ["caseworker"]}
 
 
-def test_an_existing_local_account_takes_the_claims(browser, oidc, svc, staff):
+def test_an_existing_local_account_is_not_taken_over_by_a_provider_username(
+    browser, oidc, svc, staff
+):
+    oidc.identity.update(sub="9-mallory", preferred_username="casey", caseway_roles=["admin"])
+
+    response = sign_in_through_provider(browser)
+
+    refused(response, 403, "is not linked to your Test ID account")
+    assert signed_in_as(browser) is None
+    assert user_row(svc, "casey")[1] == {"caseworker"}
+    [attempt] = audit(svc, "user.sign_in_refused")
+    assert attempt["reason"] == "username_taken" and attempt["subject"] == "9-mallory"
+
+
+def test_with_matching_by_username_an_unbound_local_account_takes_the_claims(oidc, svc, staff):
+    rules = replace(svc.settings.oidc, link_by_username=True)
+    app = create_app(services=replace(svc, settings=replace(svc.settings, oidc=rules)))
     oidc.identity.update(sub="9-casey", preferred_username="casey", caseway_roles=["admin"])
+
+    with app.test_client() as client:
+        sign_in_through_provider(WebClient(client))
+        assert signed_in_as(WebClient(client)) == "casey"
+        WebClient(client).post("/logout")
+        oidc.identity.update(sub="9-mallory")  # another person choosing the same name
+        second = sign_in_through_provider(WebClient(client))
+
+    assert user_row(svc, "casey")[1] == {"admin"}
+    refused(second, 403, "is not linked to your Test ID account")
+
+
+def test_later_sign_ins_find_the_account_by_issuer_and_subject(browser, oidc, svc):
+    sign_in_through_provider(browser)
+    browser.post("/logout")
+    oidc.identity.update(preferred_username="cara2")  # renamed at the provider
+
+    sign_in_through_provider(browser)
+
+    assert signed_in_as(browser) == "cara"
+    assert user_row(svc, "cara2")[0] is None
+
+
+def test_an_admin_links_an_identity_to_an_existing_account(
+    browser, oidc, svc, staff, database_url, monkeypatch
+):
+    from engine.cli.main import main as cli
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert cli(["users", "link", "casey", "--issuer", oidc.issuer, "--subject", "9-casey"]) == 0
+    assert cli(["users", "link", "cole", "--issuer", oidc.issuer, "--subject", "9-casey"]) == 2
+    oidc.identity.update(sub="9-casey", preferred_username="anything", caseway_roles=["admin"])
 
     sign_in_through_provider(browser)
 
@@ -362,7 +410,7 @@ def test_a_locally_deactivated_user_cannot_sign_in(browser, oidc, svc):
 
 
 def test_without_just_in_time_accounts_only_existing_users_get_in(svc, oidc, staff):
-    rules = replace(svc.settings.oidc, create_users=False)
+    rules = replace(svc.settings.oidc, create_users=False, link_by_username=True)
     app = create_app(services=replace(svc, settings=replace(svc.settings, oidc=rules)))
 
     with app.test_client() as client:

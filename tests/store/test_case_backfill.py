@@ -1,4 +1,4 @@
-"""Migration 0007 puts every existing instance into a case: one per office and business key."""
+"""Migration 0009 puts every existing instance into a case: one per office and business key."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def url(tmp_path) -> str:
 
 
 def test_existing_instances_are_grouped_into_cases(url):
-    upgrade(url, "0006")
+    upgrade(url, "0008")
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(

@@ -20,6 +20,8 @@ from engine.store.models import AuditEvent, HumanTask, ProcessInstance, Timer
 from tests.api.helpers import FIXTURES
 from tests.conftest import _truncate_postgres
 
+pytestmark = pytest.mark.ops
+
 DESIGNER = type(SYSTEM)("dana", "sudbury", frozenset({"designer"}))
 WORKER = type(SYSTEM)("casey", "sudbury", frozenset({"caseworker"}))
 

@@ -159,3 +159,27 @@ def test_repeated_wrong_passwords_are_throttled_then_allowed_again(web, clock):
     assert b"Too many wrong passwords" in blocked.data
     assert other_user.status_code == 302
     assert later.status_code == 302
+
+
+def test_over_https_the_session_cookie_is_secure_and_hsts_is_sent(svc, passwords):
+    from dataclasses import replace
+
+    from engine.app import create_app
+    from tests.web.conftest import PASSWORD
+
+    svc.settings = replace(svc.settings, secure_cookies=True)
+    client = create_app(services=svc).test_client()
+
+    answer = client.post(
+        "/login", data={"username": "casey", "password": PASSWORD}, base_url="https://localhost"
+    )
+
+    cookie = answer.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie
+    assert answer.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_without_https_settings_no_hsts_is_sent(web):
+    answer = web.get("/login")
+
+    assert "Strict-Transport-Security" not in answer.headers

@@ -4,6 +4,7 @@ every page on the way."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.api.helpers import open_task, start
@@ -16,6 +17,8 @@ from tests.web.browser import (
     tab_to,
 )
 from tests.web.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
 
 
 def test_claim_fill_fix_and_complete_with_the_keyboard(browser_page, api, deployed, passwords):

@@ -11,6 +11,8 @@ from tests.api.helpers import WORKFLOWS, start
 from tests.web.browser import assert_accessible, sign_in_with_keyboard, snapshot, tab_to
 from tests.web.conftest import PASSWORD
 
+pytestmark = pytest.mark.browser
+
 
 def _open_modeler(page, path: str) -> None:
     page.goto(path)

@@ -20,6 +20,8 @@ from tests.web.browser import (
 )
 from tests.web.conftest import PASSWORD
 
+pytestmark = pytest.mark.browser
+
 VIEWS = {
     "desktop-en": (DESKTOP, "en-CA"),
     "phone-en": (PHONE, "en-CA"),

@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.api.helpers import open_task, start
 from tests.web.browser import assert_accessible, sign_in_with_keyboard, snapshot, tab_to
 from tests.web.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
 
 REQUEST = {"client_name": "Ana", "purpose": "dental", "amount": 100}
 

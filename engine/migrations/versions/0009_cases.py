@@ -1,8 +1,8 @@
 """cases: the client's case as a record; every instance belongs to one (backfilled by office and
 business key); notes, attachments, per-office key sequence; start forms on definitions
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-10
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 import engine.store.types
 from engine.cases.normalize import search_text
 
-revision = "0007"
-down_revision = "0006"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
