@@ -40,6 +40,8 @@ def task_dict(task: HumanTask, *, schema: dict[str, Any] | None = None, ui: Any 
         "instance_id": task.instance_id,
         "process_id": task.process_id,
         "business_key": task.business_key,
+        "case_key": task.case_key,
+        "client_name": task.client_name,
         "task_name": task.task_name,
         "title": task.title,
         "queue": task.queue,
