@@ -223,15 +223,19 @@ def test_local_refs_are_accepted_and_used() -> None:
     assert fields(schema, {"a": "x"}) == ["a"]
 
 
+CONSTRAINING = ("if", "then", "else", "not", "allOf", "anyOf", "oneOf", "dependentSchemas")
+
+
 def _objects(node: Any, path: str = "") -> list[tuple[str, dict]]:
-    """Every object schema of a form that lists fields, outside conditions (`if`, `not`: they
-    test values, they do not declare fields)."""
+    """Every object schema of a form that declares fields. Subschemas that only add rules to
+    fields declared elsewhere (`if`/`then`/`else`, `not`, `allOf`/`anyOf`/`oneOf`,
+    `dependentSchemas`) are left out: the object they apply to decides which keys exist."""
     found: list[tuple[str, dict]] = []
     if isinstance(node, dict):
         if "properties" in node or node.get("type") == "object":
             found.append((path or "(top)", node))
         for key, value in node.items():
-            if key not in ("if", "not"):
+            if key not in CONSTRAINING:
                 found += _objects(value, f"{path}/{key}")
     elif isinstance(node, list):
         for index, item in enumerate(node):
