@@ -207,6 +207,17 @@ def claim_refusal(principal: Principal, task: HumanTask) -> errors.CasewayError 
     return None
 
 
+def complete_refusal(principal: Principal, task: HumanTask) -> errors.CasewayError | None:
+    """Why `principal` may not complete the task; None when they may. An unclaimed task is
+    claimed by its completer first (claim_refusal decides that). A task someone else holds is a
+    conflict, 409, as claiming it is: the same state answers the same code, whichever button."""
+    if task.status != TaskStatus.OPEN:
+        return errors.TaskConflict(f"task is {task.status}")
+    if task.assignee is not None and task.assignee != principal.username:
+        return errors.TaskConflict(f"task is claimed by {task.assignee}")
+    return None
+
+
 def release_refusal(principal: Principal, task: HumanTask) -> errors.CasewayError | None:
     if task.status != TaskStatus.OPEN:
         return errors.TaskConflict(f"task is {task.status}")

@@ -34,7 +34,7 @@ from engine.runtime import LoadedSpec, Outcome, RunContext
 from engine.runtime.engine import canonical_correlation
 from engine.runtime.timing import starts_on_a_timer
 from engine.services import CachedForm, Services
-from engine.statuses import ClosedReason, InstanceStatus, TaskStatus
+from engine.statuses import ClosedReason, InstanceStatus
 from engine.store.db import transaction
 from engine.store.models import (
     Case,
@@ -263,12 +263,11 @@ def _complete_locked(
             raise _TimersDue(instance.id)
         if task.closed_reason == ClosedReason.ESCALATED:
             raise Conflict("the task's deadline passed and it was escalated; it can't be completed")
-        if task.status != TaskStatus.OPEN:
-            raise Conflict(f"task is {task.status}")
+        refusal = policy.complete_refusal(principal, task)
+        if refusal is not None:
+            raise refusal
         if task.assignee is None:
             queues.claim(session, principal, task, now)
-        elif task.assignee != principal.username:
-            raise Forbidden(f"task is claimed by {task.assignee}")
         validate_submission(
             form_schema(session, instance.definition_id, task.form_key, svc), submitted
         )
