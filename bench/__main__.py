@@ -28,6 +28,7 @@ SCENARIOS = (
     "throughput",
     "history",
     "inbox",
+    "case_search",
     "timers",
     "dispatch",
     "footprint",

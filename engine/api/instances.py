@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from engine import errors
 from engine.api.auth import current_principal
+from engine.api.case_schemas import DataFixArgs
 from engine.api.context import services
 from engine.api.idempotency import idempotent
 from engine.api.present import instance_dict, instance_summary, record_read
@@ -22,6 +23,17 @@ from engine.casework import commands, visibility
 from engine.store.models import ProcessInstance
 
 blp = Blueprint("instances", __name__, url_prefix="/api/instances")
+
+
+def _read(view: dict) -> dict:
+    """Record that the caller was shown this case's data (after its command committed)."""
+    record_read(view["id"], None)
+    return view
+
+
+def _read_again(body: dict, _view_args: dict) -> None:
+    """A replayed answer shows the case data again: that is a read too."""
+    record_read(body["id"], None)
 
 
 @blp.route("")
@@ -71,23 +83,42 @@ class Instance(MethodView):
 
 @blp.route("/<instance_id>/messages")
 class InstanceMessages(MethodView):
-    @idempotent(lambda _resource, view_args: (200, _instance_again(view_args["instance_id"])))
+    @idempotent(
+        lambda _resource, view_args: (200, _instance_again(view_args["instance_id"])),
+        reads=_read_again,
+    )
     @blp.arguments(MessageArgs)
     @blp.response(200, InstanceSchema)
     def post(self, args: dict, instance_id: str) -> dict:
+        """The case after the message, with its data: a read of the case, audited."""
         principal = current_principal()
         commands.deliver_message(services(), principal, instance_id, args["name"], args["payload"])
+        return _read(_load(instance_id))
+
+
+@blp.route("/<instance_id>/data")
+class InstanceData(MethodView):
+    @blp.arguments(DataFixArgs)
+    @blp.response(200, InstanceSchema)
+    def patch(self, args: dict, instance_id: str) -> dict:
+        """Supervisors fix the data a failed step needs (merged in; checked against that step's
+        form if it has one); then `POST …/retry` runs it again."""
+        commands.patch_instance_data(services(), current_principal(), instance_id, args["data"])
         return _load(instance_id)
 
 
 @blp.route("/<instance_id>/retry")
 class InstanceRetry(MethodView):
-    @idempotent(lambda _resource, view_args: (200, _instance_again(view_args["instance_id"])))
+    @idempotent(
+        lambda _resource, view_args: (200, _instance_again(view_args["instance_id"])),
+        reads=_read_again,
+    )
     @blp.response(200, InstanceSchema)
     def post(self, instance_id: str) -> dict:
+        """The case after the retry, with its data (audited as a read)."""
         principal = current_principal()
         commands.retry_instance(services(), principal, instance_id)
-        return _load(instance_id)
+        return _read(_load(instance_id))
 
 
 def _instance_again(instance_id: str | None) -> dict:

@@ -10,8 +10,8 @@ from marshmallow import Schema, fields, validate
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.api.schemas import PageArgs
+from engine.casework.unit_of_work import changing
 from engine.delivery import undelivered
-from engine.store.db import transaction
 
 blp = Blueprint("outbox", __name__, url_prefix="/api/outbox")
 
@@ -75,7 +75,7 @@ class Retry(MethodView):
         """Due again now, with a fresh attempt budget."""
         svc = services()
         principal = current_principal()
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             row = undelivered.retry(session, principal, outbox_id, svc.clock.now())
             return undelivered.message_dict(row)
 
@@ -88,7 +88,7 @@ class Handled(MethodView):
         """Delivered another way (by phone): it leaves the list and is never sent."""
         svc = services()
         principal = current_principal()
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             row = undelivered.mark_handled(
                 session, principal, outbox_id, args["note"], svc.clock.now()
             )

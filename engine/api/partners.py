@@ -9,9 +9,9 @@ from marshmallow import Schema, fields, validate
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.api.schemas import PageArgs
+from engine.casework.unit_of_work import changing
 from engine.delivery import partners
 from engine.delivery.secrets import SecretBox
-from engine.store.db import transaction
 from handlers.referrals import NEEDS
 
 blp = Blueprint("partners", __name__, url_prefix="/api/partners")
@@ -94,7 +94,7 @@ class Partners(MethodView):
         svc = services()
         principal = current_principal()
         box = SecretBox.from_settings(svc.settings)
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             saved = partners.create_partner(session, principal, args, box, svc.clock.now())
             return partners.partner_dict(session, saved.partner, saved.secret)
 
@@ -114,7 +114,7 @@ class OnePartner(MethodView):
         svc = services()
         principal = current_principal()
         box = SecretBox.from_settings(svc.settings)
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             saved = partners.update_partner(
                 session, principal, partner_id, args, box, svc.clock.now()
             )

@@ -129,6 +129,7 @@ class InboxFilter:
     due_before: datetime | None = None
     process_id: str | None = None
     instance_id: str | None = None
+    case_key: str | None = None
     limit: int = 50
     offset: int = 0
 
@@ -154,6 +155,8 @@ def inbox(
         query = query.where(HumanTask.process_id == wanted.process_id)
     if wanted.instance_id:
         query = query.where(HumanTask.instance_id == wanted.instance_id)
+    if wanted.case_key:
+        query = query.where(HumanTask.case_key == wanted.case_key)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     ordered = query.order_by(*_DUE_ORDER)
     rows = list(session.scalars(ordered.limit(wanted.limit).offset(wanted.offset)))
@@ -165,7 +168,12 @@ _DUE_ORDER = (HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTa
 
 def _open_slices_apply(wanted: InboxFilter) -> bool:
     """The everyday inbox pages: open tasks, filtered at most by queue, mine and due date."""
-    return wanted.status == TaskStatus.OPEN and not wanted.process_id and not wanted.instance_id
+    return (
+        wanted.status == TaskStatus.OPEN
+        and not wanted.process_id
+        and not wanted.instance_id
+        and not wanted.case_key
+    )
 
 
 def _open_inbox(

@@ -33,6 +33,25 @@ NOT_EXECUTABLE = 'process is not executable (set isExecutable="true" to deploy i
 # An ISO 8601 duration or cycle written bare (P7D, R6/P1D) compiles as Python but fails to run.
 _ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-fA-F]+>")
 _DATA_STORE = re.compile(r"Data Store with name (.+?) has no implementation", re.DOTALL)
+# The most flow elements one diagram file may hold. Validation is linear in them, but a file
+# this large is a generated or broken one, and a bigger one only costs the server time: a
+# process that really needs more is several processes joined by call activities.
+MAX_FLOW_ELEMENTS = 5_000
+FLOW_ELEMENTS = tuple(
+    f"{{{BPMN_NS}}}{tag}"
+    for tag in (
+        "task", "userTask", "manualTask", "serviceTask", "scriptTask", "businessRuleTask",
+        "sendTask", "receiveTask", "callActivity", "subProcess", "transaction",
+        "adHocSubProcess", "startEvent", "endEvent", "intermediateCatchEvent",
+        "intermediateThrowEvent", "boundaryEvent", "exclusiveGateway", "inclusiveGateway",
+        "parallelGateway", "eventBasedGateway", "complexGateway", "sequenceFlow", "dataObject",
+        "dataObjectReference", "dataStoreReference",
+    )
+)  # fmt: skip
+TOO_DEEP = (
+    "a path through the process is too long for the parser to follow (a few hundred steps in "
+    "a row without a call activity); split it into processes joined by call activities"
+)
 
 
 @dataclass(frozen=True)
@@ -85,6 +104,7 @@ class CompiledProcess:
     files: tuple[SourceFile, ...]
     forms: Mapping[str, FormSpec]
     user_tasks: Mapping[str, UserTaskInfo] = field(default_factory=dict)
+    start_form_key: str | None = None
 
 
 def queue_key(name: str) -> str:
@@ -227,6 +247,8 @@ def _compile_process(
                 problems.extend(_check_operator(process_file, element, task_spec, registry))
         except Exception as exc:  # a shape our checks did not foresee is a problem, not a 500
             problems.append(Problem(process_file, element, _unreadable(exc)))
+    start_form_key, start_problems = _start_form(process_file, spec, forms, used_forms)
+    problems.extend(start_problems)
     if problems:
         raise DefinitionInvalid(problems)
     relevant = _relevant_files(parser, pid, subprocess_specs, files)
@@ -238,6 +260,7 @@ def _compile_process(
         files=tuple(relevant),
         forms=used_forms,
         user_tasks=user_tasks,
+        start_form_key=start_form_key,
     )
 
 
@@ -306,6 +329,33 @@ def _user_task_info(
             return None, [Problem(file, element, str(exc))]
     title = task_spec.bpmn_name or element
     return UserTaskInfo(element, title, queue_key(group), form_key), []
+
+
+def _start_form(
+    file: str, spec: Any, forms: FormSource, used: dict[str, FormSpec]
+) -> tuple[str | None, list[Problem]]:
+    """The form key of the process's (none-event) start event, read like a user task's: the
+    data a start is given must satisfy it. Several start events with different forms are a
+    deploy problem (a start could not tell which applies)."""
+    keys: dict[str, str] = {}
+    for task_spec in spec.task_specs.values():
+        if type(task_spec).__name__ != "StartEvent":
+            continue
+        props = dict((getattr(task_spec, "extensions", {}) or {}).get("properties", {}))
+        key = props.get("formKey") or _strip_schema_suffix(props.get("formJsonSchemaFilename"))
+        if key:
+            keys[task_spec.bpmn_id] = key
+    if not keys:
+        return None, []
+    if len(set(keys.values())) > 1:
+        message = "start events name different start forms; a process has at most one"
+        return None, [Problem(file, element, message) for element in sorted(keys)]
+    key = next(iter(keys.values()))
+    try:
+        used[key] = forms.get(key)
+    except FormProblem as exc:
+        return None, [Problem(file, sorted(keys)[0], str(exc))]
+    return key, []
 
 
 def _strip_schema_suffix(name: str | None) -> str | None:
@@ -409,6 +459,13 @@ def _precheck(f: SourceFile, tree: Any) -> list[Problem]:
         return [Problem(f.name, None, f"root element is <{tag}>, expected <definitions>")]
     if f.is_dmn:
         return []
+    count = sum(1 for _ in tree.iter(*FLOW_ELEMENTS))
+    if count > MAX_FLOW_ELEMENTS:
+        message = (
+            f"the diagram has {count} flow elements; at most {MAX_FLOW_ELEMENTS} are accepted "
+            "per file (split it into processes joined by call activities)"
+        )
+        return [Problem(f.name, None, message)]
     problems = []
     for node in tree.iterfind(f".//{{{BPMN_NS}}}businessRuleTask"):
         refs = node.findall(f"./{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}calledDecisionId")
@@ -419,6 +476,8 @@ def _precheck(f: SourceFile, tree: Any) -> list[Problem]:
 
 
 def _problem_from(file: str, exc: Exception, trees: Mapping[str, Any]) -> Problem:
+    if _recursed(exc):  # SpiffWorkflow's parser follows each path by recursion
+        return Problem(file, None, TOO_DEEP)
     failure = parse_failure(exc)
     if failure is None:
         return Problem(file, None, _unreadable(exc))
@@ -427,6 +486,17 @@ def _problem_from(file: str, exc: Exception, trees: Mapping[str, Any]) -> Proble
         element = failure.element_id or _locate(trees.get(where), failure.line_number, str(exc))
         return Problem(where, element, _clean(failure.message))
     return Problem(file, failure.element_id, _clean(failure.message))
+
+
+def _recursed(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, RecursionError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _unreadable(exc: Exception) -> str:

@@ -9,6 +9,7 @@ each row's outcome is one transaction, written only while the lease is still our
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -25,7 +26,13 @@ from engine.clock import Clock
 from engine.delivery.channels import Channel, Envelope, Result
 from engine.delivery.plan import Plan, Planner
 from engine.store.db import transaction
-from engine.store.models import Letter, OutboxEntry, ProcessInstance, StaffNotification
+from engine.store.models import (
+    CaseAttachment,
+    Letter,
+    OutboxEntry,
+    ProcessInstance,
+    StaffNotification,
+)
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +239,19 @@ def _store(
                 created_at=now,
             )
         )
+        if envelope.case_id is not None:  # the letter as sent, in the case file
+            session.add(
+                CaseAttachment(
+                    case_id=envelope.case_id,
+                    filename=f"notice-{outbox_id}-{envelope.language}.pdf",
+                    content_type="application/pdf",
+                    size_bytes=len(result.pdf),
+                    sha256=hashlib.sha256(result.pdf).hexdigest(),
+                    uploaded_by="system",
+                    uploaded_at=now,
+                    content=result.pdf,
+                )
+            )
     if result.in_app_for is not None:
         exists = session.scalar(
             select(StaffNotification.id).where(

@@ -15,10 +15,10 @@ from werkzeug.wrappers import Response
 
 from engine import policy
 from engine.api.context import services
+from engine.casework.unit_of_work import changing
 from engine.delivery import bell, partners, print_queue, undelivered
 from engine.delivery.secrets import SecretBox
 from engine.errors import CasewayError
-from engine.store.db import transaction
 from engine.store.models import Letter
 from engine.web.feedback import explain
 from engine.web.guard import protect, require, signed_in
@@ -54,7 +54,7 @@ def retry(outbox_id: int) -> Response:
     svc = services()
 
     def act() -> object:
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             return undelivered.retry(session, principal, outbox_id, svc.clock.now())
 
     if _attempt(act) is not None:
@@ -72,7 +72,7 @@ def handled(outbox_id: int) -> Response:
         return redirect(url_for("deliver.undelivered_list"))
 
     def act() -> object:
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             return undelivered.mark_handled(session, principal, outbox_id, note, svc.clock.now())
 
     if _attempt(act) is not None:
@@ -115,7 +115,7 @@ def letters_printed() -> Response:
     principal = require(policy.Action.PRINT_LETTERS)
     svc = services()
     ids = _ids(request.form.getlist("outbox_id"))
-    with transaction(svc.sessions) as session:
+    with changing(svc) as session:
         count = print_queue.mark_printed(
             session, principal.office, ids, principal.username, svc.clock.now()
         )
@@ -139,7 +139,7 @@ def notifications_read() -> Response:
     principal = signed_in()
     svc = services()
     ids = _ids(request.form.getlist("id")) or None
-    with transaction(svc.sessions) as session:
+    with changing(svc) as session:
         bell.mark_read(session, principal.username, ids, svc.clock.now())
     return redirect(url_for("deliver.notifications"))
 
@@ -168,7 +168,7 @@ def partner_new() -> Any:
 
     def act() -> partners.Saved:
         box = SecretBox.from_settings(svc.settings)
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             saved = partners.create_partner(session, principal, fields, box, svc.clock.now())
             session.flush()
             return saved
@@ -192,7 +192,7 @@ def partner_edit(partner_id: int) -> Any:
 
     def act() -> partners.Saved:
         box = SecretBox.from_settings(svc.settings)
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             return partners.update_partner(
                 session, principal, partner_id, fields, box, svc.clock.now()
             )

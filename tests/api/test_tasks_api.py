@@ -44,7 +44,7 @@ def test_two_lanes_run_to_completion_as_two_users(api, case, svc):
     assert instance["data"]["amount"] == 400
     assert [t["status"] for t in instance["tasks"]] == ["completed", "completed"]
     actions = [h["action"] for h in instance["history"]]
-    assert actions[:2] == ["instance.start", "task.claim"]
+    assert actions[:3] == ["instance.start", "case.open", "task.claim"]
     assert "task.complete" in actions and actions[-1] == "instance.completed"
     with svc.sessions() as session:
         (notice,) = session.scalars(select(OutboxEntry)).all()
@@ -128,7 +128,7 @@ def test_second_claim_is_a_conflict(api, case):
 
     assert second.status_code == 409
     assert "casey" in second.json["detail"]
-    assert steal.status_code == 403
+    assert steal.status_code == 409  # someone else holds it: a conflict, as for the claim
 
 
 def test_release_lets_another_worker_claim(api, case):

@@ -268,3 +268,60 @@ def test_a_lease_lost_to_a_supervisor_is_not_overwritten(api, svc, deployed, dis
     dispatcher.deliver(queued.id)
 
     assert row(svc, queued.id).status == "handled"
+
+
+def test_the_case_record_decides_language_and_address(api, svc, staff, deployed, smtp_sink):
+    """A case opened with its client record: the notice follows the record, not the data."""
+    opened = api.as_("casey").post(
+        "/api/cases",
+        json={
+            "process_id": "notify_test",
+            "key": "CASE-R1",
+            "client": {
+                "name": "Élodie Lévesque",
+                "preferred_language": "fr",
+                "contact": {"email": "elodie@example.org"},
+                "interpreter_needed": True,
+            },
+            "data": {
+                "channel": "email",
+                "notice": "discretionary_benefit",
+                "notice_data": {"approved": True, "amount": 75, "purpose": "vision"},
+                "client": {"name": "Élodie Lévesque"},  # the diagram's recipient; no contact
+            },
+        },
+    )
+    assert opened.status_code == 201, opened.json
+
+    build_dispatcher(svc).run()
+
+    (mail,) = smtp_sink.received
+    assert mail["To"] == "elodie@example.org" and mail["Content-Language"] == "fr"
+    assert "Bonjour Élodie Lévesque" in mail.get_content()
+    assert "besoin d'un interprète" in mail.get_content()
+
+
+def test_a_letter_is_attached_to_the_case(api, svc, staff, deployed):
+    from engine.store.models import CaseAttachment
+
+    opened = api.as_("casey").post(
+        "/api/cases",
+        json={
+            "process_id": "notify_test",
+            "key": "CASE-R2",
+            "client": {"name": "Pat Doe", "contact": {"address": "1 Elm St\nSudbury ON"}},
+            "data": {
+                "channel": "mail",
+                "notice": "discretionary_benefit",
+                "notice_data": {"approved": False, "amount": 75, "purpose": "vision"},
+                "client": {"name": "Pat Doe"},
+            },
+        },
+    )
+    assert opened.status_code == 201, opened.json
+
+    build_dispatcher(svc).run()
+
+    with svc.sessions() as session:
+        (attached,) = session.scalars(select(CaseAttachment)).all()
+    assert attached.content_type == "application/pdf" and attached.filename.endswith("-en.pdf")
