@@ -56,6 +56,8 @@ class Action(StrEnum):
     MESSAGE_INSTANCE = "message_instance"  # POST /api/instances/{id}/messages
     SEND_MESSAGE = "send_message"  # POST /api/messages, routed by correlation
     RETRY_INSTANCE = "retry_instance"
+    MANAGE_DELIVERY = "manage_delivery"  # the undelivered list, the partner directory
+    PRINT_LETTERS = "print_letters"  # the daily letters to print and mail
 
 
 GRANTS: Mapping[Action, frozenset[str]] = {
@@ -66,6 +68,8 @@ GRANTS: Mapping[Action, frozenset[str]] = {
     Action.MESSAGE_INSTANCE: WORKER_ROLES | _names(Role.SYSTEM),
     Action.SEND_MESSAGE: WORKER_ROLES | _names(Role.PARTNER, Role.SYSTEM),
     Action.RETRY_INSTANCE: WORKER_ROLES,
+    Action.MANAGE_DELIVERY: _names(Role.SUPERVISOR, Role.ADMIN),
+    Action.PRINT_LETTERS: _names(Role.SUPERVISOR, Role.ADMIN, Role.INTAKE_WORKER),
 }
 
 

@@ -14,8 +14,11 @@ from werkzeug.wrappers import Response
 
 from engine import policy
 from engine.api.auth import csrf_token, session_principal
+from engine.api.context import services
+from engine.delivery.bell import unread_count
 from engine.identity.users import Principal
 from engine.web.account import account
+from engine.web.delivery import deliver
 from engine.web.designer import design
 from engine.web.i18n import init_i18n
 from engine.web.inbox import work
@@ -43,7 +46,7 @@ def init_web(app: Flask) -> None:
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     init_i18n(app)
-    for blueprint in (assets, account, work, supervise, design):
+    for blueprint in (assets, account, work, supervise, design, deliver):
         app.register_blueprint(blueprint)
     init_oidc(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
@@ -52,10 +55,20 @@ def init_web(app: Flask) -> None:
 
 
 def _page_context() -> dict[str, Any]:
-    if request.blueprint not in {"account", "oidc", "work", "supervise", "design"}:
+    if request.blueprint not in {"account", "oidc", "work", "supervise", "design", "deliver"}:
         return {}
     principal = session_principal()
-    return {"me": principal, "menu": menu_for(principal) if principal else []}
+    return {
+        "me": principal,
+        "menu": menu_for(principal) if principal else [],
+        "unread": _unread(principal.username) if principal else 0,
+    }
+
+
+def _unread(username: str) -> int:
+    """The bell's count: this person's unread in-app notifications."""
+    with services().readers() as session:
+        return unread_count(session, username)
 
 
 def menu_for(principal: Principal) -> list[tuple[str, str]]:
@@ -69,6 +82,13 @@ def menu_for(principal: Principal) -> list[tuple[str, str]]:
             ("supervise.standards", _("Service standards")),
             ("supervise.absences", _("Absences")),
         ]
+    if policy.may(principal, policy.Action.MANAGE_DELIVERY):
+        items += [
+            ("deliver.undelivered_list", _("Undelivered")),
+            ("deliver.partner_list", _("Partners")),
+        ]
+    if policy.may(principal, policy.Action.PRINT_LETTERS):
+        items.append(("deliver.letters", _("Letters to print")))
     if policy.may(principal, policy.Action.DESIGN):
         items += [
             ("design.definitions", _("Definitions")),

@@ -23,6 +23,8 @@ MAY: dict[Action, str] = {
     Action.MESSAGE_INSTANCE: "- y   y   y   y   -   y",
     Action.SEND_MESSAGE:   "-   y   y   y   y   y   y",
     Action.RETRY_INSTANCE: "-   y   y   y   y   -   -",
+    Action.MANAGE_DELIVERY: "-  -   -   y   y   -   -",
+    Action.PRINT_LETTERS:  "-   y   -   y   y   -   -",
 }
 # fmt: on
 

@@ -262,6 +262,35 @@ MATRIX: dict[str, dict[str, str]] = {
         "cole":             "401 401 401 401 403 | 403 403 403 200 200 | 404 404 404 404 200",
         "oscar":            "401 401 401 401 403 | 404 404 404 404 200 | 403 403 403 200 200",
     },
+
+    # Delivery: the undelivered list (supervisors: own office; admins: all), and a failed
+    # message of each office to send again or mark handled by phone.
+    "GET /api/outbox": {
+        "-":                "401 401 401 401 403 | 403 403 403 200 200 | 403 403 403 200 200",
+    },
+    "POST /api/outbox/{outbox_id}/retry": {
+        "sudbury":          "401 401 401 401 403 | 403 403 403 200 200 | 404 404 404 404 200",
+        "ottawa":           "401 401 401 401 403 | 404 404 404 404 200 | 403 403 403 200 200",
+    },
+    "POST /api/outbox/{outbox_id}/handled": {
+        "sudbury":          "401 401 401 401 403 | 403 403 403 200 200 | 404 404 404 404 200",
+        "ottawa":           "401 401 401 401 403 | 404 404 404 404 200 | 403 403 403 200 200",
+    },
+    # The partner directory of an office (a partner of each office as the subject).
+    "GET /api/partners": {
+        "-":                "401 401 401 401 403 | 403 403 403 200 200 | 403 403 403 200 200",
+    },
+    "POST /api/partners": {  # in the caller's own office
+        "-":                "401 401 401 401 403 | 403 403 403 201 201 | 403 403 403 201 201",
+    },
+    "GET /api/partners/{partner_id}": {
+        "sudbury":          "401 401 401 401 403 | 403 403 403 200 200 | 404 404 404 404 200",
+        "ottawa":           "401 401 401 401 403 | 404 404 404 404 200 | 403 403 403 200 200",
+    },
+    "PATCH /api/partners/{partner_id}": {
+        "sudbury":          "401 401 401 401 403 | 403 403 403 200 200 | 404 404 404 404 200",
+        "ottawa":           "401 401 401 401 403 | 404 404 404 404 200 | 403 403 403 200 200",
+    },
 }
 # fmt: on
 
