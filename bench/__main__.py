@@ -23,6 +23,7 @@ from bench.markdown import render
 
 SCENARIOS = (
     "floor",
+    "sandbox",
     "service",
     "throughput",
     "history",

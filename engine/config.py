@@ -28,7 +28,11 @@ class Settings:
     default_timezone: str = "America/Toronto"
     calendar_config: Path | None = None
     standards_config: Path | None = None
+    # Scripts and expressions run in sandbox processes (docs/scripting.md): seconds each may run,
+    # the address space of each process, and how many processes each server process keeps.
     script_time_limit: float = 2.0
+    script_memory_mb: int = 256
+    sandbox_workers: int = 2
     # Active cases per caseworker before the caseload view flags them (local policy).
     caseload_target: int = 60
     # Sign-in through an OpenID Connect provider beside local passwords; None: off.
@@ -67,6 +71,9 @@ class Settings:
             default_timezone=env.get("CASEWAY_TIMEZONE", base.default_timezone),
             calendar_config=Path(calendar) if calendar else None,
             standards_config=Path(standards) if standards else None,
+            script_time_limit=float(env.get("CASEWAY_SCRIPT_TIME_LIMIT", base.script_time_limit)),
+            script_memory_mb=int(env.get("CASEWAY_SCRIPT_MEMORY_MB", base.script_memory_mb)),
+            sandbox_workers=int(env.get("CASEWAY_SANDBOX_WORKERS", base.sandbox_workers)),
             caseload_target=int(env.get("CASEWAY_CASELOAD_TARGET", base.caseload_target)),
             oidc=OidcSettings.from_env(env),
             db_lock_timeout_ms=int(env.get("CASEWAY_DB_LOCK_TIMEOUT_MS", base.db_lock_timeout_ms)),

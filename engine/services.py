@@ -17,6 +17,8 @@ from engine.config import Settings
 from engine.deadlines.calendar import load_calendars
 from engine.deadlines.standards import load_standards
 from engine.runtime import LoadedSpec, Runtime
+from engine.sandbox.limits import MB, SandboxLimits
+from engine.sandbox.runner import shared_runner
 from engine.store.db import make_engine, read_session_factory, session_factory
 from handlers import HandlerRegistry, default_registry
 
@@ -112,6 +114,13 @@ class Services:
             registry,
             clock,
             script_time_limit=settings.script_time_limit,
+            sandbox=shared_runner(
+                SandboxLimits(
+                    time_limit=settings.script_time_limit,
+                    memory_bytes=settings.script_memory_mb * MB,
+                    workers=settings.sandbox_workers,
+                )
+            ),
             calendars=load_calendars(settings.calendar_config),
             standards=load_standards(settings.standards_config),
         )

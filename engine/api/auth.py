@@ -14,6 +14,7 @@ import secrets
 from flask import g, request, session
 from werkzeug.exceptions import Forbidden, Unauthorized
 
+from engine import policy
 from engine.api.context import services
 from engine.identity.users import Principal, authenticate, principal_for
 
@@ -28,7 +29,7 @@ SESSION_KEEP = ("lang",)
 
 def current_principal(*, allow_partner: bool = False) -> Principal:
     principal = _authenticated()
-    if principal.is_partner_only and not allow_partner:
+    if policy.is_partner_only(principal) and not allow_partner:
         raise Forbidden("a partner token may only post messages (POST /api/messages)")
     return principal
 

@@ -39,7 +39,7 @@ from engine.cases.opening import OpenRequest, open_case
 from engine.cases.records import Client
 from engine.cases.search import CaseQuery, search
 from engine.cases.transfer import transfer_case
-from engine.store.db import transaction
+from engine.casework.unit_of_work import changing
 from engine.store.models import Case as CaseRow
 from engine.store.models import CaseAttachment
 
@@ -155,7 +155,7 @@ class Notes(MethodView):
     @blp.response(201, NoteSchema)
     def post(self, args: dict, key: str) -> dict:
         svc, principal = services(), current_principal()
-        with transaction(svc.sessions) as db:
+        with changing(svc) as db:
             case = readable_case(db, principal, key)
             return _note(notes.add_note(db, principal, case, args["body"], svc.clock.now()))
 
@@ -167,7 +167,7 @@ class Note(MethodView):
     def patch(self, args: dict, key: str, note_id: int) -> dict:
         """Correct a note: its author only, within 15 minutes of writing it (then 409)."""
         svc, principal = services(), current_principal()
-        with transaction(svc.sessions) as db:
+        with changing(svc) as db:
             case = readable_case(db, principal, key)
             note = notes.edit_note(db, principal, case, note_id, args["body"], svc.clock.now())
             return _note(note)
@@ -202,7 +202,7 @@ class Attachments(MethodView):
             upload.close()  # a large part is spooled to a temporary file
         item: CaseAttachment | None = None
         try:
-            with transaction(svc.sessions) as db:
+            with changing(svc) as db:
                 case = readable_case(db, principal, key)
                 item = attachments.add_attachment(
                     svc, db, principal, case, upload.filename or "document", content
@@ -259,7 +259,7 @@ def _language() -> str:
 def _audit(action: str, case_id: int | None, **detail: Any) -> None:
     """Reading client data is itself recorded: who looked at which case, and when."""
     svc, principal = services(), current_principal()
-    with transaction(svc.sessions) as db:
+    with changing(svc) as db:
         record(
             db,
             at=svc.clock.now(),

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
 
-from engine import errors
+from engine import errors, policy
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.api.schemas import DefinitionPage, DeployResult, PageArgs
@@ -81,7 +81,7 @@ class ValidateDefinitions(MethodView):
         """Check diagrams exactly as a deploy would, without deploying (the modeler's check):
         200 with the processes found, or 422 with the errors by file and element id."""
         principal = current_principal()
-        if not principal.has("designer", "admin"):
+        if not policy.may(principal, policy.Action.DESIGN):
             raise errors.Forbidden("only designers can validate definitions")
         svc = services()
         diagrams, forms = split_uploads(_uploaded_files())

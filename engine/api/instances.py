@@ -19,7 +19,7 @@ from engine.api.schemas import (
     MessageArgs,
     StartInstanceArgs,
 )
-from engine.casework import commands
+from engine.casework import commands, visibility
 from engine.store.models import ProcessInstance
 
 blp = Blueprint("instances", __name__, url_prefix="/api/instances")
@@ -46,11 +46,7 @@ class Instances(MethodView):
     @blp.response(200, InstancePage)
     def get(self, args: dict) -> dict:
         principal = current_principal()
-        query = select(ProcessInstance)
-        if not principal.is_admin:
-            query = query.where(ProcessInstance.office == principal.office)
-            if "supervisor" not in principal.roles:
-                query = query.where(ProcessInstance.started_by == principal.username)
+        query = visibility.listed_instances(select(ProcessInstance), principal)
         for name in ("business_key", "process_id", "status"):
             if args.get(name):
                 query = query.where(getattr(ProcessInstance, name) == args[name])
@@ -117,6 +113,6 @@ def _load(instance_id: str) -> dict:
     principal = current_principal()
     with services().readers() as session:
         instance = session.get(ProcessInstance, instance_id)
-        if instance is None or not commands.can_view_instance(session, principal, instance):
+        if instance is None or not visibility.can_view_instance(session, principal, instance):
             raise errors.NotFound(f"instance {instance_id} not found")
         return instance_dict(session, instance)

@@ -9,12 +9,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from engine import errors
+from engine import errors, policy
 from engine.api.auth import current_principal
 from engine.api.context import services
+from engine.casework.unit_of_work import changing
 from engine.deadlines.closures import add_closure, list_closures, remove_closure
 from engine.identity.users import Principal
-from engine.store.db import transaction
 
 blp = Blueprint("offices", __name__, url_prefix="/api/offices")
 
@@ -37,13 +37,13 @@ class ClosurePage(Schema):
 
 
 def _may_read(principal: Principal, office: str) -> None:
-    if not (principal.is_admin or principal.office == office):
+    if not policy.reaches_office(principal, office):
         raise errors.NotFound(f"office {office!r} not found")
 
 
 def _may_change(principal: Principal, office: str) -> None:
     _may_read(principal, office)
-    if not principal.has("supervisor", "admin"):
+    if not policy.may(principal, policy.Action.SUPERVISE):
         raise errors.Forbidden("only supervisors change office closures")
 
 
@@ -63,7 +63,7 @@ class Closures(MethodView):
         principal = current_principal()
         _may_change(principal, office)
         svc = services()
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             return add_closure(
                 session, principal, office, args["day"], args["reason"], svc.clock.now()
             )
@@ -76,6 +76,6 @@ class Closure(MethodView):
         principal = current_principal()
         _may_change(principal, office)
         svc = services()
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             remove_closure(session, principal, office, day, svc.clock.now())
         return Response(status=204)

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from engine import errors
+from engine import errors, policy
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.supervision.reports import service_standards
@@ -51,10 +51,10 @@ class ServiceStandards(MethodView):
     @blp.response(200, ReportSchema)
     def get(self, args: dict) -> dict:
         principal = current_principal()
-        if not principal.has("supervisor", "admin"):
+        if not policy.may(principal, policy.Action.SUPERVISE):
             raise errors.Forbidden("only supervisors see service-standard reports")
         office = args.get("office")
-        if office and not principal.is_admin and office != principal.office:
+        if policy.office_refusal(principal, office) is not None:
             raise errors.Forbidden("supervisors see their own office only")
         svc = services()
         now = svc.clock.now()
@@ -67,7 +67,7 @@ class ServiceStandards(MethodView):
                 session, principal, now=now, since=since, until=until, office=office
             )
         items = [line.as_dict() for line in lines]
-        scope = office or (None if principal.is_admin else principal.office)
+        scope = policy.office_in_scope(principal, office)
         return {
             "since": since,
             "until": until,

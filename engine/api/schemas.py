@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-QUEUE_ROLES = ("intake_worker", "caseworker", "supervisor", "designer", "admin")
+from engine.statuses import InstanceStatus, TaskStatus
 
 
 class PageArgs(Schema):
@@ -23,16 +23,15 @@ class TaskListArgs(PageArgs):
         validate=validate.Length(min=1, max=200), metadata={"description": "a case key"}
     )
     status = fields.String(
-        load_default="open", validate=validate.OneOf(["open", "completed", "cancelled", "any"])
+        load_default=TaskStatus.OPEN.value,
+        validate=validate.OneOf([*(s.value for s in TaskStatus), "any"]),
     )
 
 
 class InstanceListArgs(PageArgs):
     business_key = fields.String(validate=validate.Length(min=1, max=200))
     process_id = fields.String(validate=validate.Length(min=1, max=200))
-    status = fields.String(
-        validate=validate.OneOf(["running", "waiting", "completed", "error", "terminated"])
-    )
+    status = fields.String(validate=validate.OneOf([s.value for s in InstanceStatus]))
 
 
 class StartInstanceArgs(Schema):

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
-from engine import errors
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.api.idempotency import idempotent
 from engine.api.present import record_read, task_dict
 from engine.api.schemas import AssignArgs, CompleteArgs, TaskListArgs, TaskPage, TaskSchema
-from engine.casework import commands, queues
+from engine.casework import commands, queues, task_actions
 from engine.definitions.forms import EMPTY_FORM
-from engine.store.db import transaction
 from engine.store.models import HumanTask, ProcessInstance
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
@@ -62,7 +59,7 @@ class Claim(MethodView):
     @idempotent(lambda _resource, view_args: _task_again(view_args["task_id"]))
     @blp.response(200, TaskSchema)
     def post(self, task_id: str) -> dict:
-        return _act_on(task_id, queues.claim)
+        return _answer(*task_actions.claim_task(services(), current_principal(), task_id))
 
 
 @blp.route("/<task_id>/unclaim")
@@ -70,7 +67,7 @@ class Unclaim(MethodView):
     @idempotent(lambda _resource, view_args: _task_again(view_args["task_id"]))
     @blp.response(200, TaskSchema)
     def post(self, task_id: str) -> dict:
-        return _act_on(task_id, queues.unclaim)
+        return _answer(*task_actions.release_task(services(), current_principal(), task_id))
 
 
 @blp.route("/<task_id>/assign")
@@ -79,10 +76,8 @@ class Assign(MethodView):
     @blp.arguments(AssignArgs)
     @blp.response(200, TaskSchema)
     def post(self, args: dict, task_id: str) -> dict:
-        return _act_on(
-            task_id,
-            lambda session, who, task, now: queues.assign(session, who, task, args["user"], now),
-        )
+        held = task_actions.assign_task(services(), current_principal(), task_id, args["user"])
+        return _answer(*held)
 
 
 @blp.route("/<task_id>/complete")
@@ -93,21 +88,13 @@ class Complete(MethodView):
     def post(self, args: dict, task_id: str) -> dict:
         principal = current_principal()
         svc = services()
-        task, instance = commands.complete_task(svc, principal, task_id, args["data"])
-        with svc.readers() as session:  # forms are cached: this reads nothing in the usual case
-            return _view_of(session, task, instance)
+        return _answer(*commands.complete_task(svc, principal, task_id, args["data"]))
 
 
-def _act_on(task_id: str, action: Callable[..., None]) -> dict:
-    """Lock the task row, apply one queue action in one transaction, answer the task."""
-    principal = current_principal()
-    svc = services()
-    with transaction(svc.sessions) as session:
-        task = session.get(HumanTask, task_id, with_for_update=True, populate_existing=True)
-        if task is None or not queues.can_see(principal, task):
-            raise errors.TaskNotVisible(f"task {task_id} not found")
-        action(session, principal, task, svc.clock.now())
-        return _view_of(session, task, session.get_one(ProcessInstance, task.instance_id))
+def _answer(task: HumanTask, instance: ProcessInstance) -> dict:
+    """The task after a command, as GET answers it."""
+    with services().readers() as session:  # forms are cached: this reads nothing in the usual case
+        return _view_of(session, task, instance)
 
 
 def _task_again(task_id: str) -> tuple[int, dict]:

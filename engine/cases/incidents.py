@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.errors import Forbidden
 from engine.identity.users import Principal
 from engine.store.models import Case, Incident, ProcessInstance
@@ -17,7 +18,7 @@ def open_incidents(
     session: Session, principal: Principal, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
     """Supervisors: their office's; admins: every office's. Newest first."""
-    if not (principal.is_admin or "supervisor" in principal.roles):
+    if not policy.may(principal, policy.Action.SUPERVISE):
         raise Forbidden("only supervisors and admins see incidents")
     query = (
         select(Incident, ProcessInstance, Case.key)
@@ -25,7 +26,7 @@ def open_incidents(
         .outerjoin(Case, Case.id == ProcessInstance.case_id)
         .where(Incident.resolved_at.is_(None))
     )
-    if not principal.is_admin:
+    if not policy.is_admin(principal):
         query = query.where(ProcessInstance.office == principal.office)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(

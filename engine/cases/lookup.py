@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.cases import permissions
 from engine.errors import CaseNotFound, Conflict
 from engine.identity.users import Principal
@@ -33,7 +34,7 @@ def case_owner(session: Session, case: Case) -> str | None:
 
 
 def _find(session: Session, principal: Principal, key: str, office: str | None) -> Case | None:
-    if office is None and principal.is_admin:
+    if office is None and policy.is_admin(principal):
         found = session.scalars(select(Case).where(Case.key == key).limit(2)).all()
         mine = [c for c in found if c.office == principal.office]
         if mine or len(found) == 1:
@@ -42,6 +43,6 @@ def _find(session: Session, principal: Principal, key: str, office: str | None) 
             raise Conflict(f"several offices have a case {key!r}; name one with ?office=")
         return None
     wanted = office or principal.office
-    if wanted != principal.office and not principal.is_admin:
+    if wanted != principal.office and not policy.is_admin(principal):
         raise CaseNotFound(f"case {key!r} not found")
     return session.scalar(select(Case).where(Case.office == wanted, Case.key == key))

@@ -3,8 +3,9 @@ engine/policy.py once that lands (see docs/cases.md)."""
 
 from __future__ import annotations
 
+from engine import policy
 from engine.errors import CaseNotFound, Forbidden
-from engine.identity.users import WORKER_ROLES, Principal
+from engine.identity.users import Principal
 from engine.store.models import Case
 
 # Reasons a case owner may close their own case with; every other reason is a supervisor's call.
@@ -13,9 +14,9 @@ OWNER_CLOSE_REASONS = frozenset({"withdrawn", "unreachable"})
 
 def can_read(principal: Principal, case: Case) -> bool:
     """Staff who work cases, in the case's office; admins and the system anywhere."""
-    if principal.is_admin or "system" in principal.roles:
+    if policy.sees_every_case(principal):
         return True
-    return principal.has(*WORKER_ROLES) and principal.office == case.office
+    return bool(principal.roles & policy.WORKER_ROLES) and principal.office == case.office
 
 
 def require_readable(principal: Principal, case: Case | None, key: str) -> Case:
@@ -26,14 +27,12 @@ def require_readable(principal: Principal, case: Case | None, key: str) -> Case:
 
 
 def require_may_open(principal: Principal) -> None:
-    if not principal.has(*WORKER_ROLES, "system"):
+    if not policy.may(principal, policy.Action.START_INSTANCE):
         raise Forbidden("only intake workers, caseworkers and supervisors open cases")
 
 
 def supervises(principal: Principal, case: Case) -> bool:
-    return principal.is_admin or (
-        "supervisor" in principal.roles and principal.office == case.office
-    )
+    return policy.supervises_office(principal, case.office)
 
 
 def require_may_close(principal: Principal, case: Case, reason: str, owner: str | None) -> None:

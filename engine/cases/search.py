@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.cases.normalize import normalize
 from engine.errors import Forbidden
-from engine.identity.users import WORKER_ROLES, Principal
+from engine.identity.users import Principal
 from engine.store.models import Case
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -34,10 +35,10 @@ class CaseQuery:
 
 def search(session: Session, principal: Principal, wanted: CaseQuery) -> tuple[list[Case], int]:
     """One page of the cases the caller may see (own office; admins all), newest first."""
-    if not (principal.is_admin or principal.has(*WORKER_ROLES, "system")):
+    if not policy.may(principal, policy.Action.START_INSTANCE):
         raise Forbidden("only staff who work cases can search them")
     query = matching(select(Case), wanted.q)
-    if not (principal.is_admin or "system" in principal.roles):
+    if not policy.sees_every_case(principal):
         query = query.where(Case.office == principal.office)
     if wanted.status:
         query = query.where(Case.status == wanted.status)

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import errors
+from engine import errors, policy
 from engine.audit import record
 from engine.casework import commands
 from engine.casework.sync import apply_outcome, unpack_state
@@ -33,10 +33,11 @@ from engine.identity.users import Principal
 from engine.runtime import LoadedSpec, Outcome, RunContext
 from engine.runtime.state_moves import Blocker, check_state
 from engine.services import Services
+from engine.statuses import InstanceStatus
 from engine.store.db import transaction
 from engine.store.models import Definition, HumanTask, ProcessInstance
 
-CANDIDATE_STATUSES = ("waiting", "running", "error")
+CANDIDATE_STATUSES = (InstanceStatus.WAITING, InstanceStatus.RUNNING, InstanceStatus.ERROR)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class _Blocked(Exception):  # noqa: N818 - control flow inside one case's transa
 
 def migrate(svc: Services, principal: Principal, wanted: MigrationRequest) -> MigrationReport:
     """Check (dry run) or move the running cases of one version to another."""
-    if not principal.has("designer", "admin"):
+    if not policy.may(principal, policy.Action.DESIGN):
         raise errors.Forbidden("only designers move cases between versions")
     if wanted.from_version == wanted.to_version:
         raise errors.Invalid("choose two different versions", field="to_version")
@@ -184,7 +185,7 @@ def _check(
 ) -> tuple[CaseCheck, dict[str, Any]]:
     state = json.loads(unpack_state(instance.state))
     waiting, blockers, reshaped = check_state(state, _spec(svc, target), target.version)
-    if instance.status == "error":
+    if instance.status == InstanceStatus.ERROR:
         message = "the case has an open incident; retry it before moving it"
         blockers.insert(0, Blocker("status", None, message))
     check = CaseCheck(instance.id, instance.business_key, instance.status, waiting, tuple(blockers))
@@ -211,7 +212,7 @@ def _apply(
     except Exception as exc:  # reported as this case's blocker; the transaction rolls back
         message = f"version {target.version} cannot load this case ({type(exc).__name__}: {exc})"
         raise _Blocked(Blocker("unreadable", None, message)) from exc
-    if outcome.incident is not None or outcome.status == "error":
+    if outcome.incident is not None or outcome.status == InstanceStatus.ERROR:
         detail = outcome.incident.message if outcome.incident else "a step failed"
         message = f"the case fails under version {target.version}: {detail}"
         raise _Blocked(Blocker("unreadable", None, message))

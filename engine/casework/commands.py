@@ -18,21 +18,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import errors
+from engine import errors, policy
 from engine.audit import record
 from engine.cases import records as case_records
 from engine.casework import queues
 from engine.casework.sync import apply_outcome, unpack_state
+from engine.casework.visibility import can_view_instance
 from engine.deadlines.closures import closure_days
 from engine.definitions.compile import SourceFile, compile_bundle, split_uploads
 from engine.definitions.deploy import Deployed, definition_version, deploy, latest_definition
 from engine.definitions.forms import EMPTY_FORM, FormSource, validate_submission
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.identity.users import WORKER_ROLES, Principal
+from engine.identity.users import Principal
 from engine.runtime import LoadedSpec, Outcome, RunContext
 from engine.runtime.engine import canonical_correlation
 from engine.runtime.timing import starts_on_a_timer
 from engine.services import CachedForm, Services
+from engine.statuses import ClosedReason, InstanceStatus, TaskStatus
 from engine.store.db import transaction
 from engine.store.models import (
     Case,
@@ -46,8 +48,8 @@ from engine.store.models import (
     User,
 )
 
-SYSTEM_SCHEDULER = Principal("scheduler", "default", frozenset({"system"}))
-SYSTEM_MESSENGER = Principal("messages", "*", frozenset({"system"}))
+SYSTEM_SCHEDULER = Principal("scheduler", "default", frozenset({policy.Role.SYSTEM.value}))
+SYSTEM_MESSENGER = Principal("messages", "*", frozenset({policy.Role.SYSTEM.value}))
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class StartRequest:
 
 
 def deploy_files(svc: Services, principal: Principal, files: list[SourceFile]) -> list[Deployed]:
-    if not principal.has("designer", "admin"):
+    if not policy.may(principal, policy.Action.DESIGN):
         raise Forbidden("only designers can deploy definitions")
     diagrams, uploaded_forms = split_uploads(files)
     compiled = compile_bundle(
@@ -92,7 +94,7 @@ def _schedule_timer_start(svc: Services, session: Session, item: Deployed) -> No
         select(ProcessInstance).where(
             ProcessInstance.process_id == item.process_id,
             ProcessInstance.business_key.like(f"schedule:{item.process_id}:%"),
-            ProcessInstance.status.in_(["waiting", "running"]),
+            ProcessInstance.status.in_([InstanceStatus.WAITING, InstanceStatus.RUNNING]),
         )
     ):
         old_definition = session.get_one(Definition, old.definition_id)
@@ -115,7 +117,7 @@ def start_instance(svc: Services, principal: Principal, request: StartRequest) -
     The data must satisfy the process's start form; a closed case, or one already running this
     process, is a Conflict. Nothing is written unless the start succeeds.
     """
-    if not principal.has(*WORKER_ROLES, "system"):
+    if not policy.may(principal, policy.Action.START_INSTANCE):
         raise Forbidden("only caseworkers, intake workers and supervisors start cases")
     if not request.business_key.strip():
         raise Invalid("business_key must not be empty", field="business_key")
@@ -196,7 +198,7 @@ def create_instance(
         business_key=business_key,
         office=office,
         case_id=case_id,
-        status="running",
+        status=InstanceStatus.RUNNING,
         state=b"",
         data_json="{}",
         started_by=principal.username,
@@ -255,13 +257,13 @@ def _complete_locked(
     with _guarded(svc) as session:
         locked = _lock_instance_of_task(session, task_id, now)
         instance, task = locked.instance, locked.task
-        if not queues.can_see(principal, task):
+        if not policy.may_see_task(principal, task):
             raise errors.TaskNotVisible(f"task {task_id} not found")
         if locked.timers_due and may_fire:
             raise _TimersDue(instance.id)
-        if task.closed_reason == "escalated":
+        if task.closed_reason == ClosedReason.ESCALATED:
             raise Conflict("the task's deadline passed and it was escalated; it can't be completed")
-        if task.status != "open":
+        if task.status != TaskStatus.OPEN:
             raise Conflict(f"task is {task.status}")
         if task.assignee is None:
             queues.claim(session, principal, task, now)
@@ -353,7 +355,7 @@ def deliver_message(
         instance = _lock_instance(session, instance_id)
         if not can_view_instance(session, principal, instance):
             raise NotFound(f"instance {instance_id} not found")
-        if not principal.has(*WORKER_ROLES, "system"):
+        if not policy.may(principal, policy.Action.MESSAGE_INSTANCE):
             raise Forbidden("you cannot send messages to cases")
         outcome = svc.runtime.deliver_message(
             _spec_by_id(svc, session, instance.definition_id),
@@ -380,7 +382,7 @@ def deliver_correlated_message(
 
     The lookup reads the indexed message_wait rows; no workflow is loaded to find the target.
     """
-    if not principal.has("partner", "system", *WORKER_ROLES):
+    if not policy.may(principal, policy.Action.SEND_MESSAGE):
         raise Forbidden("you cannot send messages")
     if not correlation:
         raise Invalid("give at least one correlation key", field="correlation")
@@ -389,9 +391,10 @@ def deliver_correlated_message(
         query = select(MessageWait.instance_id).where(
             MessageWait.message_name == name, MessageWait.correlation == key
         )
-        if not principal.has("partner", "system", "admin"):
+        office = policy.correlation_office(principal)
+        if office is not None:
             query = query.join(ProcessInstance, ProcessInstance.id == MessageWait.instance_id)
-            query = query.where(ProcessInstance.office == principal.office)
+            query = query.where(ProcessInstance.office == office)
         targets = sorted(set(session.scalars(query)))
     if not targets:
         raise NotFound(f"no case is waiting for message {name!r} with that correlation")
@@ -408,9 +411,9 @@ def retry_instance(svc: Services, principal: Principal, instance_id: str) -> Non
         instance = _lock_instance(session, instance_id)
         if not can_view_instance(session, principal, instance):
             raise NotFound(f"instance {instance_id} not found")
-        if not principal.has("supervisor", "admin", "caseworker", "intake_worker"):
+        if not policy.may(principal, policy.Action.RETRY_INSTANCE):
             raise Forbidden("you cannot retry cases")
-        if instance.status != "error":
+        if instance.status != InstanceStatus.ERROR:
             raise Conflict(f"instance is {instance.status}, not in error")
         outcome = svc.runtime.retry(
             _spec_by_id(svc, session, instance.definition_id),
@@ -445,9 +448,9 @@ def patch_instance_data(
         instance = _lock_instance(session, instance_id)
         if not can_view_instance(session, principal, instance):
             raise NotFound(f"instance {instance_id} not found")
-        if not (principal.is_admin or principal.has("supervisor")):
+        if not policy.may(principal, policy.Action.SUPERVISE):
             raise Forbidden("only supervisors fix case data")
-        if instance.status != "error":
+        if instance.status != InstanceStatus.ERROR:
             raise Conflict(f"instance is {instance.status}, not in error")
         spec = _spec_by_id(svc, session, instance.definition_id)
         state, run = unpack_state(instance.state), _run(svc, session, instance)
@@ -467,6 +470,42 @@ def patch_instance_data(
             fields=sorted(data),
         )
         _save(svc, session, instance, outcome, actor=principal.username, now=now)
+
+
+@dataclass(frozen=True)
+class FailedStep:
+    """What a supervisor needs to correct a failed step: its form (None when the step has
+    none, e.g. a service task) and the data it ran with."""
+
+    instance: ProcessInstance
+    form: CachedForm | None
+    data: dict[str, Any]
+
+
+def failed_step(svc: Services, principal: Principal, instance_id: str) -> FailedStep:
+    """Read-only: the same visibility and role rules as `patch_instance_data`, so a page
+    offers the editor exactly when the fix would be accepted."""
+    with svc.readers() as session:
+        instance = session.get(ProcessInstance, instance_id)
+        if instance is None or not can_view_instance(session, principal, instance):
+            raise NotFound(f"instance {instance_id} not found")
+        if not policy.may(principal, policy.Action.SUPERVISE):
+            raise Forbidden("only supervisors fix case data")
+        if instance.status != InstanceStatus.ERROR:
+            raise Conflict(f"instance is {instance.status}, not in error")
+        spec = _spec_by_id(svc, session, instance.definition_id)
+        data = svc.runtime.failed_data(
+            spec, unpack_state(instance.state), _run(svc, session, instance)
+        )
+        task_id = session.scalar(
+            select(Incident.task_id)
+            .where(Incident.instance_id == instance.id, Incident.resolved_at.is_(None))
+            .order_by(Incident.id.desc())
+            .limit(1)
+        )
+        task = session.get(HumanTask, task_id) if task_id else None
+        form = task_form(session, instance.definition_id, task.form_key, svc) if task else None
+        return FailedStep(instance, form, data)
 
 
 def _failing_step_form(
@@ -613,10 +652,10 @@ def _save(
             session.add(
                 Incident(instance_id=instance.id, kind="start", message=problem, created_at=now)
             )
-            instance.status = "error"
+            instance.status = InstanceStatus.ERROR
             continue
         assert definition is not None  # checked above; narrows the type for the call below
-        starter = Principal(actor, instance.office, frozenset({"system"}))
+        starter = Principal(actor, instance.office, frozenset({policy.Role.SYSTEM.value}))
         child = create_instance(  # the child joins its parent's case, whatever its key
             svc,
             session,
@@ -657,20 +696,6 @@ def lock_instance(session: Session, instance_id: str) -> ProcessInstance:
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def can_view_instance(session: Session, principal: Principal, instance: ProcessInstance) -> bool:
-    if principal.is_admin or "system" in principal.roles:
-        return True
-    own_office = instance.office == principal.office
-    if own_office and (
-        "supervisor" in principal.roles or instance.started_by == principal.username
-    ):
-        return True
-    # Whoever may see one of its tasks may see the case (in another office: a task handed to
-    # them, e.g. as cover), so the task page's case link never answers 404.
-    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)).all()
-    return any(queues.can_see(principal, t) for t in tasks)
 
 
 def form_schema(

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from engine.casework.sync import unpack_state
 from engine.runtime.indexes import Indexes, expected_indexes
 from engine.services import Services
+from engine.statuses import FINISHED_INSTANCE_STATUSES, TaskStatus
 from engine.store.db import transaction
 from engine.store.models import (
     Definition,
@@ -34,7 +35,7 @@ from engine.store.models import (
     Timer,
 )
 
-FINISHED = ("completed", "terminated")
+FINISHED = FINISHED_INSTANCE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def _read_rows(session: Session, ids: list[str]) -> _Rows:
     rows = _Rows({}, {}, {}, {})
     for instance_id, task_id, task_name in session.execute(
         select(HumanTask.instance_id, HumanTask.id, HumanTask.task_name).where(
-            HumanTask.instance_id.in_(ids), HumanTask.status == "open"
+            HumanTask.instance_id.in_(ids), HumanTask.status == TaskStatus.OPEN
         )
     ):
         rows.tasks.setdefault(instance_id, {})[task_id] = task_name

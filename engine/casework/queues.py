@@ -9,45 +9,37 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.audit import record
-from engine.errors import AssigneeInvalid, TaskConflict, TaskForbidden, TaskNotVisible
+from engine.errors import AssigneeInvalid, TaskNotVisible
 from engine.identity.users import Principal
-from engine.store.models import HumanTask, User, UserRole
+from engine.statuses import TaskStatus
+from engine.store.models import HumanTask
 from engine.supervision import ownership, people
-
-
-def can_see(principal: Principal, task: HumanTask) -> bool:
-    if principal.is_admin:
-        return True
-    if task.assignee == principal.username:
-        return True
-    if task.office != principal.office:
-        return False
-    return "supervisor" in principal.roles or task.queue in principal.roles
 
 
 def visible_task(session: Session, principal: Principal, task_id: str) -> HumanTask:
     task = session.get(HumanTask, task_id)
-    if task is None or not can_see(principal, task):
+    if task is None or not policy.may_see_task(principal, task):
         raise TaskNotVisible(f"task {task_id} not found")
     return task
 
 
-def excluded(task: HumanTask, username: str) -> bool:
-    """Four eyes: the person who requested may not approve."""
-    return username in (task.excluded_users or "").split(",")
+def lock_visible_task(session: Session, principal: Principal, task_id: str) -> HumanTask:
+    """The task row locked for this transaction (two clicks on "claim": one winner, one
+    conflict); unknown and invisible tasks are the same 404."""
+    task = session.get(HumanTask, task_id, with_for_update=True, populate_existing=True)
+    if task is None or not policy.may_see_task(principal, task):
+        raise TaskNotVisible(f"task {task_id} not found")
+    return task
 
 
 def claim(session: Session, principal: Principal, task: HumanTask, now: datetime) -> None:
-    _require_open(task)
-    if excluded(task, principal.username):
-        raise TaskForbidden("four eyes: you completed an earlier step of this decision")
+    refusal = policy.claim_refusal(principal, task)
+    if refusal is not None:
+        raise refusal
     if task.assignee == principal.username:
         return
-    if task.assignee is not None:
-        raise TaskConflict(f"task is already claimed by {task.assignee}")
-    if not (principal.is_admin or task.queue in principal.roles or "supervisor" in principal.roles):
-        raise TaskForbidden("you do not work this task's queue")
     task.assignee = principal.username
     task.claimed_at = now
     task.claimed_by = principal.username
@@ -63,11 +55,9 @@ def claim(session: Session, principal: Principal, task: HumanTask, now: datetime
 
 
 def unclaim(session: Session, principal: Principal, task: HumanTask, now: datetime) -> None:
-    _require_open(task)
-    if task.assignee is None:
-        raise TaskConflict("task is not claimed")
-    if task.assignee != principal.username and not _supervises(principal, task):
-        raise TaskForbidden("only the assignee or a supervisor can release this task")
+    refusal = policy.release_refusal(principal, task)
+    if refusal is not None:
+        raise refusal
     previous = task.assignee
     task.assignee = None
     task.claimed_at = None
@@ -86,11 +76,13 @@ def assign(
     session: Session, principal: Principal, task: HumanTask, username: str | None, now: datetime
 ) -> None:
     """A supervisor hands the task to a user who works its queue, or back to the queue."""
-    if not _supervises(principal, task):
-        raise TaskForbidden("only a supervisor of this office can assign tasks")
-    _require_open(task)
+    refusal = policy.assign_refusal(principal, task)
+    if refusal is not None:
+        raise refusal
     if username is not None:
-        _check_assignee(session, task, username)
+        problem = policy.assignee_problem(task, people.load_staff(session, username), username)
+        if problem is not None:
+            raise AssigneeInvalid(problem)
         people.refuse_absent(session, username, now)
     previous = task.assignee
     task.assignee = username
@@ -108,35 +100,31 @@ def assign(
     )
 
 
-def _check_assignee(session: Session, task: HumanTask, username: str) -> None:
-    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
-    if user is None:
-        raise AssigneeInvalid(f"no active user {username!r}")
-    roles = set(session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
-    if task.queue not in roles:
-        raise AssigneeInvalid(f"{username} does not hold role {task.queue!r} for this queue")
-    if excluded(task, username):
-        raise AssigneeInvalid(f"four eyes: {username} completed an earlier step of this decision")
-    if user.office != task.office and "admin" not in roles:
-        raise AssigneeInvalid(f"{username} works in office {user.office!r}, not {task.office!r}")
-
-
-def _supervises(principal: Principal, task: HumanTask) -> bool:
-    return principal.is_admin or (
-        "supervisor" in principal.roles and principal.office == task.office
-    )
-
-
-def _require_open(task: HumanTask) -> None:
-    if task.status != "open":
-        raise TaskConflict(f"task is {task.status}")
+def eligible_assignees(
+    session: Session, principal: Principal, task: HumanTask, now: datetime
+) -> list[tuple[str, str]]:
+    """(username, display name) of everyone `assign` would accept for this task right now, by
+    the same rules (queue, office, four eyes, absence); empty for anyone who cannot assign."""
+    if policy.assign_refusal(principal, task) is not None:
+        return []
+    candidates = [
+        staff
+        for staff in people.holders_of(session, task.queue)
+        if policy.assignee_problem(task, staff, staff.username) is None
+    ]
+    away = people.absent_among(session, [staff.username for staff in candidates], now)
+    return [
+        (staff.username, staff.display_name)
+        for staff in candidates
+        if policy.absence_problem(staff.username, away.get(staff.username)) is None
+    ]
 
 
 @dataclass(frozen=True)
 class InboxFilter:
     queue: str | None = None
     mine: bool = False
-    status: str = "open"
+    status: str = TaskStatus.OPEN
     overdue_at: datetime | None = None
     due_before: datetime | None = None
     process_id: str | None = None
@@ -181,7 +169,7 @@ _DUE_ORDER = (HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTa
 def _open_slices_apply(wanted: InboxFilter) -> bool:
     """The everyday inbox pages: open tasks, filtered at most by queue, mine and due date."""
     return (
-        wanted.status == "open"
+        wanted.status == TaskStatus.OPEN
         and not wanted.process_id
         and not wanted.instance_id
         and not wanted.case_key
@@ -205,7 +193,7 @@ def _open_inbox(
     heads = []
     counts = []
     for condition in slices:
-        where = [HumanTask.status == "open", condition]
+        where = [HumanTask.status == TaskStatus.OPEN, condition]
         if wanted.queue:
             where.append(HumanTask.queue == wanted.queue)
         for bound in (wanted.overdue_at, wanted.due_before):
@@ -238,12 +226,12 @@ def _slices(principal: Principal, wanted: InboxFilter) -> list[ColumnElement[boo
     mine = HumanTask.assignee == principal.username
     if wanted.mine:
         return [mine]
-    if principal.is_admin:
+    if policy.sees_every_task(principal):
         return [true()]
     office = HumanTask.office == principal.office
-    if "supervisor" in principal.roles:
+    if policy.sees_office_tasks(principal):
         return [office, and_(mine, HumanTask.office != principal.office)]
-    held = sorted(principal.roles)
+    held = sorted(policy.held_queues(principal))
     if wanted.queue:
         held = [q for q in held if q == wanted.queue]
     slices: list[ColumnElement[bool]] = [and_(office, HumanTask.queue == q) for q in held]
@@ -253,15 +241,15 @@ def _slices(principal: Principal, wanted: InboxFilter) -> list[ColumnElement[boo
 
 
 def _visible(query: Select[Any], principal: Principal) -> Select[Any]:
-    if principal.is_admin:
-        return query
-    if "supervisor" in principal.roles:
-        return query.where(
-            or_(HumanTask.office == principal.office, HumanTask.assignee == principal.username)
-        )
-    return query.where(
-        or_(
-            and_(HumanTask.office == principal.office, HumanTask.queue.in_(principal.roles)),
-            HumanTask.assignee == principal.username,
-        )
-    )
+    return query.where(visible_task_condition(principal))
+
+
+def visible_task_condition(principal: Principal) -> ColumnElement[bool]:
+    """policy.may_see_task as a SQL condition over human_task."""
+    if policy.sees_every_task(principal):
+        return true()
+    mine = HumanTask.assignee == principal.username
+    office = HumanTask.office == principal.office
+    if policy.sees_office_tasks(principal):
+        return or_(office, mine)
+    return or_(and_(office, HumanTask.queue.in_(sorted(policy.held_queues(principal)))), mine)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from engine.audit import record
 from engine.definitions.compile import queue_key
 from engine.runtime import HumanTaskView, Outcome, TimerView
+from engine.statuses import FINISHED_INSTANCE_STATUSES, ClosedReason, TaskStatus
 from engine.store.models import (
     Case,
     HumanTask,
@@ -27,7 +28,7 @@ from engine.supervision.routing import route_new_task
 
 # An instance's current index rows, read to compare with its new state (statements built once).
 _OPEN_TASKS = select(HumanTask).where(
-    HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "open"
+    HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == TaskStatus.OPEN
 )
 _TIMERS = select(Timer).where(Timer.instance_id == bindparam("instance_id"))
 _WAITS = select(MessageWait).where(MessageWait.instance_id == bindparam("instance_id"))
@@ -60,7 +61,7 @@ def apply_outcome(
     instance.status = outcome.status
     instance.data_json = json.dumps(outcome.data, default=str)
     instance.updated_at = now
-    if outcome.status in ("completed", "terminated") and instance.completed_at is None:
+    if outcome.status in FINISHED_INSTANCE_STATUSES and instance.completed_at is None:
         instance.completed_at = now
     # The reads below look only at rows of earlier commands, so this command's changes are
     # flushed once, together, instead of before each read (a routed task is one INSERT, not an
@@ -104,7 +105,7 @@ def apply_outcome(
                 created_at=now,
             )
         )
-    if outcome.status in ("completed", "terminated"):
+    if outcome.status in FINISHED_INSTANCE_STATUSES:
         record(
             session,
             at=now,
@@ -146,14 +147,16 @@ def _sync_tasks(
             row.due_at = due.get(view.task_id, row.due_at)
     for row in open_rows.values():
         if row.id == completed_task_id:
-            row.status = "completed"
+            row.status = TaskStatus.COMPLETED
             row.completed_at = now
             row.completed_by = actor
             row.submitted_json = json.dumps(submitted, default=str)
         else:
-            row.status = "cancelled"
+            row.status = TaskStatus.CANCELLED
             row.completed_at = now
-            row.closed_reason = "escalated" if row.id in escalated else "cancelled"
+            row.closed_reason = (
+                ClosedReason.ESCALATED if row.id in escalated else ClosedReason.CANCELLED
+            )
             record(
                 session,
                 at=now,
@@ -208,7 +211,7 @@ def _new_task(instance: ProcessInstance, view: HumanTaskView, now: datetime) -> 
         queue=queue_key(group),
         form_key=form_key,
         assignee=None,
-        status="open",
+        status=TaskStatus.OPEN,
         created_at=now,
     )
 

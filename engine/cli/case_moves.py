@@ -10,6 +10,7 @@ from typing import Any
 from engine.casework.case_moves import CaseCheck, MigrationRequest, migrate
 from engine.config import Settings
 from engine.identity.users import Principal
+from engine.policy import Role
 from engine.services import Services
 
 ServicesFactory = Callable[[Settings], AbstractContextManager[Services]]
@@ -36,7 +37,7 @@ def _migrate(services: ServicesFactory, settings: Settings, args: argparse.Names
         instance_ids=tuple(args.instances) if args.instances else None,
         dry_run=not args.apply,
     )
-    principal = Principal(args.actor, "*", frozenset({"designer", "admin"}))
+    principal = Principal(args.actor, "*", frozenset({Role.DESIGNER.value, Role.ADMIN.value}))
     with services(settings) as svc:
         report = migrate(svc, principal, wanted)
     verb = "would move" if report.dry_run else "moved"

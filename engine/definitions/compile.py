@@ -14,13 +14,14 @@ from typing import Any
 
 from lxml import etree
 
+from engine.definitions.decision_checks import decision_problems
 from engine.definitions.forms import FormProblem, FormSource, FormSpec, parse_uploaded_form
 from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
 from engine.errors import Invalid
 from engine.runtime.parse_errors import is_timer_definition, parse_failure
 from engine.runtime.spiff import new_parser, spec_to_json
 from engine.runtime.timing import TimerValueError, check_literal, is_iso_literal
-from engine.scripting import ScriptError, check_expression, check_script
+from engine.sandbox import ScriptError, check_expression, check_script
 from handlers import HandlerRegistry
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -387,6 +388,7 @@ def _check_expressions(file: str, element: str | None, task_spec: Any) -> list[P
         source = getattr(task_spec, attr, None)
         if isinstance(source, str) and source.strip():
             problems += _expression_problem(file, element, source, f"loop {attr}")
+    problems += [Problem(file, element, message) for message in decision_problems(task_spec)]
     for definition in _event_definitions(task_spec):
         source = getattr(definition, "expression", None)
         if not isinstance(source, str):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,12 @@ from referencing import Registry
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
+from engine.definitions.form_validator import (
+    FORMAT_CHECKER,
+    FormValidator,
+    additional_properties,
+    pattern_problems,
+)
 from engine.errors import Invalid
 
 EMPTY_FORM: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": True}
@@ -60,6 +65,9 @@ def check_schema(key: str, schema: Any) -> None:
     except SchemaError as exc:
         raise FormProblem(f"form {key!r}: not a valid JSON Schema: {exc.message}") from exc
     _check_refs(key, schema)
+    problems = list(pattern_problems(schema))
+    if problems:
+        raise FormProblem(f"form {key!r}: " + "; ".join(problems))
 
 
 def _check_refs(key: str, schema: dict[str, Any]) -> None:
@@ -92,7 +100,7 @@ def validate_submission(schema: Mapping[str, Any], data: Any) -> None:
 
     Formats (`date`, `email`, …) are checked: a form that asks for a date gets a date.
     """
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = FormValidator(schema, format_checker=FORMAT_CHECKER)
     found: dict[str, str] = {}
     for error in sorted(validator.iter_errors(data), key=_error_order):
         for name, message in _field_errors(error):
@@ -111,20 +119,9 @@ def _field_errors(error: ValidationError) -> list[tuple[str, str]]:
         names = [n for n in error.validator_value if n not in error.instance]
         return [(".".join([*path, n]), "is required") for n in names]
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        names = _extra_properties(error.schema, error.instance)
+        names = additional_properties(error.instance, error.schema)
         return [(".".join([*path, n]), "is not a field of this form") for n in names]
     return [(".".join(path) or "(form)", error.message)]
-
-
-def _extra_properties(schema: Any, instance: Mapping[str, Any]) -> list[str]:
-    schema = schema if isinstance(schema, Mapping) else {}
-    known = schema.get("properties", {})
-    patterns = list(schema.get("patternProperties", {}))
-    return [
-        name
-        for name in instance
-        if name not in known and not any(re.search(p, name) for p in patterns)
-    ]
 
 
 class FormSource:

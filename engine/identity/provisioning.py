@@ -26,11 +26,10 @@ from sqlalchemy.orm import Session
 from engine.audit import record
 from engine.config import OidcSettings
 from engine.identity.users import Principal, add_user
+from engine.policy import STAFF_ROLES
 from engine.store.models import ExternalIdentity as IdentityLink
 from engine.store.models import User, UserRole
 
-# What a provider may grant: the people's roles (never `partner` or `system`).
-STAFF_ROLES = frozenset({"designer", "intake_worker", "caseworker", "supervisor", "admin"})
 USERNAME = re.compile(r"[A-Za-z0-9._]{1,80}")  # what engine.identity.users.add_user accepts
 MAX_OFFICE = 80
 

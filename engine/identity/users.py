@@ -13,39 +13,27 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.errors import UserProblem
+from engine.policy import ROLES, Role
 from engine.store.models import ApiToken, User, UserRole
 
-ROLES = ("designer", "intake_worker", "caseworker", "supervisor", "admin", "partner", "system")
-WORKER_ROLES = frozenset({"intake_worker", "caseworker", "supervisor", "admin"})
 TOKEN_PREFIX = "cw_"
 MIN_PASSWORD_LENGTH = 8
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is acting; passed down explicitly, never read from a global."""
+    """Who is acting; passed down explicitly, never read from a global. What the roles allow
+    is engine.policy's to say."""
 
     username: str
     office: str
     roles: frozenset[str]
 
-    def has(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
-
-    @property
-    def is_admin(self) -> bool:
-        return "admin" in self.roles
-
-    @property
-    def is_partner_only(self) -> bool:
-        """A partner organization's token: it may post messages and nothing else."""
-        return "partner" in self.roles and not self.roles & (WORKER_ROLES | {"designer"})
-
     def with_name(self, username: str) -> Principal:
         return Principal(username, self.office, self.roles)
 
 
-SYSTEM = Principal("system", "*", frozenset({"system", "admin"}))
+SYSTEM = Principal("system", "*", frozenset({Role.SYSTEM.value, Role.ADMIN.value}))
 
 
 def add_user(

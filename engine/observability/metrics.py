@@ -12,6 +12,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from engine.services import Services
+from engine.statuses import TaskStatus
 from engine.store.models import HumanTask, Incident, Timer
 
 
@@ -52,13 +53,13 @@ class _WorkCollector(Collector):
         with self.svc.readers() as session:
             for queue, count in session.execute(
                 select(HumanTask.queue, func.count())
-                .where(HumanTask.status == "open")
+                .where(HumanTask.status == TaskStatus.OPEN)
                 .group_by(HumanTask.queue)
             ):
                 open_tasks.add_metric([queue], count)
             for queue, count in session.execute(
                 select(HumanTask.queue, func.count())
-                .where(HumanTask.status == "open", HumanTask.due_at < now)
+                .where(HumanTask.status == TaskStatus.OPEN, HumanTask.due_at < now)
                 .group_by(HumanTask.queue)
             ):
                 overdue.add_metric([queue], count)

@@ -41,6 +41,7 @@ from engine.runtime.errors import (
     TaskNotReady,
 )
 from engine.runtime.prune import finished_human_tasks, prune_history
+from engine.runtime.script_environment import SandboxedEnvironment
 from engine.runtime.service_engine import RunContext, ServiceEngine
 from engine.runtime.spiff import (
     TERMINATED_KEY,
@@ -58,7 +59,12 @@ from engine.runtime.views import (
     Outcome,
     TimerView,
 )
-from engine.scripting import RestrictedEnvironment
+from engine.sandbox.budget import trusted
+from engine.sandbox.errors import ScriptError
+from engine.sandbox.helpers import describe_calendar
+from engine.sandbox.limits import SandboxLimits
+from engine.sandbox.runner import SandboxRunner, shared_runner
+from engine.statuses import InstanceStatus
 from handlers import HandlerRegistry
 
 MAX_AUTOMATIC_TASKS = 50_000  # per command: an endless automatic loop must not block a worker
@@ -98,7 +104,10 @@ class Runtime:
         max_automatic_tasks: int = MAX_AUTOMATIC_TASKS,
         calendars: Mapping[str, OfficeCalendar] | None = None,
         standards: Mapping[str, Any] | None = None,
+        sandbox: SandboxRunner | None = None,
     ):
+        # Scripts run in sandbox processes; the pool starts on the first script, not here.
+        self.sandbox = sandbox or shared_runner(SandboxLimits(time_limit=script_time_limit))
         self.calendars = dict(calendars or {})
         self.standards = dict(standards if standards is not None else load_standards(None))
         self.registry = registry
@@ -210,11 +219,24 @@ class Runtime:
 
     def _engine(self, run: RunContext) -> ServiceEngine:
         calendar = run.calendar or self.calendar_for(run.office)
+        office = _with_closures(calendar, run.closures)
         functions = {
-            **business_functions(_with_closures(calendar, run.closures), self.clock),
+            **business_functions(office, self.clock),
             "standard": standard_function(self.standards),
         }
-        env = RestrictedEnvironment(functions, time_limit=self.script_time_limit)
+        trusted_functions = {name: trusted(f) for name, f in functions.items()}
+
+        def helpers(business_time: bool) -> dict[str, Any]:
+            """What a sandbox process needs to offer the same functions: the office calendar
+            (with closure days, read only when the code names business time), the standards
+            and this command's "now" from the injected clock."""
+            described: dict[str, Any] = {"now": self.clock.now().isoformat()}
+            described["standards"] = self.standards
+            if business_time:
+                described["calendar"] = describe_calendar(office())
+            return described
+
+        env = SandboxedEnvironment(self.sandbox, trusted_functions, helpers)
         return ServiceEngine(env, self.registry, run, self.clock, calendar)
 
     def calendar_for(self, office: str) -> OfficeCalendar:
@@ -313,16 +335,17 @@ class Runtime:
     ) -> Outcome:
         prune_history(workflow)
         if status is None and getattr(workflow, TERMINATED_KEY, False):
-            status = "terminated"
+            status = InstanceStatus.TERMINATED
         if status is None:
             failed = any(t.state == TaskState.ERROR for t in _all_tasks(workflow))
             if incident is not None or failed:  # a failed task blocks until retried
-                status = "error"
+                status = InstanceStatus.ERROR
             else:
-                status = "completed" if workflow.completed else "waiting"
-        open_tasks = [] if status == "terminated" else _open_human_tasks(workflow)
-        timers = [] if status == "terminated" else _timers(workflow)
-        waits = [] if status == "terminated" else _message_wait_views(workflow)
+                status = InstanceStatus.COMPLETED if workflow.completed else InstanceStatus.WAITING
+        over = status == InstanceStatus.TERMINATED
+        open_tasks = [] if over else _open_human_tasks(workflow)
+        timers = [] if over else _timers(workflow)
+        waits = [] if over else _message_wait_views(workflow)
         return Outcome(
             state=dump_state(workflow),
             status=status,
@@ -533,11 +556,21 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 
 
 def _describe(exc: BaseException) -> str:
+    """The incident's text: a handler's own message; for the sandbox, the rule or limit it
+    enforced (never SpiffWorkflow's generic "Error evaluating expression"), with SpiffWorkflow's
+    notes saying where (which DMN rule row, which business rule task)."""
     seen: BaseException | None = exc
+    notes: list[str] = []
     while seen is not None:
         if isinstance(seen, ServiceTaskFailed):
             return str(seen)
-        seen = seen.__cause__ or seen.__context__
+        notes.extend(str(n) for n in getattr(seen, "notes", None) or [])
+        if isinstance(seen, ScriptError):
+            where = f" ({'; '.join(reversed(notes))})" if notes else ""
+            return f"{type(seen).__name__}: {seen}{where}"
+        seen = seen.__cause__ or getattr(seen, "error", None) or seen.__context__
+        if seen is exc:
+            break
     return f"{type(exc).__name__}: {exc}"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (  # type: ignore[import-untyped]
@@ -21,6 +21,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (  # type: ignore[i
 )
 
 from engine.clock import Clock
+from engine.deadlines.business_time import aware
+from engine.deadlines.business_time import business_functions as pure_business_functions
 from engine.deadlines.calendar import OfficeCalendar
 
 _NUM = r"\d+(\.\d+)?"
@@ -94,36 +96,17 @@ def _as_date(value: Any, zone: Any) -> str:
 
 
 def _aware(value: datetime | str, zone: Any) -> datetime:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError as exc:
-            raise TimerValueError(f"{value!r} is not an ISO 8601 date-time") from exc
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone)
-    return value
+    try:
+        return aware(value, zone)
+    except ValueError as exc:
+        raise TimerValueError(str(exc)) from exc
 
 
 def business_functions(
     office_calendar: Callable[[], OfficeCalendar], clock: Clock
 ) -> dict[str, Callable[..., Any]]:
-    """Functions timer expressions and scripts may call, bound to the office calendar (given as
-    a loader: closure days are read only when business time is actually computed)."""
-
-    def start_of(start: Any) -> datetime:
-        if start is None:
-            return clock.now()
-        if isinstance(start, date) and not isinstance(start, datetime):
-            start = datetime(start.year, start.month, start.day)
-        return _aware(start, office_calendar().zone)
-
-    def business_days(n: int, start: Any = None) -> datetime:
-        return office_calendar().add_business_days(start_of(start), int(n))
-
-    def business_hours(hours: float, start: Any = None) -> datetime:
-        return office_calendar().add_business_hours(start_of(start), float(hours))
-
-    return {"business_days": business_days, "business_hours": business_hours}
+    """Functions timer expressions and scripts may call in the server, on the command's clock."""
+    return pure_business_functions(office_calendar, clock.now)
 
 
 def starts_on_a_timer(spec: Any) -> bool:

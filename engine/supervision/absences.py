@@ -15,14 +15,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.audit import record
 from engine.errors import Conflict, Invalid, NotFound
 from engine.identity.users import Principal
+from engine.statuses import AbsenceStatus, TaskStatus
 from engine.store.models import Absence, AbsenceTask, HumanTask
 from engine.supervision.moves import move_task
 from engine.supervision.people import (
-    CASEWORKER,
-    QUEUE_ROLES,
     Staff,
     load_staff,
     reach_user,
@@ -76,7 +76,7 @@ def begin_absence(session: Session, absence: Absence, *, actor: str, now: dateti
     """Move the worker's open claimed tasks to the cover, or to the queue; returns the count."""
     tasks = session.scalars(
         select(HumanTask)
-        .where(HumanTask.assignee == absence.username, HumanTask.status == "open")
+        .where(HumanTask.assignee == absence.username, HumanTask.status == TaskStatus.OPEN)
         .order_by(HumanTask.id)
         .with_for_update()
     ).all()
@@ -111,15 +111,15 @@ def end_absence(
     reach_user(session, principal, username)
     absence = _get(session, username, absence_id)
     state = absence_status(absence, now)
-    if state in ("ended", "cancelled"):
+    if state in (AbsenceStatus.ENDED, AbsenceStatus.CANCELLED):
         raise Conflict(f"absence {absence_id} is already {state}")
     absence.ended_at = now
     absence.ended_by = principal.username
-    if state == "scheduled":
+    if state == AbsenceStatus.SCHEDULED:
         absence.cancelled = True
     else:
         absence.ends_at = now
-    action = "absence.cancel" if state == "scheduled" else "absence.end"
+    action = "absence.cancel" if state == AbsenceStatus.SCHEDULED else "absence.end"
     _audit(session, absence, action, principal.username, now)
     return absence
 
@@ -132,14 +132,14 @@ def hand_back(
     worker = reach_user(session, principal, username)  # another office's worker: 404 first
     require_supervisor(principal)
     absence = _get(session, username, absence_id)
-    if absence_status(absence, now) in ("scheduled", "active"):
+    if absence_status(absence, now) in (AbsenceStatus.SCHEDULED, AbsenceStatus.ACTIVE):
         raise Conflict(f"absence {absence_id} has not ended; end it before handing work back")
     tasks = session.scalars(
         select(HumanTask)
         .join(AbsenceTask, AbsenceTask.task_id == HumanTask.id)
         .where(
             AbsenceTask.absence_id == absence.id,
-            HumanTask.status == "open",
+            HumanTask.status == TaskStatus.OPEN,
             HumanTask.assignee.is_not_distinct_from(AbsenceTask.moved_to),
         )
         .order_by(HumanTask.id)
@@ -185,12 +185,12 @@ def office_absences(session: Session, office: str, *, until_after: datetime) -> 
     )
 
 
-def absence_status(absence: Absence, now: datetime) -> str:
+def absence_status(absence: Absence, now: datetime) -> AbsenceStatus:
     if absence.cancelled:
-        return "cancelled"
+        return AbsenceStatus.CANCELLED
     if now < absence.starts_at:
-        return "scheduled"
-    return "active" if now < absence.ends_at else "ended"
+        return AbsenceStatus.SCHEDULED
+    return AbsenceStatus.ACTIVE if now < absence.ends_at else AbsenceStatus.ENDED
 
 
 def moved_counts(session: Session, absence_ids: list[int]) -> dict[int, int]:
@@ -263,9 +263,8 @@ def _check_cover(session: Session, worker: Staff, cover: str) -> None:
         raise Invalid(
             f"{cover} works in office {staff.office!r}, not {worker.office!r}", field="cover"
         )
-    needed = (worker.roles & QUEUE_ROLES) or {CASEWORKER}
-    if not staff.roles & needed:
-        queues = ", ".join(sorted(needed))
+    if not policy.may_cover(worker.roles, staff.roles):
+        queues = ", ".join(sorted(policy.cover_queues(worker.roles)))
         raise Invalid(f"{cover} does not work {worker.username}'s queues ({queues})", field="cover")
 
 

@@ -12,15 +12,17 @@ from sqlalchemy import Exists, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.audit import record
 from engine.errors import Invalid, NotFound
-from engine.identity.users import WORKER_ROLES, Principal
+from engine.identity.users import Principal
+from engine.statuses import ACTIVE_INSTANCE_STATUSES, TaskStatus
 from engine.store.models import CaseOwner, HumanTask, ProcessInstance
 from engine.supervision.moves import move_task
-from engine.supervision.people import CASEWORKER, load_staff, supervised_office
+from engine.supervision.people import load_staff, supervised_office
 from engine.supervision.routing import Router
 
-ACTIVE_STATUSES = ("running", "waiting", "error")
+ACTIVE_STATUSES = ACTIVE_INSTANCE_STATUSES
 # Timer-started schedules (`schedule:<process>:<office>`) are not client cases: nobody owns them.
 SCHEDULE_PREFIX = "schedule:"
 
@@ -39,8 +41,8 @@ class Ownership:
 def adopt_on_claim(session: Session, task: HumanTask, principal: Principal, now: datetime) -> None:
     """The first caseworker to claim (or complete) a caseworker task of an unowned case owns it."""
     if (
-        task.queue != CASEWORKER
-        or CASEWORKER not in principal.roles
+        task.queue != policy.CASE_QUEUE
+        or not policy.owns_cases(principal.roles)
         or task.business_key.startswith(SCHEDULE_PREFIX)
         or session.get(CaseOwner, (task.office, task.business_key)) is not None
     ):
@@ -68,7 +70,8 @@ def get_owner(
 ) -> Ownership:
     """Any worker of the office may see who carries a case."""
     office = office or principal.office
-    if not principal.has(*WORKER_ROLES) or not (principal.is_admin or office == principal.office):
+    may_see = policy.may(principal, policy.Action.WORK) and policy.reaches_office(principal, office)
+    if not may_see:
         raise NotFound(f"case {business_key!r} not found")
     _latest_instance(session, office, business_key)
     return _ownership(session, office, business_key)
@@ -132,8 +135,8 @@ def _follow(
         .where(
             HumanTask.office == office,
             HumanTask.business_key == business_key,
-            HumanTask.status == "open",
-            HumanTask.queue == CASEWORKER,
+            HumanTask.status == TaskStatus.OPEN,
+            HumanTask.queue == policy.CASE_QUEUE,
             HumanTask.assignee == previous,
         )
         .order_by(HumanTask.id)
@@ -153,7 +156,7 @@ def _check_owner(session: Session, username: str, office: str) -> None:
         raise Invalid(f"no active user {username!r}", field="user")
     if staff.office != office:
         raise Invalid(f"{username} works in office {staff.office!r}, not {office!r}", field="user")
-    if CASEWORKER not in staff.roles:
+    if not policy.owns_cases(staff.roles):
         raise Invalid(f"{username} does not hold role 'caseworker'", field="user")
 
 

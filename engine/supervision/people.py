@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from engine.errors import Forbidden, Invalid, NotFound
+from engine import policy
+from engine.errors import Forbidden, Invalid
 from engine.identity.users import Principal
 from engine.store.models import Absence, HumanTask, User, UserRole
-
-CASEWORKER = "caseworker"
-# Roles that are also queues people work from; a cover must share one with the absent worker.
-QUEUE_ROLES = frozenset({"intake_worker", CASEWORKER, "supervisor"})
 
 
 @dataclass(frozen=True)
@@ -43,17 +41,26 @@ def load_staff(session: Session, username: str) -> Staff | None:
     return Staff(first.username, first.display_name, first.office, roles, first.active)
 
 
+def holders_of(session: Session, queue: str) -> list[Staff]:
+    """Active people holding the queue's role, in any office (with all their roles, so the
+    policy can tell an admin from another office), by username."""
+    holders = select(UserRole.user_id).where(UserRole.role == queue)
+    found: dict[str, Staff] = {}
+    for row in session.execute(
+        select(User.username, User.display_name, User.office, User.active, UserRole.role)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(User.id.in_(holders), User.active.is_(True))
+        .order_by(User.username)
+    ):
+        known = found.get(row.username)
+        roles = (known.roles if known else frozenset()) | {row.role}
+        found[row.username] = Staff(row.username, row.display_name, row.office, roles, row.active)
+    return list(found.values())
+
+
 def task_problem(task: HumanTask, staff: Staff | None, username: str) -> str | None:
-    """Why `username` cannot take this task, or None when they can (same rules as assign)."""
-    if staff is None or not staff.active:
-        return f"no active user {username!r}"
-    if task.queue not in staff.roles:
-        return f"{username} does not hold role {task.queue!r} for this queue"
-    if staff.office != task.office and "admin" not in staff.roles:
-        return f"{username} works in office {staff.office!r}, not {task.office!r}"
-    if task.excluded_users and username in task.excluded_users.split(","):
-        return f"four eyes: {username} completed an earlier step of this decision"
-    return None
+    """Why `username` cannot take this task, or None when they can (the policy's rule)."""
+    return policy.assignee_problem(task, staff, username)
 
 
 _ACTIVE_ABSENCE = (
@@ -73,16 +80,31 @@ def active_absence(session: Session, username: str, now: datetime) -> Absence | 
     return session.scalar(_ACTIVE_ABSENCE, {"username": username, "now": now})
 
 
+def absent_among(session: Session, usernames: Collection[str], now: datetime) -> dict[str, Absence]:
+    """Who of these people is away right now (one statement for a whole list)."""
+    if not usernames:
+        return {}
+    rows = session.scalars(
+        select(Absence)
+        .where(
+            Absence.username.in_(sorted(set(usernames))),
+            Absence.cancelled.is_(False),
+            Absence.starts_at <= now,
+            Absence.ends_at > now,
+        )
+        .order_by(Absence.starts_at, Absence.id)
+    )
+    return {absence.username: absence for absence in rows}  # the latest start wins
+
+
 def refuse_absent(session: Session, username: str, now: datetime) -> None:
-    """Work handed to someone who is away would sit untouched: refuse it, name the cover."""
-    away = active_absence(session, username, now)
-    if away is not None:
-        cover = f"; their cover is {away.cover}" if away.cover else ""
-        raise Invalid(f"{username} is away until {away.ends_at.isoformat()}{cover}", field="user")
+    problem = policy.absence_problem(username, active_absence(session, username, now))
+    if problem is not None:
+        raise Invalid(problem, field="user")
 
 
 def require_supervisor(principal: Principal) -> None:
-    if not principal.has("supervisor", "admin"):
+    if not policy.may(principal, policy.Action.SUPERVISE):
         raise Forbidden("only supervisors can do this")
 
 
@@ -91,19 +113,17 @@ def supervised_office(principal: Principal, office: str | None) -> str:
     require_supervisor(principal)
     if office is None or office == principal.office:
         return principal.office
-    if not principal.is_admin:
-        raise Forbidden("supervisors act on their own office only")
+    refusal = policy.office_refusal(principal, office)
+    if refusal is not None:
+        raise refusal
     return office
 
 
 def reach_user(session: Session, principal: Principal, username: str) -> Staff:
     """The worker a request is about: themselves, or someone a supervisor of theirs manages."""
     staff = load_staff(session, username)
-    visible = staff is not None and (
-        principal.is_admin or principal.username == username or staff.office == principal.office
-    )
-    if staff is None or not visible:
-        raise NotFound(f"user {username!r} not found")
-    if principal.username != username:
-        require_supervisor(principal)
+    refusal = policy.user_refusal(principal, username, staff)
+    if refusal is not None:
+        raise refusal
+    assert staff is not None  # user_refusal answers NotFound when there is no such person
     return staff

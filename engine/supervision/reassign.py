@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.errors import Conflict, Forbidden, Invalid, NotFound, TasksRejected
+from engine import policy
+from engine.errors import Conflict, Invalid, NotFound, TasksRejected
 from engine.identity.users import Principal
+from engine.statuses import TaskStatus
 from engine.store.models import HumanTask
 from engine.supervision.moves import move_task
 from engine.supervision.people import load_staff, refuse_absent, require_supervisor, task_problem
@@ -83,15 +85,14 @@ def assign_all(
 
 def _office(principal: Principal, office: str | None) -> str | None:
     """Supervisors reach their own office; admins every office unless they name one."""
-    if principal.is_admin:
-        return office
-    if office is not None and office != principal.office:
-        raise Forbidden("supervisors act on their own office only")
-    return principal.office
+    refusal = policy.office_refusal(principal, office)
+    if refusal is not None:
+        raise refusal
+    return office if policy.sees_every_office(principal) else principal.office
 
 
 def _select(session: Session, selection: Selection, office: str | None) -> list[HumanTask]:
-    query = select(HumanTask).where(HumanTask.status == "open")
+    query = select(HumanTask).where(HumanTask.status == TaskStatus.OPEN)
     if office is not None:
         query = query.where(HumanTask.office == office)
     if selection.from_user:
@@ -118,6 +119,6 @@ def _check_named(session: Session, task_ids: Sequence[str], office: str | None) 
     missing = sorted(set(task_ids) - set(found))
     if missing:
         raise NotFound(f"task(s) not found: {', '.join(missing)}")
-    closed = sorted(tid for tid, status in found.items() if status != "open")
+    closed = sorted(tid for tid, status in found.items() if status != TaskStatus.OPEN)
     if closed:
         raise Conflict(f"task(s) no longer open: {', '.join(closed)}")

@@ -12,7 +12,9 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.identity.users import Principal
+from engine.statuses import ClosedReason, TaskStatus
 from engine.store.models import HumanTask
 
 
@@ -63,7 +65,7 @@ def service_standards(
     ones from the office's closed-task index) and, on PostgreSQL, the median; SQLite returns
     the durations of the window's completions for the median.
     """
-    scope = office or (None if principal.is_admin else principal.office)
+    scope = policy.office_in_scope(principal, office)
     in_scope = [HumanTask.office == scope] if scope is not None else []
     overdue = case((HumanTask.due_at < now, 1), else_=0)
     open_counts = (
@@ -75,7 +77,7 @@ def service_standards(
             func.count().label("open"),
             func.coalesce(func.sum(overdue), 0).label("overdue"),
         )
-        .where(HumanTask.status == "open", *in_scope)
+        .where(HumanTask.status == TaskStatus.OPEN, *in_scope)
         .group_by(HumanTask.queue, HumanTask.process_id, HumanTask.task_name)
     )
     lines: dict[tuple[str, str, str], StandardLine] = {}
@@ -87,15 +89,15 @@ def service_standards(
     window = [
         HumanTask.completed_at >= since,
         HumanTask.completed_at <= until,
-        HumanTask.status != "open",
+        HumanTask.status != TaskStatus.OPEN,
         *in_scope,
     ]
-    completed = HumanTask.status == "completed"
+    completed = HumanTask.status == TaskStatus.COMPLETED
     on_time = and_(
         completed, or_(HumanTask.due_at.is_(None), HumanTask.completed_at <= HumanTask.due_at)
     )
     late = and_(completed, HumanTask.completed_at > HumanTask.due_at)
-    escalated = and_(~completed, HumanTask.closed_reason == "escalated")
+    escalated = and_(~completed, HumanTask.closed_reason == ClosedReason.ESCALATED)
     postgres = session.get_bind().dialect.name == "postgresql"
     columns = [
         HumanTask.queue,

@@ -8,10 +8,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.audit import record
 from engine.store.models import Absence, AbsenceTask, CaseOwner, HumanTask
 from engine.supervision.moves import SYSTEM_ACTOR
-from engine.supervision.people import CASEWORKER, Staff, active_absence, load_staff, task_problem
+from engine.supervision.people import Staff, active_absence, load_staff, task_problem
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Router:
 def route_new_task(session: Session, task: HumanTask, *, actor: str, now: datetime) -> None:
     """Continuity of care: a new caseworker task of an owned case goes straight to the owner,
     or, while the owner is away, to the cover (or the queue when nobody covers)."""
-    if task.queue != CASEWORKER:
+    if task.queue != policy.CASE_QUEUE:
         return
     owner = session.get(CaseOwner, (task.office, task.business_key))
     if owner is None:

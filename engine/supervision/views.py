@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from engine import policy
+from engine.statuses import TaskStatus
 from engine.store.models import Absence, CaseOwner, HumanTask, ProcessInstance, User, UserRole
 from engine.supervision.absences import absence_status, office_absences
 from engine.supervision.ownership import ACTIVE_STATUSES, SCHEDULE_PREFIX, active_case
-from engine.supervision.people import CASEWORKER, QUEUE_ROLES
 
 
 @dataclass
@@ -55,7 +56,7 @@ def team(session: Session, office: str, *, now: datetime, zone: ZoneInfo) -> lis
     lines = {
         name: WorkerLine(name, display, sorted(roles))
         for name, (display, roles) in _staff(session, office).items()
-        if roles & QUEUE_ROLES
+        if policy.works_queues(roles)
     }
     for assignee, total, overdue, next_due in session.execute(
         select(
@@ -64,7 +65,7 @@ def team(session: Session, office: str, *, now: datetime, zone: ZoneInfo) -> lis
             func.sum(case((HumanTask.due_at < now, 1), else_=0)),
             func.min(HumanTask.due_at),
         )
-        .where(HumanTask.status == "open", HumanTask.assignee.in_(list(lines)))
+        .where(HumanTask.status == TaskStatus.OPEN, HumanTask.assignee.in_(list(lines)))
         .group_by(HumanTask.assignee)
     ):
         line = lines[str(assignee)]
@@ -80,7 +81,7 @@ def caseloads(session: Session, office: str, *, target: int) -> list[CaseloadLin
     """Every caseworker of the office, plus anyone else still owning active cases there."""
     staff = _staff(session, office)
     counts = _active_cases(session, office)
-    names = {n for n, (_, roles) in staff.items() if CASEWORKER in roles} | set(counts)
+    names = {n for n, (_, roles) in staff.items() if policy.owns_cases(roles)} | set(counts)
     return [
         CaseloadLine(
             username=name,
@@ -120,7 +121,7 @@ def queue_summary(session: Session, office: str, *, now: datetime) -> list[Queue
         )
         .where(
             HumanTask.office == office,
-            HumanTask.status == "open",
+            HumanTask.status == TaskStatus.OPEN,
             HumanTask.assignee.is_(None),
         )
         .group_by(HumanTask.queue)

@@ -12,8 +12,9 @@ from flask import Blueprint, Flask, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from engine import policy
 from engine.api.auth import csrf_token, session_principal
-from engine.identity.users import WORKER_ROLES, Principal
+from engine.identity.users import Principal
 from engine.web.account import account
 from engine.web.designer import design
 from engine.web.i18n import init_i18n
@@ -59,16 +60,16 @@ def _page_context() -> dict[str, Any]:
 
 def menu_for(principal: Principal) -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = []
-    if principal.has(*WORKER_ROLES):
+    if policy.may(principal, policy.Action.WORK):
         items.append(("work.inbox", _("Inbox")))
-    if principal.has("supervisor", "admin"):
+    if policy.may(principal, policy.Action.SUPERVISE):
         items += [
             ("supervise.team", _("Team")),
             ("supervise.queues", _("Queues")),
             ("supervise.standards", _("Service standards")),
             ("supervise.absences", _("Absences")),
         ]
-    if principal.has("designer", "admin"):
+    if policy.may(principal, policy.Action.DESIGN):
         items += [
             ("design.definitions", _("Definitions")),
             ("design.modeler", _("New diagram")),

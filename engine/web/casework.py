@@ -1,6 +1,6 @@
 """What a caseworker's pages show: the inbox and one task with its case. Read-only queries over
-indexed rows (tasks, instances, forms); the changes go through engine.casework.queues and
-engine.casework.commands (see engine.web.actions)."""
+indexed rows (tasks, instances, forms); the changes go through the commands of engine.casework
+(task_actions, commands), and what a page offers comes from the rules they apply."""
 
 from __future__ import annotations
 
@@ -13,19 +13,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.casework import commands, queues
 from engine.definitions.deploy import list_definitions
 from engine.identity.users import Principal
+from engine.statuses import TaskStatus
 from engine.store.models import (
     Definition,
     DefinitionForm,
     HumanTask,
     ProcessInstance,
-    User,
-    UserRole,
 )
 
-QUEUE_ROLES = ("intake_worker", "caseworker", "supervisor")
 PAGE_SIZE = 50
 MINE = "mine"
 
@@ -71,8 +70,7 @@ class TaskFile:
 
 def tabs_for(principal: Principal) -> tuple[str, ...]:
     """ "My tasks" first, then every queue the user holds (admins: every queue)."""
-    held = QUEUE_ROLES if principal.is_admin else [q for q in QUEUE_ROLES if q in principal.roles]
-    return (MINE, *held)
+    return (MINE, *policy.queue_tabs(principal))
 
 
 def inbox(session: Session, principal: Principal, wanted: InboxQuery) -> Inbox:
@@ -95,7 +93,7 @@ def inbox(session: Session, principal: Principal, wanted: InboxQuery) -> Inbox:
     return Inbox(tabs, rows, total, processes, wanted.offset)
 
 
-def task_file(session: Session, principal: Principal, task_id: str) -> TaskFile:
+def task_file(session: Session, principal: Principal, task_id: str, now: datetime) -> TaskFile:
     task = queues.visible_task(session, principal, task_id)
     instance = session.get_one(ProcessInstance, task.instance_id)
     schema = commands.form_schema(session, instance.definition_id, task.form_key)
@@ -112,42 +110,19 @@ def task_file(session: Session, principal: Principal, task_id: str) -> TaskFile:
         ui=ui,
         values=values if isinstance(values, dict) else {},
         steps=_steps(session, instance),
-        assignees=eligible_assignees(session, principal, task),
+        assignees=queues.eligible_assignees(session, principal, task, now),
     )
 
 
-def eligible_assignees(
-    session: Session, principal: Principal, task: HumanTask
-) -> list[tuple[str, str]]:
-    """(username, display name) of the office's active users holding the task's queue role;
-    empty for anyone who cannot assign (only supervisors of the office and admins can)."""
-    if not (
-        principal.is_admin or (principal.has("supervisor") and principal.office == task.office)
-    ):
-        return []
-    excluded = set((task.excluded_users or "").split(","))
-    rows = session.execute(
-        select(User.username, User.display_name)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(User.office == task.office, User.active.is_(True), UserRole.role == task.queue)
-        .order_by(User.username)
-    ).all()
-    return [(u, d) for u, d in rows if u not in excluded]
-
-
 def can_work(principal: Principal, task: HumanTask) -> bool:
-    """Whether the form is offered: open, and mine or free for me to take."""
-    if task.status != "open" or queues.excluded(task, principal.username):
-        return False
-    if task.assignee is not None:
-        return task.assignee == principal.username
-    return principal.is_admin or task.queue in principal.roles or principal.has("supervisor")
+    """Whether the form is offered: exactly when claiming (or completing) would be accepted."""
+    return policy.claim_refusal(principal, task) is None
 
 
 def _steps(session: Session, instance: ProcessInstance) -> list[Step]:
     finished = session.scalars(
         select(HumanTask)
-        .where(HumanTask.instance_id == instance.id, HumanTask.status != "open")
+        .where(HumanTask.instance_id == instance.id, HumanTask.status != TaskStatus.OPEN)
         .order_by(HumanTask.completed_at, HumanTask.id)
     ).all()
     return [Step(t, _answers(session, instance, t)) for t in finished]

@@ -7,11 +7,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 
+from engine import policy
 from engine.api.context import services
 from engine.casework.case_moves import MigrationReport, MigrationRequest, migrate
 from engine.errors import CasewayError
 from engine.web import designs
-from engine.web.guard import DESIGNERS, protect, require
+from engine.web.guard import protect, require
 from engine.web.modeler_text import modeler_text
 
 design = protect(Blueprint("design", __name__))
@@ -19,7 +20,7 @@ design = protect(Blueprint("design", __name__))
 
 @design.get("/definitions")
 def definitions() -> str:
-    require(*DESIGNERS)
+    require(policy.Action.DESIGN)
     with services().readers() as session:
         rows = designs.catalogue(session)
     return render_template("definitions.html", rows=rows)
@@ -27,7 +28,7 @@ def definitions() -> str:
 
 @design.get("/definitions/<process_id>/versions/<int:version>")
 def version(process_id: str, version: int) -> str:
-    require(*DESIGNERS)
+    require(policy.Action.DESIGN)
     row = _process(process_id)
     if version not in [v.version for v in row.versions]:
         abort(404)
@@ -37,7 +38,7 @@ def version(process_id: str, version: int) -> str:
 @design.get("/modeler", defaults={"process_id": None, "version": None})
 @design.get("/modeler/<process_id>/<int:version>")
 def modeler(process_id: str | None, version: int | None) -> str:
-    require(*DESIGNERS)
+    require(policy.Action.DESIGN)
     xml_url = url_for("assets.static", filename="diagrams/new.bpmn")
     if process_id is not None and version is not None:
         xml_url = url_for("definitions.DefinitionXml", process_id=process_id, version=version)
@@ -52,7 +53,7 @@ def modeler(process_id: str | None, version: int | None) -> str:
 
 @design.route("/definitions/<process_id>/migrate", methods=["GET", "POST"])
 def migration(process_id: str) -> tuple[str, int]:
-    principal = require(*DESIGNERS)
+    principal = require(policy.Action.DESIGN)
     row = _process(process_id)
     versions = [v.version for v in row.versions]
     source = request.values.get("from", type=int)

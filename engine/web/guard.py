@@ -14,12 +14,9 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import Forbidden, HTTPException, NotFound
 from werkzeug.wrappers import Response
 
-from engine import errors
+from engine import errors, policy
 from engine.api.auth import CSRF_FIELD, csrf_valid, session_principal
-from engine.identity.users import WORKER_ROLES, Principal
-
-SUPERVISORS = ("supervisor", "admin")
-DESIGNERS = ("designer", "admin")
+from engine.identity.users import Principal
 
 
 class LoginRequired(Exception):  # noqa: N818 - answered with a redirect, not an error page
@@ -38,20 +35,18 @@ def signed_in() -> Principal:
     return principal
 
 
-def require(*roles: str) -> Principal:
+def require(action: policy.Action | None = None) -> Principal:
+    """The signed-in user, who must be allowed `action` (the page answers 403 otherwise)."""
     principal = signed_in()
-    if roles and not principal.has(*roles):
+    if action is not None and not policy.may(principal, action):
         raise Forbidden()
     return principal
 
 
 def landing(principal: Principal) -> str:
     """Where each kind of user starts the day."""
-    if principal.has("designer") and not principal.has(*WORKER_ROLES):
-        return url_for("design.definitions")
-    if principal.has("supervisor") and not principal.is_admin:
-        return url_for("supervise.team")
-    return url_for("work.inbox")
+    starts = {"design": "design.definitions", "supervise": "supervise.team", "work": "work.inbox"}
+    return url_for(starts[policy.home(principal)])
 
 
 def safe_next(target: str | None) -> str | None:
@@ -105,4 +100,4 @@ def _error_page(exc: HTTPException) -> tuple[str, int]:
     return render_template("error.html", title=title, detail=detail, status=status), status
 
 
-__all__ = ["CSRF_FIELD", "DESIGNERS", "SUPERVISORS", "landing", "protect", "require", "signed_in"]
+__all__ = ["CSRF_FIELD", "landing", "protect", "require", "signed_in"]

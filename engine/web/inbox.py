@@ -11,10 +11,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from engine import policy
 from engine.api.context import services
+from engine.casework import commands, task_actions
 from engine.definitions.forms import FormInvalid
-from engine.identity.users import WORKER_ROLES, Principal
-from engine.web import actions, casework
+from engine.identity.users import Principal
+from engine.web import casework
 from engine.web.feedback import DOMAIN_ERRORS, explain
 from engine.web.formparse import explain as explain_form
 from engine.web.formparse import parse_submission, row_counts
@@ -27,7 +29,7 @@ work = protect(Blueprint("work", __name__))
 
 @work.get("/inbox")
 def inbox() -> str:
-    principal = require(*WORKER_ROLES)
+    principal = require(policy.Action.WORK)
     wanted = casework.InboxQuery(
         tab=request.args.get("tab", casework.MINE),
         queue=request.args.get("queue") or None,
@@ -48,40 +50,41 @@ def inbox() -> str:
 
 @work.get("/tasks/<task_id>")
 def task(task_id: str) -> str:
-    principal = require(*WORKER_ROLES)
+    principal = require(policy.Action.WORK)
     return _task_page(principal, task_id)[0]
 
 
 @work.post("/tasks/<task_id>/claim")
 def claim(task_id: str) -> Response:
-    principal = require(*WORKER_ROLES)
-    _attempt(lambda: actions.claim(services(), principal, task_id), _("You claimed the task."))
+    principal = require(policy.Action.WORK)
+    claimed = _("You claimed the task.")
+    _attempt(lambda: task_actions.claim_task(services(), principal, task_id), claimed)
     return redirect(safe_next(request.form.get("next")) or url_for("work.task", task_id=task_id))
 
 
 @work.post("/tasks/<task_id>/release")
 def release(task_id: str) -> Response:
-    principal = require(*WORKER_ROLES)
+    principal = require(policy.Action.WORK)
     done = _("The task is back in its queue.")
-    _attempt(lambda: actions.release(services(), principal, task_id), done)
+    _attempt(lambda: task_actions.release_task(services(), principal, task_id), done)
     return redirect(safe_next(request.form.get("next")) or url_for("work.inbox"))
 
 
 @work.post("/tasks/<task_id>/assign")
 def assign(task_id: str) -> Response:
-    principal = require("supervisor", "admin")
+    principal = require(policy.Action.SUPERVISE)
     username = request.form.get("user") or None
     done = _("The task was reassigned.") if username else _("The task is back in its queue.")
-    _attempt(lambda: actions.assign(services(), principal, task_id, username), done)
+    _attempt(lambda: task_actions.assign_task(services(), principal, task_id, username), done)
     return redirect(safe_next(request.form.get("next")) or url_for("work.task", task_id=task_id))
 
 
 @work.post("/tasks/<task_id>/complete")
 def complete(task_id: str) -> tuple[str, int] | Response:
-    principal = require(*WORKER_ROLES)
+    principal = require(policy.Action.WORK)
     svc = services()
     with svc.readers() as session:
-        file = casework.task_file(session, principal, task_id)
+        file = casework.task_file(session, principal, task_id, svc.clock.now())
     rows, grow = row_counts(request.form)
     fields = build_fields(file.schema, file.ui, {}, {}, rows)
     data, unreadable, raw = parse_submission(fields, request.form)
@@ -90,7 +93,7 @@ def complete(task_id: str) -> tuple[str, int] | Response:
     if unreadable:
         return _task_page(principal, task_id, errors=unreadable, values=raw, code=422)
     try:
-        actions.complete(svc, principal, task_id, data)
+        commands.complete_task(svc, principal, task_id, data)
     except FormInvalid as exc:
         errors, general = explain_form(file.schema, data, exc.errors)
         return _task_page(principal, task_id, errors=errors, general=general, values=raw, code=422)
@@ -112,7 +115,7 @@ def _task_page(
     code: int = 200,
 ) -> tuple[str, int]:
     with services().readers() as session:
-        file = casework.task_file(session, principal, task_id)
+        file = casework.task_file(session, principal, task_id, services().clock.now())
     shown = file.values if values is None else values
     fields = build_fields(file.schema, file.ui, shown, errors or {}, rows)
     page = render_template(
@@ -130,7 +133,7 @@ def _task_page(
     return page, code
 
 
-def _attempt(action: Callable[[], None], success: str) -> None:
+def _attempt(action: Callable[[], object], success: str) -> None:
     try:
         action()
     except DOMAIN_ERRORS as exc:

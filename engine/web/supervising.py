@@ -1,27 +1,24 @@
 """What a supervisor's pages show beyond engine.supervision's views: the open tasks a bulk
-reassignment picks from (one worker's, one queue's) and who can receive them."""
+reassignment picks from (one worker's, one queue's) and who can receive them — by the rules the
+reassignment itself applies (engine.policy), so the page offers nobody it would refuse."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import policy
+from engine.statuses import TaskStatus
 from engine.store.models import HumanTask, User, UserRole
-from engine.supervision.people import QUEUE_ROLES
+from engine.supervision.people import Staff, absent_among
 
 MAX_LISTED = 500
 
 
-@dataclass(frozen=True)
-class Person:
-    username: str
-    display_name: str
-    roles: frozenset[str]
-
-
-def office_staff(session: Session, office: str) -> list[Person]:
+def office_staff(session: Session, office: str) -> list[Staff]:
     """Active people of the office who work queues: who can receive or cover work."""
     found: dict[str, tuple[str, set[str]]] = {}
     for username, display, role in session.execute(
@@ -32,17 +29,32 @@ def office_staff(session: Session, office: str) -> list[Person]:
     ):
         found.setdefault(username, (display, set()))[1].add(role)
     return [
-        Person(name, display, frozenset(roles))
+        Staff(name, display, office, frozenset(roles), True)
         for name, (display, roles) in found.items()
-        if roles & QUEUE_ROLES
+        if policy.works_queues(roles)
     ]
+
+
+def receivers(
+    session: Session, staff: Sequence[Staff], tasks: Sequence[HumanTask], now: datetime
+) -> list[Staff]:
+    """Who a reassignment of some of `tasks` would be accepted for: not away now, and able to
+    take at least one of them (queue, office, four eyes)."""
+    able = [
+        person
+        for person in staff
+        if not tasks
+        or any(policy.assignee_problem(t, person, person.username) is None for t in tasks)
+    ]
+    away = absent_among(session, [person.username for person in able], now)
+    return [p for p in able if policy.absence_problem(p.username, away.get(p.username)) is None]
 
 
 def open_tasks(
     session: Session, office: str, *, assignee: str | None = None, queue: str | None = None
 ) -> list[HumanTask]:
     """Open tasks of the office held by one person, or in one queue; soonest due first."""
-    query = select(HumanTask).where(HumanTask.office == office, HumanTask.status == "open")
+    query = select(HumanTask).where(HumanTask.office == office, HumanTask.status == TaskStatus.OPEN)
     if assignee is not None:
         query = query.where(HumanTask.assignee == assignee)
     if queue is not None:

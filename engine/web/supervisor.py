@@ -13,16 +13,19 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from engine import policy
 from engine.api.context import services
+from engine.casework.unit_of_work import changing
 from engine.errors import CasewayError
 from engine.identity.users import Principal
-from engine.store.db import transaction
+from engine.statuses import AbsenceStatus
 from engine.store.models import Absence, HumanTask
 from engine.supervision import absences, views
+from engine.supervision.people import Staff
 from engine.supervision.reassign import Selection, reassign
 from engine.supervision.reports import service_standards
 from engine.web import charts, supervising
-from engine.web.guard import SUPERVISORS, protect, require, safe_next
+from engine.web.guard import protect, require, safe_next
 from engine.web.supervision_text import explain_supervision, reason_names
 
 supervise = protect(Blueprint("supervise", __name__))
@@ -31,7 +34,7 @@ REPORT_DAYS = 28
 
 @supervise.get("/team")
 def team() -> str:
-    principal = require(*SUPERVISORS)
+    principal = require(policy.Action.SUPERVISE)
     svc = services()
     with svc.readers() as session:
         lines = views.team(session, principal.office, now=svc.clock.now(), zone=_zone(principal))
@@ -40,18 +43,20 @@ def team() -> str:
 
 @supervise.get("/team/<username>")
 def worker(username: str) -> str:
-    principal = require(*SUPERVISORS)
-    with services().readers() as session:
+    principal = require(policy.Action.SUPERVISE)
+    svc = services()
+    with svc.readers() as session:
         tasks = supervising.open_tasks(session, principal.office, assignee=username)
         staff = supervising.office_staff(session, principal.office)
+        offered = supervising.receivers(session, staff, tasks, svc.clock.now())
     person = next((p for p in staff if p.username == username), None)
     title = _("Tasks held by %(user)s", user=person.display_name if person else username)
-    return _picker(title, tasks, staff, back=url_for("supervise.team"), holder=username)
+    return _picker(title, tasks, offered, back=url_for("supervise.team"), holder=username)
 
 
 @supervise.get("/queues")
 def queues() -> str:
-    principal = require(*SUPERVISORS)
+    principal = require(policy.Action.SUPERVISE)
     svc = services()
     with svc.readers() as session:
         lines = views.queue_summary(session, principal.office, now=svc.clock.now())
@@ -60,14 +65,20 @@ def queues() -> str:
 
 @supervise.get("/queues/<queue>")
 def queue(queue: str) -> str:
-    principal = require(*SUPERVISORS)
-    with services().readers() as session:
+    principal = require(policy.Action.SUPERVISE)
+    svc = services()
+    with svc.readers() as session:
         tasks = supervising.open_tasks(session, principal.office, queue=queue)
-        staff = supervising.office_staff(session, principal.office)
+        staff = [
+            p
+            for p in supervising.office_staff(session, principal.office)
+            if policy.holds_queue(p.roles, queue)
+        ]
+        offered = supervising.receivers(session, staff, tasks, svc.clock.now())
     return _picker(
         _("Open tasks in queue %(queue)s", queue=queue),
         tasks,
-        [p for p in staff if queue in p.roles],
+        offered,
         back=url_for("supervise.queues"),
         holder=None,
     )
@@ -75,7 +86,7 @@ def queue(queue: str) -> str:
 
 @supervise.post("/reassign")
 def bulk_reassign() -> Response:
-    principal = require(*SUPERVISORS)
+    principal = require(policy.Action.SUPERVISE)
     svc = services()
     task_ids = tuple(request.form.getlist("task_id"))
     to = request.form.get("to") or None
@@ -85,7 +96,7 @@ def bulk_reassign() -> Response:
         return redirect(back)
 
     def move() -> int:
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             return reassign(session, principal, Selection(task_ids=task_ids), to, svc.clock.now())
 
     moved = _attempt(move)
@@ -96,7 +107,7 @@ def bulk_reassign() -> Response:
 
 @supervise.get("/standards")
 def standards() -> str:
-    principal = require(*SUPERVISORS)
+    principal = require(policy.Action.SUPERVISE)
     svc = services()
     now = svc.clock.now()
     with svc.readers() as session:
@@ -116,7 +127,7 @@ def standards() -> str:
 
 @supervise.get("/absences", endpoint="absences")
 def absences_page() -> str:
-    principal = require(*SUPERVISORS)
+    principal = require(policy.Action.SUPERVISE)
     svc = services()
     now = svc.clock.now()
     with svc.readers() as session:
@@ -135,7 +146,7 @@ def absences_page() -> str:
 
 @supervise.post("/absences")
 def add_absence() -> Response:
-    principal = require(*SUPERVISORS)
+    principal = require(policy.Action.SUPERVISE)
     svc = services()
     zone = _zone(principal)
     starts, ends = (
@@ -154,7 +165,7 @@ def add_absence() -> Response:
     )
 
     def add() -> int:
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             return absences.add_absence(session, principal, wanted, svc.clock.now()).id
 
     if _attempt(add) is not None:
@@ -164,12 +175,12 @@ def add_absence() -> Response:
 
 @supervise.post("/absences/<int:absence_id>/end")
 def end_absence(absence_id: int) -> Response:
-    principal = require(*SUPERVISORS)
+    principal = require(policy.Action.SUPERVISE)
     svc = services()
     username = request.form.get("user", "")
 
     def end() -> int:
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             return absences.end_absence(
                 session, principal, username, absence_id, svc.clock.now()
             ).id
@@ -181,12 +192,12 @@ def end_absence(absence_id: int) -> Response:
 
 @supervise.post("/absences/<int:absence_id>/hand-back")
 def hand_back(absence_id: int) -> Response:
-    principal = require(*SUPERVISORS)
+    principal = require(policy.Action.SUPERVISE)
     svc = services()
     username = request.form.get("user", "")
 
     def give_back() -> int:
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             return absences.hand_back(session, principal, username, absence_id, svc.clock.now())
 
     moved = _attempt(give_back)
@@ -200,7 +211,7 @@ def hand_back(absence_id: int) -> Response:
 def _picker(
     title: str,
     tasks: list[HumanTask],
-    staff: list[supervising.Person],
+    staff: list[Staff],
     *,
     back: str,
     holder: str | None,
@@ -230,7 +241,7 @@ def _recently_ended(session: Session, principal: Principal, now: datetime) -> li
         for a in absences.office_absences(
             session, principal.office, until_after=now - timedelta(days=14)
         )
-        if absences.absence_status(a, now) == "ended"
+        if absences.absence_status(a, now) == AbsenceStatus.ENDED
     ]
 
 

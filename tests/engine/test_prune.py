@@ -7,14 +7,17 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime.prune import finished_human_tasks, prune_history
+from engine.runtime.script_environment import SandboxedEnvironment
 from engine.runtime.spiff import workflow_from_json, workflow_to_json
-from engine.scripting import RestrictedEnvironment
+from engine.sandbox.limits import SandboxLimits
+from engine.sandbox.runner import shared_runner
 from tests.engine.test_runtime_support import load
 
 
 def _workflow(fixture: str, **data: object) -> BpmnWorkflow:
     spec = load(fixture)
-    engine = PythonScriptEngine(environment=RestrictedEnvironment())
+    environment = SandboxedEnvironment(shared_runner(SandboxLimits()), {}, lambda _: {})
+    engine = PythonScriptEngine(environment=environment)
     workflow = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=engine)
     workflow.task_tree.data.update(data)
     workflow.do_engine_steps()

@@ -73,8 +73,11 @@ def free_port() -> int:
 class CasewayServer:
     """`caseway serve` (API + scheduler) in a child process; its log goes to a file."""
 
-    def __init__(self, database_url: str, log_path: Path) -> None:
+    def __init__(
+        self, database_url: str, log_path: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.database_url = database_url
+        self.extra_env = dict(env or {})
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -86,6 +89,7 @@ class CasewayServer:
             "DATABASE_URL": self.database_url,
             "CASEWAY_SCHEDULER": "true",
             "CASEWAY_FORMS_DIR": str(REPO_ROOT / "forms"),
+            **self.extra_env,
         }
         command = [sys.executable, "-m", "engine.cli.main", "serve", "--port", str(self.port)]
         with open(self.log_path, "ab") as log:

@@ -95,13 +95,13 @@ def test_a_finished_case_with_open_rows_is_reported(svc, cases):
 
 def test_the_command_exits_1_and_lists_them(svc, cases, database_url, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", database_url)
-    assert cli.main(["check"]) == 0
+    assert cli(["check"]) == 0
     assert "checked 2 case(s): all agree" in capsys.readouterr().out
     with transaction(svc.sessions) as session:
         (timer_id,) = session.scalars(select(Timer.id))
         session.execute(delete(Timer))
 
-    status = cli.main(["check", "--json"])
+    status = cli(["check", "--json"])
 
     report = json.loads(capsys.readouterr().out)
     assert status == 1

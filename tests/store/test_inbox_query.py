@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.casework import queues
 from engine.identity.users import Principal
 from engine.services import Services
@@ -98,7 +99,7 @@ def _seed(session: Session, rng: random.Random) -> list[HumanTask]:
 
 def _expected(tasks: list[HumanTask], who: Principal, wanted: queues.InboxFilter) -> list[str]:
     def keep(task: HumanTask) -> bool:
-        if not queues.can_see(who, task):
+        if not policy.may_see_task(who, task):
             return False
         if wanted.status != "any" and task.status != wanted.status:
             return False

@@ -183,3 +183,23 @@ def test_a_task_of_another_office_is_not_found(web: WebClient, api, deployed):
     web.login("olive")
 
     assert web.get(f"/tasks/{task['id']}").status_code == 404
+
+
+def test_the_task_page_offers_nobody_the_assignment_would_refuse(
+    web: WebClient, api, deployed, clock
+):
+    task = _task(api)
+    absence = {
+        "starts_at": clock.now().isoformat(),
+        "ends_at": (clock.now() + timedelta(days=5)).isoformat(),
+        "cover": None,
+        "reason_category": "vacation",
+    }
+    assert api.as_("sam").post("/api/users/cole/absences", json=absence).status_code == 201
+    web.login("sam")
+
+    page = _text(web.get(f"/tasks/{task['id']}"))
+    refused = api.as_("sam").post(f"/api/tasks/{task['id']}/assign", json={"user": "cole"})
+
+    assert refused.status_code == 422
+    assert '<option value="casey">' in page and '<option value="cole">' not in page

@@ -155,3 +155,21 @@ def test_supervisor_pages_are_for_supervisors(web: WebClient):
 
     for path in ("/team", "/queues", "/standards", "/absences", "/team/cole"):
         assert web.get(path).status_code == 403
+
+
+def test_reassignment_lists_offer_nobody_who_is_away(web: WebClient, api, deployed, clock):
+    _claimed(api, "casey", "CASE-1")
+    absence = {
+        "starts_at": clock.now().isoformat(),
+        "ends_at": (clock.now() + timedelta(days=5)).isoformat(),
+        "cover": None,
+        "reason_category": "vacation",
+    }
+    assert api.as_("sam").post("/api/users/cole/absences", json=absence).status_code == 201
+    web.login("sam")
+
+    held = _text(web.get("/team/casey"))
+    queue = _text(web.get("/queues/caseworker"))
+
+    assert '<option value="cole">' not in held and '<option value="cole">' not in queue
+    assert '<option value="casey">' in queue and "CASE-1" in held

@@ -1,4 +1,5 @@
-"""The script sandbox: ordinary BPMN scripts work, known escapes and resource bombs do not."""
+"""The restricted interpreter (what runs inside a sandbox process): ordinary BPMN scripts work,
+known escapes and resource bombs are refused by the language filter and size guards."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from engine.scripting import (
-    RestrictedEnvironment,
+from engine.sandbox import (
     ScriptError,
     ScriptRejected,
     ScriptTimeout,
@@ -21,11 +21,12 @@ from engine.scripting import (
     check_expression,
     check_script,
 )
+from engine.sandbox.interpreter import Interpreter
 
 
 def run(script: str, data: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
     data = {} if data is None else data
-    RestrictedEnvironment(**kwargs).execute(textwrap.dedent(script), data)
+    Interpreter(**kwargs).execute(textwrap.dedent(script), data)
     return data
 
 
@@ -123,7 +124,7 @@ def test_datetime_arithmetic() -> None:
 
 
 def test_timer_style_expressions() -> None:
-    env = RestrictedEnvironment()
+    env = Interpreter()
     assert env.evaluate("timedelta(minutes=5)", {}) == timedelta(minutes=5)
     assert env.evaluate("'PT' + str(hours) + 'H'", {"hours": 2}) == "PT2H"
     moment = env.evaluate("datetime(2027, 1, 4, tzinfo=timezone.utc).isoformat()", {})
@@ -131,7 +132,7 @@ def test_timer_style_expressions() -> None:
 
 
 def test_conditions_evaluate_against_data_without_changing_it() -> None:
-    env = RestrictedEnvironment()
+    env = Interpreter()
     data = {"amount": 250, "status": "open"}
     assert env.evaluate("amount > 100 and status == 'open'", data) is True
     assert env.evaluate("  amount < 100\n", data) is False
@@ -139,14 +140,14 @@ def test_conditions_evaluate_against_data_without_changing_it() -> None:
 
 
 def test_injected_globals_and_callables_are_removed_afterwards() -> None:
-    env = RestrictedEnvironment({"double": lambda x: x * 2, "RATE": 3})
+    env = Interpreter({"double": lambda x: x * 2, "RATE": 3})
     data: dict[str, Any] = {"x": 4}
     env.execute("y = double(x) * RATE\ndef helper():\n    return 1\nz = helper()", data, {"k": 1})
     assert data == {"x": 4, "y": 24, "z": 1}
 
 
 def test_data_overwriting_a_global_fails_fast() -> None:
-    env = RestrictedEnvironment({"double": lambda x: x * 2})
+    env = Interpreter({"double": lambda x: x * 2})
     with pytest.raises(ValueError, match="double"):
         env.execute("y = 1", {"double": 5})
 
@@ -157,7 +158,7 @@ def test_task_data_may_shadow_builtin_names() -> None:
 
 
 def test_modules_are_out_of_reach_even_through_trusted_globals() -> None:
-    env = RestrictedEnvironment({"helpers": SimpleNamespace(os=os, double=lambda x: x * 2)})
+    env = Interpreter({"helpers": SimpleNamespace(os=os, double=lambda x: x * 2)})
     data: dict[str, Any] = {}
     env.execute("y = helpers.double(2)", data)
     assert data == {"y": 4}
@@ -175,7 +176,7 @@ def test_print_is_harmless() -> None:
 
 
 def test_ordinary_errors_propagate_as_themselves() -> None:
-    env = RestrictedEnvironment()
+    env = Interpreter()
     with pytest.raises(NameError):
         env.execute("y = missing + 1", {})
     with pytest.raises(ZeroDivisionError):
@@ -204,7 +205,7 @@ def test_style_warnings_in_uploaded_scripts_are_not_errors() -> None:
 def test_rejected_script_leaves_data_untouched() -> None:
     data = {"x": 1}
     with pytest.raises(ScriptRejected):
-        RestrictedEnvironment().execute("import os", data)
+        Interpreter().execute("import os", data)
     assert data == {"x": 1}
 
 
@@ -215,13 +216,13 @@ def test_previous_tracer_is_restored() -> None:
     previous = sys.gettrace()
     sys.settrace(tracer)
     try:
-        RestrictedEnvironment().execute("x = 1", {})
+        Interpreter().execute("x = 1", {})
         assert sys.gettrace() is tracer
         with pytest.raises(ScriptTimeout):
-            RestrictedEnvironment(time_limit=0.2).execute("while True:\n    pass", {})
+            Interpreter(time_limit=0.2).execute("while True:\n    pass", {})
         assert sys.gettrace() is tracer
         with pytest.raises(ZeroDivisionError):
-            RestrictedEnvironment().execute("x = 1 / 0", {})
+            Interpreter().execute("x = 1 / 0", {})
         assert sys.gettrace() is tracer
     finally:
         sys.settrace(previous)
@@ -232,7 +233,7 @@ def test_time_limit_works_outside_the_main_thread() -> None:
 
     def work() -> None:
         try:
-            RestrictedEnvironment(time_limit=0.2).execute("while True:\n    pass", {})
+            Interpreter(time_limit=0.2).execute("while True:\n    pass", {})
         except BaseException as exc:
             errors.append(exc)
 
@@ -371,7 +372,7 @@ def test_escape_attempts_are_refused(source: str, expected: type[ScriptError]) -
     tracer = sys.gettrace()
     time_limit = 0.2 if expected is TIMEOUT else 2.0  # only the runaway cases wait it out
     with pytest.raises(expected):
-        RestrictedEnvironment(time_limit=time_limit).execute(source, {})
+        Interpreter(time_limit=time_limit).execute(source, {})
     assert issubclass(expected, ScriptError)
     assert sys.gettrace() is tracer
 
@@ -382,11 +383,11 @@ def test_escape_attempts_are_refused(source: str, expected: type[ScriptError]) -
 )
 def test_expressions_are_sandboxed_too(expression: str) -> None:
     with pytest.raises(ScriptError):
-        RestrictedEnvironment(time_limit=0.2).evaluate(expression, {})
+        Interpreter(time_limit=0.2).evaluate(expression, {})
 
 
 def test_size_limit_is_configurable() -> None:
-    env = RestrictedEnvironment(max_size=100)
+    env = Interpreter(max_size=100)
     assert env.evaluate("'a' * 100", {}) == "a" * 100
     with pytest.raises(ScriptTooLarge):
         env.evaluate("'a' * 101", {})
