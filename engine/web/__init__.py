@@ -16,9 +16,11 @@ from engine import policy
 from engine.api.auth import csrf_token, session_principal
 from engine.identity.users import Principal
 from engine.web.account import account
+from engine.web.case_pages import casefile, may_open_cases
 from engine.web.designer import design
 from engine.web.i18n import init_i18n
 from engine.web.inbox import work
+from engine.web.incident_pages import fix
 from engine.web.oidc import init_oidc
 from engine.web.supervisor import supervise
 
@@ -43,7 +45,7 @@ def init_web(app: Flask) -> None:
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     init_i18n(app)
-    for blueprint in (assets, account, work, supervise, design):
+    for blueprint in (assets, account, work, casefile, fix, supervise, design):
         app.register_blueprint(blueprint)
     init_oidc(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
@@ -52,22 +54,37 @@ def init_web(app: Flask) -> None:
 
 
 def _page_context() -> dict[str, Any]:
-    if request.blueprint not in {"account", "oidc", "work", "supervise", "design"}:
+    if request.blueprint not in {
+        "account",
+        "oidc",
+        "work",
+        "casefile",
+        "fix",
+        "supervise",
+        "design",
+    }:
         return {}
     principal = session_principal()
-    return {"me": principal, "menu": menu_for(principal) if principal else []}
+    return {
+        "me": principal,
+        "menu": menu_for(principal) if principal else [],
+        "finds_cases": principal is not None and policy.may(principal, policy.Action.WORK),
+    }
 
 
 def menu_for(principal: Principal) -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = []
     if policy.may(principal, policy.Action.WORK):
         items.append(("work.inbox", _("Inbox")))
+    if may_open_cases(principal) and policy.may(principal, policy.Action.WORK):
+        items.append(("casefile.new_case", _("New case")))
     if policy.may(principal, policy.Action.SUPERVISE):
         items += [
             ("supervise.team", _("Team")),
             ("supervise.queues", _("Queues")),
             ("supervise.standards", _("Service standards")),
             ("supervise.absences", _("Absences")),
+            ("fix.incidents", _("Incidents")),
         ]
     if policy.may(principal, policy.Action.DESIGN):
         items += [
