@@ -18,7 +18,7 @@ def open_incidents(
     session: Session, principal: Principal, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
     """Supervisors: their office's; admins: every office's. Newest first."""
-    if not policy.may(principal, policy.Action.SUPERVISE):
+    if not policy.may_fix_case_data(principal):
         raise Forbidden("only supervisors and admins see incidents")
     query = (
         select(Incident, ProcessInstance, Case.key)
@@ -26,7 +26,7 @@ def open_incidents(
         .outerjoin(Case, Case.id == ProcessInstance.case_id)
         .where(Incident.resolved_at.is_(None))
     )
-    if not policy.is_admin(principal):
+    if not policy.sees_every_office(principal):
         query = query.where(ProcessInstance.office == principal.office)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(

@@ -34,7 +34,7 @@ def case_owner(session: Session, case: Case) -> str | None:
 
 
 def _find(session: Session, principal: Principal, key: str, office: str | None) -> Case | None:
-    if office is None and policy.is_admin(principal):
+    if office is None and policy.sees_every_office(principal):
         found = session.scalars(select(Case).where(Case.key == key).limit(2)).all()
         mine = [c for c in found if c.office == principal.office]
         if mine or len(found) == 1:
@@ -43,6 +43,6 @@ def _find(session: Session, principal: Principal, key: str, office: str | None) 
             raise Conflict(f"several offices have a case {key!r}; name one with ?office=")
         return None
     wanted = office or principal.office
-    if wanted != principal.office and not policy.is_admin(principal):
+    if not policy.reaches_office(principal, wanted):
         raise CaseNotFound(f"case {key!r} not found")
     return session.scalar(select(Case).where(Case.office == wanted, Case.key == key))

@@ -1,5 +1,4 @@
-"""Who may do what with a case. One small module of rules so they can move as one into
-engine/policy.py once that lands (see docs/cases.md)."""
+"""Who may do what with a case, as errors to raise: the rules themselves are engine.policy's."""
 
 from __future__ import annotations
 
@@ -8,15 +7,11 @@ from engine.errors import CaseNotFound, Forbidden
 from engine.identity.users import Principal
 from engine.store.models import Case
 
-# Reasons a case owner may close their own case with; every other reason is a supervisor's call.
-OWNER_CLOSE_REASONS = frozenset({"withdrawn", "unreachable"})
+OWNER_CLOSE_REASONS = policy.OWNER_CLOSE_REASONS
 
 
 def can_read(principal: Principal, case: Case) -> bool:
-    """Staff who work cases, in the case's office; admins and the system anywhere."""
-    if policy.sees_every_case(principal):
-        return True
-    return bool(principal.roles & policy.WORKER_ROLES) and principal.office == case.office
+    return policy.may_read_client_case(principal, case.office)
 
 
 def require_readable(principal: Principal, case: Case | None, key: str) -> Case:
@@ -27,7 +22,7 @@ def require_readable(principal: Principal, case: Case | None, key: str) -> Case:
 
 
 def require_may_open(principal: Principal) -> None:
-    if not policy.may(principal, policy.Action.START_INSTANCE):
+    if not policy.may_open_cases(principal):
         raise Forbidden("only intake workers, caseworkers and supervisors open cases")
 
 
@@ -36,17 +31,9 @@ def supervises(principal: Principal, case: Case) -> bool:
 
 
 def require_may_close(principal: Principal, case: Case, reason: str, owner: str | None) -> None:
-    """Supervisors of the office close for any reason; the case's owner only when the client
-    withdrew or cannot be reached."""
-    if supervises(principal, case):
-        return
-    if owner == principal.username and reason in OWNER_CLOSE_REASONS:
-        return
-    if owner == principal.username:
-        raise Forbidden(
-            f"a case owner may close only as {' or '.join(sorted(OWNER_CLOSE_REASONS))}"
-        )
-    raise Forbidden("only a supervisor of the office or the case owner can close this case")
+    refusal = policy.close_refusal(principal, case.office, reason, owner)
+    if refusal is not None:
+        raise refusal
 
 
 def require_supervisor(principal: Principal, case: Case, what: str) -> None:

@@ -448,7 +448,7 @@ def patch_instance_data(
         instance = _lock_instance(session, instance_id)
         if not can_view_instance(session, principal, instance):
             raise NotFound(f"instance {instance_id} not found")
-        if not policy.may(principal, policy.Action.SUPERVISE):
+        if not policy.may_fix_case_data(principal):
             raise Forbidden("only supervisors fix case data")
         if instance.status != InstanceStatus.ERROR:
             raise Conflict(f"instance is {instance.status}, not in error")
@@ -489,14 +489,13 @@ def failed_step(svc: Services, principal: Principal, instance_id: str) -> Failed
         instance = session.get(ProcessInstance, instance_id)
         if instance is None or not can_view_instance(session, principal, instance):
             raise NotFound(f"instance {instance_id} not found")
-        if not policy.may(principal, policy.Action.SUPERVISE):
+        if not policy.may_fix_case_data(principal):
             raise Forbidden("only supervisors fix case data")
         if instance.status != InstanceStatus.ERROR:
             raise Conflict(f"instance is {instance.status}, not in error")
         spec = _spec_by_id(svc, session, instance.definition_id)
-        data = svc.runtime.failed_data(
-            spec, unpack_state(instance.state), _run(svc, session, instance)
-        )
+        run = _run(svc, session, instance)
+        data = svc.runtime.failed_data(spec, unpack_state(instance.state), run)
         task_id = session.scalar(
             select(Incident.task_id)
             .where(Incident.instance_id == instance.id, Incident.resolved_at.is_(None))

@@ -17,7 +17,6 @@ from engine.cases import attachments, notes, permissions, timeline, views
 from engine.cases.closing import CLOSE_REASONS, reason_label
 from engine.cases.lookup import case_owner, readable_case
 from engine.cases.records import RUNNING
-from engine.errors import CasewayError
 from engine.identity.users import Principal
 from engine.services import Services
 from engine.store.models import (
@@ -101,14 +100,11 @@ def _close_reasons(
     """The reasons this reader may close the case with (none once it is closed)."""
     if case.status != "open":
         return []
-    allowed = []
-    for reason in CLOSE_REASONS:
-        try:
-            permissions.require_may_close(principal, case, reason, owner)
-        except CasewayError:
-            continue
-        allowed.append((reason, reason_label(reason, language)))
-    return allowed
+    return [
+        (reason, reason_label(reason, language))
+        for reason in CLOSE_REASONS
+        if policy.close_refusal(principal, case.office, reason, owner) is None
+    ]
 
 
 def _transfer_offices(session: Session, principal: Principal, case: Case) -> list[str]:

@@ -46,7 +46,7 @@ PAGE_SIZE = 50
 
 
 def may_open_cases(principal: Principal) -> bool:
-    return policy.may(principal, policy.Action.START_INSTANCE)
+    return policy.may_open_cases(principal)
 
 
 @casefile.get("/cases")
