@@ -51,13 +51,15 @@ def test_new_case_offers_only_processes_a_person_starts(web: WebClient, api, int
     assert "Safe contact" in form and "Interpreter needed" in form
 
 
-def test_a_timer_started_process_is_not_offered(web: WebClient, api):
+def test_a_timer_started_process_is_not_offered(web: WebClient, api, intake):
     from tests.api.helpers import FIXTURES, upload
 
-    upload(api.as_("dana"), *sorted(FIXTURES.glob("*timer_start*.bpmn"))[:1])
+    assert upload(api.as_("dana"), FIXTURES / "scheduled_review.bpmn").status_code == 201
     web.login("ira")
 
-    assert web.get("/cases/new?process=nightly_sweep").status_code == 404
+    assert "scheduled_review" not in _text(web.get("/cases/new"))
+    assert web.get("/cases/new?process=scheduled_review").status_code == 404
+    assert web.post("/cases/new", {**NEW_CASE, "process_id": "scheduled_review"}).status_code == 404
 
 
 def test_an_intake_worker_opens_a_case_and_lands_on_it(web: WebClient, api, intake):
