@@ -28,6 +28,7 @@ class Envelope:
     language: str = "en"
     office: str = ""
     instance_id: str | None = None
+    case_id: int | None = None  # letters are attached to the case
     document: Mapping[str, Any] | None = None  # the JSON of a partner referral
     secret: str | None = None  # the partner's signing secret
 

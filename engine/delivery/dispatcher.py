@@ -9,6 +9,7 @@ each row's outcome is one transaction, written only while the lease is still our
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -16,6 +17,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,7 +26,13 @@ from engine.clock import Clock
 from engine.delivery.channels import Channel, Envelope, Result
 from engine.delivery.plan import Plan, Planner
 from engine.store.db import transaction
-from engine.store.models import Letter, OutboxEntry, StaffNotification
+from engine.store.models import (
+    CaseAttachment,
+    Letter,
+    OutboxEntry,
+    ProcessInstance,
+    StaffNotification,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +65,10 @@ class Dispatcher:
         channels: Mapping[str, Channel],
         limits: Limits | None = None,
         owner: str | None = None,
+        readers: sessionmaker[Session] | None = None,
     ) -> None:
         self.sessions = sessions
+        self.readers = readers or sessions
         self.clock = clock
         self.planner = planner
         self.channels = dict(channels)
@@ -121,13 +131,21 @@ class Dispatcher:
             )
 
     def deliver(self, outbox_id: int) -> None:
-        with self.sessions() as session:
-            row = session.get(OutboxEntry, outbox_id)
-            if row is None or row.lease_owner != self.owner:
+        # One read (the row with its instance, on an autocommit reader), the sends with no
+        # transaction open, then one short transaction: few round trips per message.
+        with self.readers() as session:
+            found = session.execute(
+                select(OutboxEntry, ProcessInstance)
+                .outerjoin(ProcessInstance, ProcessInstance.id == OutboxEntry.instance_id)
+                .where(OutboxEntry.id == outbox_id)
+            ).first()
+            if found is None or found[0].lease_owner != self.owner:
                 return
-            plan = self.planner.plan(session, row)
+            row = found[0]
+            attempts = row.attempts
+            plan = self.planner.plan(session, row)  # finds the instance in the session
         results = [] if plan.failure else [self._send(name, env) for name, env in plan.sends]
-        self._record(outbox_id, plan, results)
+        self._record(outbox_id, attempts + 1, plan, results)
 
     def _send(self, name: str, envelope: Envelope) -> tuple[Envelope, Result]:
         channel = self.channels[name]
@@ -137,69 +155,82 @@ class Dispatcher:
             log.exception("channel %s raised on outbox row %s", name, envelope.outbox_id)
             return envelope, Result("retry", error=f"{type(exc).__name__}: {exc}")
 
-    def _record(self, outbox_id: int, plan: Plan, results: list[tuple[Envelope, Result]]) -> None:
+    def _record(
+        self, outbox_id: int, attempts: int, plan: Plan, results: list[tuple[Envelope, Result]]
+    ) -> None:
+        """The outcome, written only while the lease is still ours (a supervisor's retry or
+        handled, or another dispatcher after our lease expired, wins)."""
         now = self.clock.now()
+        changes = outcome(attempts, plan, results, now, self.limits.max_attempts)
         with transaction(self.sessions) as session:
-            row = session.get(OutboxEntry, outbox_id, with_for_update=True)
-            if row is None or row.lease_owner != self.owner or row.status != "pending":
+            updated = session.execute(
+                update(OutboxEntry)
+                .where(
+                    OutboxEntry.id == outbox_id,
+                    OutboxEntry.lease_owner == self.owner,
+                    OutboxEntry.status == "pending",
+                )
+                .values(**changes, lease_owner=None, lease_expires_at=None)
+                .execution_options(synchronize_session=False)
+            )
+            if updated.rowcount != 1:  # type: ignore[attr-defined]
                 log.warning("outbox row %s: lease lost before recording; left as it is", outbox_id)
                 return
-            row.lease_owner = None
-            row.lease_expires_at = None
-            row.language = plan.language
-            row.attempts += 1
-            if plan.failure:
-                _finish(row, "failed", now, error=plan.failure)
-                return
-            row.subject = plan.subject[:500]
-            row.body = plan.body
             for envelope, result in results:
                 if result.outcome == "sent":
-                    _store(session, row, envelope, result, now)
-            _settle(row, results, plan, now, self.limits.max_attempts)
+                    _store(session, outbox_id, envelope, result, now)
 
 
-def _settle(
-    row: OutboxEntry,
-    results: list[tuple[Envelope, Result]],
+def outcome(
+    attempts: int,
     plan: Plan,
+    results: list[tuple[Envelope, Result]],
     now: datetime,
     max_attempts: int,
-) -> None:
+) -> dict[str, Any]:
+    """The row's new columns after attempt number `attempts`."""
+    changes: dict[str, Any] = {"attempts": attempts, "language": plan.language}
+    if plan.failure:
+        return {**changes, **_final("failed", plan.failure)}
+    changes.update(subject=plan.subject[:500], body=plan.body)
+    providers = [r.provider_id for _, r in results if r.outcome == "sent" and r.provider_id]
+    if providers:
+        changes["provider_id"] = ", ".join(providers)[:300]
     failures = [r.error or "" for _, r in results if r.outcome == "failed"]
     retries = [r.error or "" for _, r in results if r.outcome == "retry"]
-    providers = [r.provider_id for _, r in results if r.outcome == "sent" and r.provider_id]
-    row.provider_id = ", ".join(providers)[:300] or row.provider_id
     if failures:
-        _finish(row, "failed", now, error="; ".join(failures))
-    elif retries and row.attempts >= max_attempts:
-        _finish(row, "failed", now, error=f"gave up after {row.attempts} attempts: {retries[0]}")
-    elif retries:
-        row.last_error = "; ".join(retries)[:4000]
-        row.next_attempt_at = now + backoff(row.attempts)
-    elif plan.no_channel:
-        _finish(row, "no_channel", now, error=plan.no_channel)
-    else:
-        row.status = "sent"
-        row.sent_at = now
-        row.last_error = None
-        row.next_attempt_at = None
+        return {**changes, **_final("failed", "; ".join(failures))}
+    if retries and attempts >= max_attempts:
+        return {**changes, **_final("failed", f"gave up after {attempts} attempts: {retries[0]}")}
+    if retries:
+        return {
+            **changes,
+            "last_error": "; ".join(retries)[:4000],
+            "next_attempt_at": now + backoff(attempts),
+        }
+    if plan.no_channel:
+        return {**changes, **_final("no_channel", plan.no_channel)}
+    return {
+        **changes,
+        "status": "sent",
+        "sent_at": now,
+        "last_error": None,
+        "next_attempt_at": None,
+    }
 
 
-def _finish(row: OutboxEntry, status: str, now: datetime, *, error: str) -> None:
-    row.status = status
-    row.last_error = error[:4000]
-    row.next_attempt_at = None
+def _final(status: str, error: str) -> dict[str, Any]:
+    return {"status": status, "last_error": error[:4000], "next_attempt_at": None}
 
 
 def _store(
-    session: Session, row: OutboxEntry, envelope: Envelope, result: Result, now: datetime
+    session: Session, outbox_id: int, envelope: Envelope, result: Result, now: datetime
 ) -> None:
     """What a channel produced that lives with us: the letter to print, the in-app notice."""
-    if result.pdf is not None and session.get(Letter, row.id) is None:
+    if result.pdf is not None and session.get(Letter, outbox_id) is None:
         session.add(
             Letter(
-                outbox_id=row.id,
+                outbox_id=outbox_id,
                 office=envelope.office,
                 recipient=envelope.name[:300],
                 address=envelope.to,
@@ -208,17 +239,30 @@ def _store(
                 created_at=now,
             )
         )
+        if envelope.case_id is not None:  # the letter as sent, in the case file
+            session.add(
+                CaseAttachment(
+                    case_id=envelope.case_id,
+                    filename=f"notice-{outbox_id}-{envelope.language}.pdf",
+                    content_type="application/pdf",
+                    size_bytes=len(result.pdf),
+                    sha256=hashlib.sha256(result.pdf).hexdigest(),
+                    uploaded_by="system",
+                    uploaded_at=now,
+                    content=result.pdf,
+                )
+            )
     if result.in_app_for is not None:
         exists = session.scalar(
             select(StaffNotification.id).where(
-                StaffNotification.outbox_id == row.id,
+                StaffNotification.outbox_id == outbox_id,
                 StaffNotification.username == result.in_app_for,
             )
         )
         if exists is None:
             session.add(
                 StaffNotification(
-                    outbox_id=row.id,
+                    outbox_id=outbox_id,
                     username=result.in_app_for,
                     office=envelope.office,
                     instance_id=envelope.instance_id,

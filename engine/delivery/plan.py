@@ -54,6 +54,7 @@ class Planner:
         case = {
             "key": instance.business_key if instance else "",
             "office": office,
+            "id": instance.case_id if instance else None,
         }
         data = _payload(row)
         try:
@@ -266,6 +267,7 @@ def _envelope(
         language=language,
         office=case["office"],
         instance_id=row.instance_id,
+        case_id=case.get("id"),
     )
 
 

@@ -1,9 +1,10 @@
 """Who a client notice is for and how they may be reached — the one place that knows.
 
-Until the case record (engine/cases) lands, the client block is read from the instance data as
-the shipped forms store it (`client` or `applicant`), falling back to the other instances of the
-same case (office + business key), earliest first: a plan review started without the
-applicant block still reaches the applicant of the intake that opened the case.
+The client is the instance's case record (`client_case`: language, contact, safe contact,
+interpreter). What the record leaves empty — a case opened by starting a process carries only
+the name — comes from the instance data as the shipped forms store it (`client` or
+`applicant`), else from the other instances of the same business key, earliest first. Safe
+contact and interpreter hold when either source says so.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.store.models import ProcessInstance
+from engine.store.models import Case, ProcessInstance
 
 LANGUAGES = ("en", "fr")
 
@@ -40,7 +41,8 @@ class Client:
 
 
 def client_of(session: Session, instance: ProcessInstance) -> Client | None:
-    """The client of the instance's case, or None when no instance of the case names one."""
+    """The client of the instance's case, or None when nothing names one."""
+    case = session.get(Case, instance.case_id) if instance.case_id is not None else None
     block = _client_block(_data(instance))
     if block is None:
         others = session.scalars(
@@ -53,9 +55,36 @@ def client_of(session: Session, instance: ProcessInstance) -> Client | None:
             .order_by(ProcessInstance.created_at)
         )
         block = next((b for b in map(_client_block, map(_data, others)) if b), None)
-    if block is None:
-        return None
-    return client_from_block(block)
+    from_block = client_from_block(block) if block is not None else None
+    if case is None:
+        return from_block
+    return _merged(client_from_case(case), from_block, case.preferred_language is None)
+
+
+def _merged(record: Client, data: Client | None, language_unset: bool) -> Client:
+    if data is None:
+        return record
+    return Client(
+        name=record.name or data.name,
+        language=data.language if language_unset else record.language,
+        email=record.email or data.email,
+        phone=record.phone or data.phone,
+        address=record.address or data.address,
+        safe_contact=record.safe_contact or data.safe_contact,
+        interpreter_needed=record.interpreter_needed or data.interpreter_needed,
+    )
+
+
+def client_from_case(case: Case) -> Client:
+    return Client(
+        name=case.client_name,
+        language=normalize_language(case.preferred_language),
+        email=case.email or None,
+        phone=case.phone or None,
+        address=case.address or None,
+        safe_contact=bool(case.safe_contact),
+        interpreter_needed=bool(case.interpreter_needed),
+    )
 
 
 def client_from_block(block: dict[str, Any]) -> Client:

@@ -50,4 +50,4 @@ def build_dispatcher(
         lease=timedelta(seconds=svc.settings.outbox_lease_seconds),
         batch=svc.settings.outbox_batch_size,
     )
-    return Dispatcher(svc.sessions, svc.clock, planner, chosen, limits, owner)
+    return Dispatcher(svc.sessions, svc.clock, planner, chosen, limits, owner, svc.readers)

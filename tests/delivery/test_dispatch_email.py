@@ -231,3 +231,97 @@ def test_a_staff_reminder_without_an_email_lands_in_the_bell(api, svc, staff, de
 def replace_settings(svc: Services, settings):  # type: ignore[no-untyped-def]
     """The same database and clock, other delivery settings (a second process, in effect)."""
     return replace(svc, settings=settings)
+
+
+def test_two_dispatchers_at_once_send_each_notice_once(api, svc, deployed, smtp_sink):
+    import threading
+
+    for n in range(12):
+        queue_notice(api, f"CASE-P{n}")
+    first, second = build_dispatcher(svc, owner="one"), build_dispatcher(svc, owner="two")
+    first.limits = replace(first.limits, batch=3)
+    second.limits = replace(second.limits, batch=3)
+
+    threads = [threading.Thread(target=d.run) for d in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    ids = smtp_sink.message_ids()
+    assert len(ids) == len(set(ids)) == 12
+    assert {r.status for r in rows(svc)} == {"sent"}
+
+
+def test_a_lease_lost_to_a_supervisor_is_not_overwritten(api, svc, deployed, dispatcher):
+    from engine.delivery import undelivered
+    from engine.identity.users import Principal
+    from engine.store.db import transaction
+
+    queue_notice(api, "CASE-L")
+    (queued,) = rows(svc)
+    assert dispatcher.claim() == [queued.id]
+    with transaction(svc.sessions) as session:  # handled by phone while the send is under way
+        sam = Principal("sam", "sudbury", frozenset({"supervisor"}))
+        undelivered.mark_handled(session, sam, queued.id, "Called", svc.clock.now())
+
+    dispatcher.deliver(queued.id)
+
+    assert row(svc, queued.id).status == "handled"
+
+
+def test_the_case_record_decides_language_and_address(api, svc, staff, deployed, smtp_sink):
+    """A case opened with its client record: the notice follows the record, not the data."""
+    opened = api.as_("casey").post(
+        "/api/cases",
+        json={
+            "process_id": "notify_test",
+            "key": "CASE-R1",
+            "client": {
+                "name": "Élodie Lévesque",
+                "preferred_language": "fr",
+                "contact": {"email": "elodie@example.org"},
+                "interpreter_needed": True,
+            },
+            "data": {
+                "channel": "email",
+                "notice": "discretionary_benefit",
+                "notice_data": {"approved": True, "amount": 75, "purpose": "vision"},
+                "client": {"name": "Élodie Lévesque"},  # the diagram's recipient; no contact
+            },
+        },
+    )
+    assert opened.status_code == 201, opened.json
+
+    build_dispatcher(svc).run()
+
+    (mail,) = smtp_sink.received
+    assert mail["To"] == "elodie@example.org" and mail["Content-Language"] == "fr"
+    assert "Bonjour Élodie Lévesque" in mail.get_content()
+    assert "besoin d'un interprète" in mail.get_content()
+
+
+def test_a_letter_is_attached_to_the_case(api, svc, staff, deployed):
+    from engine.store.models import CaseAttachment
+
+    opened = api.as_("casey").post(
+        "/api/cases",
+        json={
+            "process_id": "notify_test",
+            "key": "CASE-R2",
+            "client": {"name": "Pat Doe", "contact": {"address": "1 Elm St\nSudbury ON"}},
+            "data": {
+                "channel": "mail",
+                "notice": "discretionary_benefit",
+                "notice_data": {"approved": False, "amount": 75, "purpose": "vision"},
+                "client": {"name": "Pat Doe"},
+            },
+        },
+    )
+    assert opened.status_code == 201, opened.json
+
+    build_dispatcher(svc).run()
+
+    with svc.sessions() as session:
+        (attached,) = session.scalars(select(CaseAttachment)).all()
+    assert attached.content_type == "application/pdf" and attached.filename.endswith("-en.pdf")

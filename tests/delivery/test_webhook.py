@@ -16,7 +16,7 @@ from engine.delivery.wiring import build_dispatcher
 from engine.identity.users import Principal
 from engine.store.db import transaction
 from tests.delivery.helpers import row, rows
-from tests.workflows.helpers import complete, deploy, start
+from tests.workflows.helpers import complete, deploy, instance
 
 SECRET = "whsec_test_secret"
 SAM = Principal("sam", "sudbury", frozenset({"supervisor"}))
@@ -28,8 +28,8 @@ REFERRAL = {
     "partner": "housing_services",
     "reason": "Eviction notice",
     "urgent": True,
-    "client": {"name": "Pat Doe", "phone": "+17055550101", "preferred_language": "fr"},
 }
+CLIENT = {"name": "Pat Doe", "preferred_language": "fr", "contact": {"phone": "+17055550101"}}
 PREPARED = {
     "consent_given": True,
     "consent_form": "written",
@@ -61,7 +61,18 @@ def partner_at(api, svc, staff, receiver):  # type: ignore[no-untyped-def]
 
 
 def refer(api, key: str = "CASE-9", **change):  # type: ignore[no-untyped-def]
-    case = start(api.as_("casey"), "warm_referral", key, {**REFERRAL, **change})
+    """Open the case (the client record: French, a phone) with its warm referral."""
+    opened = api.as_("casey").post(
+        "/api/cases",
+        json={
+            "process_id": "warm_referral",
+            "key": key,
+            "client": CLIENT,
+            "data": {**REFERRAL, **change},
+        },
+    )
+    assert opened.status_code == 201, opened.json
+    case = instance(api, opened.json["instance_id"])
     return complete(api, "casey", case, "prepare_referral", PREPARED)
 
 
