@@ -28,6 +28,7 @@ SCENARIOS = (
     "throughput",
     "history",
     "inbox",
+    "case_search",
     "timers",
     "footprint",
     "load",  # 50 simulated staff for 5 minutes (QUICK: 20 s); also `python -m bench.load`

@@ -19,6 +19,7 @@ def record(
     action: str,
     instance_id: str | None = None,
     task_id: str | None = None,
+    case_id: int | None = None,
     **detail: Any,
 ) -> None:
     session.add(
@@ -28,6 +29,7 @@ def record(
             action=action,
             instance_id=instance_id,
             task_id=task_id,
+            case_id=case_id,
             detail_json=json.dumps(detail, default=str, sort_keys=True),
         )
     )

@@ -23,6 +23,8 @@ class Settings:
     scheduler_enabled: bool = True
     scheduler_interval_seconds: float = 1.0
     max_upload_bytes: int = 5 * 1024 * 1024
+    # Case attachments: kept in the database unless a directory is configured.
+    attachments_dir: Path | None = None
     default_timezone: str = "America/Toronto"
     calendar_config: Path | None = None
     standards_config: Path | None = None
@@ -53,6 +55,7 @@ class Settings:
         base = cls()
         calendar = env.get("CASEWAY_CALENDAR_CONFIG")
         standards = env.get("CASEWAY_STANDARDS_CONFIG")
+        attachments = env.get("CASEWAY_ATTACHMENTS_DIR")
         return replace(
             base,
             database_url=env.get("DATABASE_URL")
@@ -64,6 +67,7 @@ class Settings:
             token_ttl_days=int(env.get("CASEWAY_TOKEN_TTL_DAYS", base.token_ttl_days)),
             scheduler_enabled=_flag(env.get("CASEWAY_SCHEDULER"), base.scheduler_enabled),
             max_upload_bytes=int(env.get("CASEWAY_MAX_UPLOAD_BYTES", base.max_upload_bytes)),
+            attachments_dir=Path(attachments) if attachments else None,
             default_timezone=env.get("CASEWAY_TIMEZONE", base.default_timezone),
             calendar_config=Path(calendar) if calendar else None,
             standards_config=Path(standards) if standards else None,

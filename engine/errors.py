@@ -159,3 +159,42 @@ class TasksRejected(Invalid):
             for task_id, message in sorted(self.problems.items())
         ]
         return {"errors": errors, "task_ids": sorted(self.problems)}
+
+
+# Cases -------------------------------------------------------------------------------------------
+
+
+class CaseNotFound(NotFound):
+    """Unknown, or in an office the caller does not work in (existence is not disclosed)."""
+
+    message_key = N_("This case is no longer visible to you.")
+
+
+class CaseExists(Conflict):
+    """The office already has a case with this key."""
+
+    message_key = N_("A case with this number already exists in this office.")
+
+
+class CaseClosed(Conflict):
+    """The case is closed: nothing more starts on it and it cannot be closed again."""
+
+    message_key = N_("This case is closed.")
+
+
+class ProcessAlreadyRunning(Conflict):
+    """The case already has an unfinished instance of this process."""
+
+    message_key = N_("This process is already under way for this case.")
+
+
+class NoteLocked(Conflict):
+    """A note can only be corrected by its author for a short while after writing it."""
+
+    message_key = N_("This note can no longer be changed.")
+
+
+class OfficeUnknown(Invalid):
+    """No staff work in the office named."""
+
+    message_key = N_("There is no such office.")

@@ -328,3 +328,45 @@ CASE_QUEUE = Role.CASEWORKER.value
 def owns_cases(roles: Collection[str]) -> bool:
     """Only caseworkers carry cases (continuity of care)."""
     return Role.CASEWORKER in roles
+
+
+# -- client cases (the case record: client block, notes, attachments, incidents) --------------
+
+# Reasons a case owner may close their own case with; every other reason is a supervisor's call.
+OWNER_CLOSE_REASONS = frozenset({"withdrawn", "unreachable"})
+
+
+def may_read_client_case(principal: Principal, office: str) -> bool:
+    """Staff who work cases, in the case's office; admins and the engine anywhere. Designers
+    and partners never see client data."""
+    if sees_every_case(principal):
+        return True
+    return may(principal, Action.WORK) and principal.office == office
+
+
+def may_open_cases(principal: Principal) -> bool:
+    return may(principal, Action.START_INSTANCE)
+
+
+def searches_every_office(principal: Principal) -> bool:
+    return sees_every_case(principal)
+
+
+def close_refusal(
+    principal: Principal, office: str, reason: str, owner: str | None
+) -> errors.CasewayError | None:
+    """Supervisors of the office close for any reason; the case's owner only when the client
+    withdrew or cannot be reached."""
+    if supervises_office(principal, office):
+        return None
+    if owner == principal.username and reason in OWNER_CLOSE_REASONS:
+        return None
+    if owner == principal.username:
+        allowed = " or ".join(sorted(OWNER_CLOSE_REASONS))
+        return errors.Forbidden(f"a case owner may close only as {allowed}")
+    return errors.Forbidden("only a supervisor of the office or the case owner can close this case")
+
+
+def may_fix_case_data(principal: Principal) -> bool:
+    """Correcting a broken case's data and reading incidents: supervisors and admins."""
+    return is_admin(principal) or Role.SUPERVISOR in principal.roles

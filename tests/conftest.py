@@ -188,6 +188,14 @@ class _UserClient:
         headers = {**self.headers, **kw.pop("headers", {})}
         return self.client.post(path, json=json, headers=headers, **kw)
 
+    def put(self, path: str, json=None, **kw):  # type: ignore[no-untyped-def]
+        headers = {**self.headers, **kw.pop("headers", {})}
+        return self.client.put(path, json=json, headers=headers, **kw)
+
+    def patch(self, path: str, json=None, **kw):  # type: ignore[no-untyped-def]
+        headers = {**self.headers, **kw.pop("headers", {})}
+        return self.client.patch(path, json=json, headers=headers, **kw)
+
 
 @pytest.fixture
 def api(app, staff: dict[str, str]) -> ApiClient:  # type: ignore[no-untyped-def]

@@ -11,8 +11,10 @@ from werkzeug.routing import BaseConverter, ValidationError
 from engine.api import (
     absences,
     case_moves,
+    cases,
     definitions,
     idempotency,
+    incidents,
     instances,
     me,
     messages,
@@ -57,7 +59,7 @@ def init_api(app: Flask) -> Api:
     api.spec.options["security"] = [{"bearer": []}]
     for module in (definitions, instances, messages, tasks, reports, offices, me, case_moves):
         api.register_blueprint(module.blp)
-    for module in (absences, supervision):
+    for module in (absences, supervision, cases, incidents):
         api.register_blueprint(module.blp)
     problems.register(app)
     unavailable.register(app)

@@ -11,7 +11,7 @@ from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.api.schemas import PageArgs
 from engine.api.supervision import MovedSchema
-from engine.store.db import transaction
+from engine.casework.unit_of_work import changing
 from engine.supervision import absences
 from engine.supervision.absences import REASON_CATEGORIES, AbsenceRequest, absence_dict
 
@@ -79,7 +79,7 @@ class Absences(MethodView):
             cover=args["cover"],
             reason_category=args["reason_category"],
         )
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             absence = absences.add_absence(session, principal, request, now)
             moved = absences.moved_counts(session, [absence.id]).get(absence.id, 0)
             return absence_dict(absence, now, moved)
@@ -93,7 +93,7 @@ class EndAbsence(MethodView):
         svc = services()
         principal = current_principal()
         now = svc.clock.now()
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             absence = absences.end_absence(session, principal, username, absence_id, now)
             moved = absences.moved_counts(session, [absence.id]).get(absence.id, 0)
             return absence_dict(absence, now, moved)
@@ -106,6 +106,6 @@ class HandBack(MethodView):
         """Give the worker back the open tasks the absence moved that nobody has taken since."""
         svc = services()
         principal = current_principal()
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             moved = absences.hand_back(session, principal, username, absence_id, svc.clock.now())
         return {"moved": moved}

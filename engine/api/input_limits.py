@@ -90,6 +90,12 @@ def init_app(app: Flask, limits: InputLimits) -> None:
 
     @app.before_request
     def _check_input() -> None:
+        # A view that takes larger uploads than the app-wide limit says so (case attachments);
+        # it must be set before the form below is parsed.
+        view = app.view_functions.get(request.endpoint or "")
+        larger = getattr(getattr(view, "view_class", view), "max_content_length", None)
+        if larger is not None:
+            request.max_content_length = larger
         if request.mimetype in JSON_TYPES:
             raw = request.get_data(cache=True)
             if raw:

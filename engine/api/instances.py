@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from engine import errors
 from engine.api.auth import current_principal
+from engine.api.case_schemas import DataFixArgs
 from engine.api.context import services
 from engine.api.idempotency import idempotent
 from engine.api.present import instance_dict, instance_summary, record_read
@@ -77,6 +78,17 @@ class InstanceMessages(MethodView):
     def post(self, args: dict, instance_id: str) -> dict:
         principal = current_principal()
         commands.deliver_message(services(), principal, instance_id, args["name"], args["payload"])
+        return _load(instance_id)
+
+
+@blp.route("/<instance_id>/data")
+class InstanceData(MethodView):
+    @blp.arguments(DataFixArgs)
+    @blp.response(200, InstanceSchema)
+    def patch(self, args: dict, instance_id: str) -> dict:
+        """Supervisors fix the data a failed step needs (merged in; checked against that step's
+        form if it has one); then `POST …/retry` runs it again."""
+        commands.patch_instance_data(services(), current_principal(), instance_id, args["data"])
         return _load(instance_id)
 
 

@@ -12,9 +12,9 @@ from marshmallow import Schema, fields, validate
 from engine import errors, policy
 from engine.api.auth import current_principal
 from engine.api.context import services
+from engine.casework.unit_of_work import changing
 from engine.deadlines.closures import add_closure, list_closures, remove_closure
 from engine.identity.users import Principal
-from engine.store.db import transaction
 
 blp = Blueprint("offices", __name__, url_prefix="/api/offices")
 
@@ -63,7 +63,7 @@ class Closures(MethodView):
         principal = current_principal()
         _may_change(principal, office)
         svc = services()
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             return add_closure(
                 session, principal, office, args["day"], args["reason"], svc.clock.now()
             )
@@ -76,6 +76,6 @@ class Closure(MethodView):
         principal = current_principal()
         _may_change(principal, office)
         svc = services()
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             remove_closure(session, principal, office, day, svc.clock.now())
         return Response(status=204)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.audit import record
-from engine.store.db import transaction
+from engine.casework.unit_of_work import changing
 from engine.store.models import AuditEvent, HumanTask, Incident, ProcessInstance, Timer
 
 
@@ -19,7 +19,7 @@ def record_read(instance_id: str, task_id: str | None) -> None:
     """Reading a client's case data is itself recorded: who looked at whose case, and when."""
     svc = services()
     principal = current_principal()
-    with transaction(svc.sessions) as session:
+    with changing(svc) as session:
         record(
             session,
             at=svc.clock.now(),
@@ -40,6 +40,8 @@ def task_dict(task: HumanTask, *, schema: dict[str, Any] | None = None, ui: Any 
         "instance_id": task.instance_id,
         "process_id": task.process_id,
         "business_key": task.business_key,
+        "case_key": task.case_key,
+        "client_name": task.client_name,
         "task_name": task.task_name,
         "title": task.title,
         "queue": task.queue,

@@ -19,6 +19,9 @@ class TaskListArgs(PageArgs):
     due_before = fields.AwareDateTime()
     process_id = fields.String(validate=validate.Length(min=1, max=200))
     instance_id = fields.String(validate=validate.Length(min=1, max=36))
+    case = fields.String(
+        validate=validate.Length(min=1, max=200), metadata={"description": "a case key"}
+    )
     status = fields.String(
         load_default=TaskStatus.OPEN.value,
         validate=validate.OneOf([*(s.value for s in TaskStatus), "any"]),
@@ -62,6 +65,8 @@ class TaskSchema(Schema):
     instance_id = fields.String()
     process_id = fields.String()
     business_key = fields.String()
+    case_key = fields.String(allow_none=True)
+    client_name = fields.String(allow_none=True)
     task_name = fields.String()
     title = fields.String()
     queue = fields.String()

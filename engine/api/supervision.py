@@ -13,7 +13,7 @@ from marshmallow import Schema, fields, validate
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.api.schemas import PageArgs
-from engine.store.db import transaction
+from engine.casework.unit_of_work import changing
 from engine.supervision import ownership, views
 from engine.supervision.people import supervised_office
 from engine.supervision.reassign import MAX_TASKS, Selection, reassign
@@ -143,7 +143,7 @@ class CaseOwnerView(MethodView):
         caseworker tasks of the case follow it."""
         svc = services()
         principal = current_principal()
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             changed = ownership.set_owner(
                 session, principal, business_key, args["user"], args.get("office"), svc.clock.now()
             )
@@ -166,7 +166,7 @@ class Reassign(MethodView):
             queue=args.get("queue"),
             office=args.get("office"),
         )
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             moved = reassign(session, principal, selection, args["to"], svc.clock.now())
         return {"moved": moved}
 

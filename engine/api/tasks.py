@@ -35,6 +35,7 @@ class Tasks(MethodView):
             due_before=args.get("due_before"),
             process_id=args.get("process_id"),
             instance_id=args.get("instance_id"),
+            case_key=args.get("case"),
             limit=args["limit"],
             offset=args["offset"],
         )

@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import errors, policy
 from engine.audit import record
+from engine.cases import records as case_records
 from engine.casework import queues
 from engine.casework.sync import apply_outcome, unpack_state
 from engine.casework.visibility import can_view_instance
@@ -37,6 +38,7 @@ from engine.services import CachedForm, Services
 from engine.statuses import ClosedReason, InstanceStatus, TaskStatus
 from engine.store.db import transaction
 from engine.store.models import (
+    Case,
     Definition,
     DefinitionForm,
     HumanTask,
@@ -105,26 +107,74 @@ def _schedule_timer_start(svc: Services, session: Session, item: Deployed) -> No
     offices = sorted(set(session.scalars(select(User.office))) - {"*"}) or ["default"]
     for office in offices:
         key = f"schedule:{item.process_id}:{office}"
-        _create_instance(svc, session, SYSTEM_SCHEDULER, definition, key, {}, office)
+        create_instance(svc, session, SYSTEM_SCHEDULER, definition, key, {}, office, case_id=None)
 
 
 # -- instances --------------------------------------------------------------------------------
 
 
 def start_instance(svc: Services, principal: Principal, request: StartRequest) -> str:
+    """Start a process on the case of `business_key` in the caller's office (made if new).
+
+    The data must satisfy the process's start form; a closed case, or one already running this
+    process, is a Conflict. Nothing is written unless the start succeeds.
+    """
     if not policy.may(principal, policy.Action.START_INSTANCE):
         raise Forbidden("only caseworkers, intake workers and supervisors start cases")
     if not request.business_key.strip():
         raise Invalid("business_key must not be empty", field="business_key")
+    now = svc.clock.now()
     with transaction(svc.sessions) as session:
         definition = _definition(session, request.process_id, request.version)
+        validate_start_data(svc, session, definition, request.data)
         office = principal.office if principal.office != "*" else "default"
-        return _create_instance(
-            svc, session, principal, definition, request.business_key, request.data, office
+        case, created = case_records.for_business_key(
+            session, office, request.business_key, request.data, actor=principal.username, now=now
+        )
+        case_records.check_startable(session, case, definition.process_id)
+        instance_id = create_instance(
+            svc,
+            session,
+            principal,
+            definition,
+            request.business_key,
+            request.data,
+            office,
+            case_id=case.id,
+        )
+        if created:
+            record_case_open(session, case, instance_id, principal.username, now)
+        return instance_id
+
+
+def record_case_open(
+    session: Session, case: Case, instance_id: str, actor: str, now: datetime
+) -> None:
+    """Recorded after the first instance's start, so a keyed request's audited action is the
+    start (idempotency answers again from that instance)."""
+    record(
+        session,
+        at=now,
+        actor=actor,
+        action="case.open",
+        instance_id=instance_id,
+        case_id=case.id,
+        case_key=case.key,
+        office=case.office,
+    )
+
+
+def validate_start_data(
+    svc: Services, session: Session, definition: Definition, data: dict[str, Any]
+) -> None:
+    """FormInvalid (422, one error per field) when `data` does not satisfy the start form."""
+    if definition.start_form_key:
+        validate_submission(
+            form_schema(session, definition.id, definition.start_form_key, svc), data
         )
 
 
-def _create_instance(
+def create_instance(
     svc: Services,
     session: Session,
     principal: Principal,
@@ -133,7 +183,11 @@ def _create_instance(
     data: dict[str, Any],
     office: str,
     depth: int = 0,
+    *,
+    case_id: int | None,
 ) -> str:
+    """Run a new instance until it waits and save it; `case_id` is None only for timer-started
+    schedules, which serve no client."""
     now = svc.clock.now()
     instance_id = str(uuid.uuid4())
     run = RunContext(instance_id, business_key, office, closures=closure_days(session, office))
@@ -145,6 +199,7 @@ def _create_instance(
         version=definition.version,
         business_key=business_key,
         office=office,
+        case_id=case_id,
         status=InstanceStatus.RUNNING,
         state=b"",
         data_json="{}",
@@ -160,6 +215,7 @@ def _create_instance(
         actor=principal.username,
         action="instance.start",
         instance_id=instance_id,
+        case_id=case_id,
         process_id=definition.process_id,
         version=definition.version,
         business_key=business_key,
@@ -391,6 +447,57 @@ def retry_instance(svc: Services, principal: Principal, instance_id: str) -> Non
         _save(svc, session, instance, outcome, actor=principal.username, now=now)
 
 
+def patch_instance_data(
+    svc: Services, principal: Principal, instance_id: str, data: dict[str, Any]
+) -> None:
+    """A supervisor fixes the data a failed step needs (then retries it): merged into the failed
+    step's data, checked against that step's form when it has one, audited with the field
+    names (never the values: they are the client's)."""
+    now = svc.clock.now()
+    with _guarded(svc) as session:
+        instance = _lock_instance(session, instance_id)
+        if not can_view_instance(session, principal, instance):
+            raise NotFound(f"instance {instance_id} not found")
+        if not policy.may_fix_case_data(principal):
+            raise Forbidden("only supervisors fix case data")
+        if instance.status != InstanceStatus.ERROR:
+            raise Conflict(f"instance is {instance.status}, not in error")
+        spec = _spec_by_id(svc, session, instance.definition_id)
+        state, run = unpack_state(instance.state), _run(svc, session, instance)
+        schema = _failing_step_form(svc, session, instance)
+        if schema is not None:
+            merged = {**svc.runtime.failed_data(spec, state, run), **data}
+            known = schema.get("properties", {})
+            validate_submission(schema, {k: v for k, v in merged.items() if k in known})
+        outcome = svc.runtime.patch_failed_data(spec, state, data, run)
+        record(
+            session,
+            at=now,
+            actor=principal.username,
+            action="instance.data_fix",
+            instance_id=instance.id,
+            case_id=instance.case_id,
+            fields=sorted(data),
+        )
+        _save(svc, session, instance, outcome, actor=principal.username, now=now)
+
+
+def _failing_step_form(
+    svc: Services, session: Session, instance: ProcessInstance
+) -> dict[str, Any] | None:
+    """The form of the step an open incident names, when that step is a human task."""
+    task_id = session.scalar(
+        select(Incident.task_id)
+        .where(Incident.instance_id == instance.id, Incident.resolved_at.is_(None))
+        .order_by(Incident.id.desc())
+        .limit(1)
+    )
+    task = session.get(HumanTask, task_id) if task_id else None
+    if task is None or not task.form_key:
+        return None
+    return form_schema(session, instance.definition_id, task.form_key, svc)
+
+
 def fire_due_timers(svc: Services, instance_id: str, *, actor: str = "scheduler") -> bool:
     """Fire one instance's due timers in one transaction; False if nothing was due or another
     worker holds the instance (SKIP LOCKED: that worker is firing them)."""
@@ -523,7 +630,7 @@ def _save(
             continue
         assert definition is not None  # checked above; narrows the type for the call below
         starter = Principal(actor, instance.office, frozenset({policy.Role.SYSTEM.value}))
-        child = _create_instance(
+        child = create_instance(  # the child joins its parent's case, whatever its key
             svc,
             session,
             starter,
@@ -532,6 +639,7 @@ def _save(
             dict(start.data),
             instance.office,
             depth + 1,
+            case_id=instance.case_id,
         )
         record(
             session,
@@ -542,6 +650,23 @@ def _save(
             child_instance_id=child,
             process_id=start.process_id,
         )
+
+
+def terminate_locked(
+    svc: Services, session: Session, instance: ProcessInstance, *, actor: str, now: datetime
+) -> None:
+    """Stop a locked, unfinished instance for good: its open tasks are cancelled and its timers
+    and message waits dropped, through the runtime like any other command."""
+    outcome = svc.runtime.terminate(
+        _spec_by_id(svc, session, instance.definition_id),
+        unpack_state(instance.state),
+        _run(svc, session, instance),
+    )
+    _save(svc, session, instance, outcome, actor=actor, now=now)
+
+
+def lock_instance(session: Session, instance_id: str) -> ProcessInstance:
+    return _lock_instance(session, instance_id)
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -569,6 +694,10 @@ def task_form(
         return CachedForm(json.loads(row.schema_json), ui)
 
     return svc.forms.get(definition_id, form_key, load) if svc is not None else load()
+
+
+def find_definition(session: Session, process_id: str, version: int | None) -> Definition:
+    return _definition(session, process_id, version)
 
 
 def _definition(session: Session, process_id: str, version: int | None) -> Definition:
@@ -611,6 +740,11 @@ def _lock_instance(session: Session, instance_id: str) -> ProcessInstance:
     if instance is None:
         raise NotFound(f"instance {instance_id} not found")
     return instance
+
+
+def guarded(svc: Services) -> _guarded:
+    """A command transaction (optimistic-lock failures are Conflicts)."""
+    return _guarded(svc)
 
 
 class _guarded:

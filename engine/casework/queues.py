@@ -132,15 +132,22 @@ class InboxFilter:
     due_before: datetime | None = None
     process_id: str | None = None
     instance_id: str | None = None
+    case_key: str | None = None
     limit: int = 50
     offset: int = 0
     sort: str = "due"
     search: str | None = None  # words, each found in one of SEARCHABLE (case-insensitive)
 
 
-# What the inbox search looks in. The case record adds the client's name here once tasks carry
-# it (`HumanTask.client_name`); nothing else changes.
-SEARCHABLE: tuple[Any, ...] = (HumanTask.title, HumanTask.business_key, HumanTask.detail)
+# What the inbox search looks in: the task, its case and client, the detail line. A new
+# searchable column is one more entry here; nothing else changes.
+SEARCHABLE: tuple[Any, ...] = (
+    HumanTask.title,
+    HumanTask.business_key,
+    HumanTask.case_key,
+    HumanTask.client_name,
+    HumanTask.detail,
+)
 
 # Sort keys as (column name, descending); due dates sort with "no deadline" last.
 _ORDERS: dict[str, tuple[tuple[str, bool], ...]] = {
@@ -172,6 +179,8 @@ def inbox(
         query = query.where(HumanTask.process_id == wanted.process_id)
     if wanted.instance_id:
         query = query.where(HumanTask.instance_id == wanted.instance_id)
+    if wanted.case_key:
+        query = query.where(HumanTask.case_key == wanted.case_key)
     if wanted.search:
         query = query.where(search_condition(wanted.search))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -213,7 +222,12 @@ def _order_by(column: Any, order: tuple[tuple[str, bool], ...]) -> list[Any]:
 def _open_slices_apply(wanted: InboxFilter) -> bool:
     """The everyday inbox pages: open tasks, filtered at most by queue, mine, due date and a
     search."""
-    return wanted.status == TaskStatus.OPEN and not wanted.process_id and not wanted.instance_id
+    return (
+        wanted.status == TaskStatus.OPEN
+        and not wanted.process_id
+        and not wanted.instance_id
+        and not wanted.case_key
+    )
 
 
 def _filters(wanted: InboxFilter) -> list[ColumnElement[bool]]:

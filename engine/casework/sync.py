@@ -16,6 +16,7 @@ from engine.definitions.compile import queue_key
 from engine.runtime import HumanTaskView, Outcome, TimerView
 from engine.statuses import FINISHED_INSTANCE_STATUSES, ClosedReason, TaskStatus
 from engine.store.models import (
+    Case,
     HumanTask,
     Incident,
     MessageWait,
@@ -136,6 +137,7 @@ def _sync_tasks(
         row = open_rows.pop(view.task_id, None)
         if row is None:
             row = _new_task(instance, view, now)
+            _label_with_case(session, instance, row)
             row.due_at = due.get(view.task_id)
             row.excluded_users = _four_eyes(session, instance, view, actor, completed_task_id)
             session.add(row)
@@ -214,6 +216,17 @@ def _new_task(instance: ProcessInstance, view: HumanTaskView, now: datetime) -> 
         priority=view.priority,
         detail=view.detail,
     )
+
+
+def _label_with_case(session: Session, instance: ProcessInstance, row: HumanTask) -> None:
+    """The case key and client name ride on the task row: the inbox shows them without a join
+    (the case is in the session's identity map after the first task, so this reads once)."""
+    if instance.case_id is None:
+        return
+    case = session.get(Case, instance.case_id)
+    if case is not None:
+        row.case_key = case.key
+        row.client_name = case.client_name or None
 
 
 def _form_from_filename(name: str | None) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.casework.commands import deploy_files
+from engine.casework.unit_of_work import changing
 from engine.cli import case_moves as cli_migration
 from engine.cli import check as cli_check
 from engine.cli import supervision as cli_supervision
@@ -42,7 +43,6 @@ from engine.identity.users import (
 )
 from engine.policy import Role
 from engine.services import Services
-from engine.store.db import transaction
 from handlers import default_registry
 
 DEMO_STAFF = [
@@ -257,7 +257,7 @@ def _deploy(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _users_add(settings: Settings, args: argparse.Namespace) -> int:
-    with _services(settings) as svc, transaction(svc.sessions) as session:
+    with _services(settings) as svc, changing(svc) as session:
         add_user(
             session,
             args.username,
@@ -276,7 +276,7 @@ def _users_link(settings: Settings, args: argparse.Namespace) -> int:
     from engine.identity.provisioning import bind
     from engine.store.models import ExternalIdentity, User
 
-    with _services(settings) as svc, transaction(svc.sessions) as session:
+    with _services(settings) as svc, changing(svc) as session:
         user = session.scalar(select(User).where(User.username == args.username))
         if user is None:
             raise CliError(f"no user {args.username!r}")
@@ -297,14 +297,14 @@ def _users_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def _users_token(settings: Settings, args: argparse.Namespace) -> int:
     ttl = timedelta(days=settings.token_ttl_days)
-    with _services(settings) as svc, transaction(svc.sessions) as session:
+    with _services(settings) as svc, changing(svc) as session:
         token = issue_token(session, args.username, now=svc.clock.now(), ttl=ttl)
     print(token)
     return 0
 
 
 def _users_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    with _services(settings) as svc, transaction(svc.sessions) as session:
+    with _services(settings) as svc, changing(svc) as session:
         count = revoke_tokens(session, args.username, now=svc.clock.now())
     print(f"revoked {count} token(s)")
     return 0
@@ -312,7 +312,7 @@ def _users_revoke(settings: Settings, args: argparse.Namespace) -> int:
 
 def _users_password(settings: Settings, args: argparse.Namespace) -> int:
     password = _read_password()
-    with _services(settings) as svc, transaction(svc.sessions) as session:
+    with _services(settings) as svc, changing(svc) as session:
         set_password(session, args.username, password)
     print(f"password set for {args.username}")
     return 0
@@ -329,7 +329,7 @@ def _read_password() -> str:
 
 def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     created = 0
-    with _services(settings) as svc, transaction(svc.sessions) as session:
+    with _services(settings) as svc, changing(svc) as session:
         existing = {user.username: user for user, _ in list_users(session)}
         for username, name, office, roles in DEMO_STAFF:
             if username not in existing:

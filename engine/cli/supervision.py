@@ -13,13 +13,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.casework.unit_of_work import changing
 from engine.config import Settings
 from engine.deadlines.closures import add_closure, list_closures, remove_closure
 from engine.errors import CasewayError, TasksRejected
 from engine.identity.users import SYSTEM, Principal
 from engine.policy import Role
 from engine.services import Services
-from engine.store.db import transaction
 from engine.supervision import absences, views
 from engine.supervision.reassign import Selection, reassign
 from engine.supervision.reports import service_standards
@@ -156,7 +156,7 @@ def _table(rows: list[tuple[Any, ...]]) -> Iterator[str]:
 
 
 def _closure_add(services: ServicesFactory, settings: Settings, args: argparse.Namespace) -> int:
-    with services(settings) as svc, transaction(svc.sessions) as session:
+    with services(settings) as svc, changing(svc) as session:
         add_closure(session, SYSTEM, args.office, args.day, args.reason, svc.clock.now())
     print(f"{args.office} closed on {args.day.isoformat()}")
     return 0
@@ -170,7 +170,7 @@ def _closure_list(services: ServicesFactory, settings: Settings, args: argparse.
 
 
 def _closure_remove(services: ServicesFactory, settings: Settings, args: argparse.Namespace) -> int:
-    with services(settings) as svc, transaction(svc.sessions) as session:
+    with services(settings) as svc, changing(svc) as session:
         remove_closure(session, SYSTEM, args.office, args.day, svc.clock.now())
     print(f"{args.office} open again on {args.day.isoformat()}")
     return 0
@@ -211,7 +211,7 @@ def _absence_add(svc: Services, args: argparse.Namespace) -> int:
         cover=args.cover,
         reason_category=args.reason,
     )
-    with transaction(svc.sessions) as session:
+    with changing(svc) as session:
         absence = absences.add_absence(session, _acting(args), request, now)
         moved = absences.moved_counts(session, [absence.id]).get(absence.id, 0)
         status = absences.absence_status(absence, now)
@@ -253,7 +253,7 @@ def _absence_list(svc: Services, args: argparse.Namespace) -> int:
 
 def _absence_end(svc: Services, args: argparse.Namespace) -> int:
     now = svc.clock.now()
-    with transaction(svc.sessions) as session:
+    with changing(svc) as session:
         absence = absences.end_absence(session, _acting(args), args.username, args.absence_id, now)
         status = absences.absence_status(absence, now)
     print(f"absence {args.absence_id} of {args.username}: {status}")
@@ -261,7 +261,7 @@ def _absence_end(svc: Services, args: argparse.Namespace) -> int:
 
 
 def _absence_hand_back(svc: Services, args: argparse.Namespace) -> int:
-    with transaction(svc.sessions) as session:
+    with changing(svc) as session:
         moved = absences.hand_back(
             session, _acting(args), args.username, args.absence_id, svc.clock.now()
         )
@@ -278,7 +278,7 @@ def _reassign(svc: Services, args: argparse.Namespace) -> int:
         office=args.office,
     )
     to = None if args.to_queue else args.to
-    with transaction(svc.sessions) as session:
+    with changing(svc) as session:
         moved = reassign(session, _acting(args), selection, to, svc.clock.now())
     print(f"moved {moved} task(s) to {to or 'the queue'}")
     return 0

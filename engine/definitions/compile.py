@@ -85,6 +85,7 @@ class CompiledProcess:
     files: tuple[SourceFile, ...]
     forms: Mapping[str, FormSpec]
     user_tasks: Mapping[str, UserTaskInfo] = field(default_factory=dict)
+    start_form_key: str | None = None
 
 
 def queue_key(name: str) -> str:
@@ -227,6 +228,8 @@ def _compile_process(
                 problems.extend(_check_operator(process_file, element, task_spec, registry))
         except Exception as exc:  # a shape our checks did not foresee is a problem, not a 500
             problems.append(Problem(process_file, element, _unreadable(exc)))
+    start_form_key, start_problems = _start_form(process_file, spec, forms, used_forms)
+    problems.extend(start_problems)
     if problems:
         raise DefinitionInvalid(problems)
     relevant = _relevant_files(parser, pid, subprocess_specs, files)
@@ -238,6 +241,7 @@ def _compile_process(
         files=tuple(relevant),
         forms=used_forms,
         user_tasks=user_tasks,
+        start_form_key=start_form_key,
     )
 
 
@@ -306,6 +310,33 @@ def _user_task_info(
             return None, [Problem(file, element, str(exc))]
     title = task_spec.bpmn_name or element
     return UserTaskInfo(element, title, queue_key(group), form_key), []
+
+
+def _start_form(
+    file: str, spec: Any, forms: FormSource, used: dict[str, FormSpec]
+) -> tuple[str | None, list[Problem]]:
+    """The form key of the process's (none-event) start event, read like a user task's: the
+    data a start is given must satisfy it. Several start events with different forms are a
+    deploy problem (a start could not tell which applies)."""
+    keys: dict[str, str] = {}
+    for task_spec in spec.task_specs.values():
+        if type(task_spec).__name__ != "StartEvent":
+            continue
+        props = dict((getattr(task_spec, "extensions", {}) or {}).get("properties", {}))
+        key = props.get("formKey") or _strip_schema_suffix(props.get("formJsonSchemaFilename"))
+        if key:
+            keys[task_spec.bpmn_id] = key
+    if not keys:
+        return None, []
+    if len(set(keys.values())) > 1:
+        message = "start events name different start forms; a process has at most one"
+        return None, [Problem(file, element, message) for element in sorted(keys)]
+    key = next(iter(keys.values()))
+    try:
+        used[key] = forms.get(key)
+    except FormProblem as exc:
+        return None, [Problem(file, sorted(keys)[0], str(exc))]
+    return key, []
 
 
 def _strip_schema_suffix(name: str | None) -> str | None:

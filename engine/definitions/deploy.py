@@ -51,6 +51,7 @@ def _deploy_one(
         spec_json=process.spec_json,
         created_at=now,
         created_by=actor,
+        start_form_key=process.start_form_key,
     )
     session.add(definition)
     session.flush()

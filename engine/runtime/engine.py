@@ -178,6 +178,36 @@ class Runtime:
                 task._set_state(TaskState.READY)
             return self._advance(workflow, engine)
 
+    def patch_failed_data(
+        self, spec: LoadedSpec, state: str, data: Mapping[str, Any], run: RunContext
+    ) -> Outcome:
+        """Merge `data` into what the failed step(s) will run with; nothing runs until a retry.
+
+        The fix for an incident caused by missing or wrong case data (a supervisor supplies the
+        phone number the handler needed), so that `retry` then succeeds.
+        """
+        engine = self._engine(run)
+        with using_clock(self.clock):
+            workflow = self._load(spec, state, engine)
+            failed = [t for t in _all_tasks(workflow) if t.state == TaskState.ERROR]
+            if not failed:
+                raise NothingToRetry("the instance has no failed step to fix")
+            for task in failed:
+                task.data = copy.deepcopy(task.data)
+                task.data.update(copy.deepcopy(dict(data)))
+            return self._outcome(workflow, engine)
+
+    def failed_data(self, spec: LoadedSpec, state: str, run: RunContext) -> dict[str, Any]:
+        """The data the failed step ran with (what an incident fix is merged into)."""
+        engine = self._engine(run)
+        with using_clock(self.clock):
+            workflow = self._load(spec, state, engine)
+            for task in _all_tasks(workflow):
+                if task.state == TaskState.ERROR:
+                    data = {k: v for k, v in task.data.items() if not k.startswith("spiff__")}
+                    return dict(json.loads(json.dumps(data, default=str)))
+            return {}
+
     def terminate(self, spec: LoadedSpec, state: str, run: RunContext) -> Outcome:
         engine = self._engine(run)
         with using_clock(self.clock):

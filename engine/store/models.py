@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     Boolean,
     Date,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -96,6 +98,8 @@ class Definition(Base):
     spec_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(80))
+    # The start event's form: `data` given to a start is checked against it.
+    start_form_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     __table_args__ = (
         UniqueConstraint("process_id", "version", name="uq_definition_process_version"),
@@ -143,6 +147,10 @@ class ProcessInstance(Base):
     version: Mapped[int] = mapped_column(Integer)
     business_key: Mapped[str] = mapped_column(String(200), index=True)
     office: Mapped[str] = mapped_column(String(80), index=True)
+    # The case it belongs to; None only for timer-started schedules (no client; see docs/cases.md).
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("client_case.id"), nullable=True, index=True
+    )
     status: Mapped[str] = mapped_column(String(20), index=True)
     # Text, never JSONB: SpiffWorkflow's delta encoding depends on key order.
     state: Mapped[bytes] = mapped_column(LargeBinary)
@@ -164,6 +172,9 @@ class HumanTask(Base):
     process_id: Mapped[str] = mapped_column(String(200))
     business_key: Mapped[str] = mapped_column(String(200))
     office: Mapped[str] = mapped_column(String(80))
+    # Copied from the case when the task opens, so the inbox shows them without a join.
+    case_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    client_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     task_name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(300))
     queue: Mapped[str] = mapped_column(String(80))
@@ -343,10 +354,95 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(60), index=True)
     instance_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    case_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     detail_json: Mapped[str] = mapped_column(Text, default="{}")
 
 
 append_only.attach(AuditEvent.__table__)  # type: ignore[arg-type]
+
+
+# -- cases -------------------------------------------------------------------------------------
+
+
+class Case(Base):
+    """A client's case, the unit of work (DESIGN rule 9): every process instance belongs to one.
+
+    The key is unique per office. `client_search` holds the client's name and the key through
+    engine.cases.search.normalize, so one plain substring match is accent- and case-insensitive
+    on both databases (a trigram GIN index serves it on PostgreSQL).
+    """
+
+    __tablename__ = "client_case"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    office: Mapped[str] = mapped_column(String(80))
+    key: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    client_name: Mapped[str] = mapped_column(String(200))
+    client_search: Mapped[str] = mapped_column(String(500))
+    preferred_language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    date_of_birth: Mapped[date | None] = mapped_column(Date, nullable=True)
+    email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    address: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    # "Do not leave messages / do not mail": contact only in person or as the client asked.
+    safe_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    interpreter_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_by: Mapped[str] = mapped_column(String(80))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    close_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("office", "key", name="uq_client_case_office_key"),
+        Index("ix_client_case_office_opened", "office", "opened_at"),
+        Index("ix_client_case_office_birth", "office", "date_of_birth"),
+        Index(
+            "ix_client_case_search",
+            "client_search",
+            postgresql_using="gin",
+            postgresql_ops={"client_search": "gin_trgm_ops"},
+        ),
+    )
+
+
+class CaseKeySequence(Base):
+    """The last number handed out per office and year (`C-2026-000123`)."""
+
+    __tablename__ = "case_key_sequence"
+
+    office: Mapped[str] = mapped_column(String(80), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer)
+
+
+class CaseNote(Base):
+    __tablename__ = "case_note"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("client_case.id"), index=True)
+    author: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CaseAttachment(Base):
+    """A document on a case; the bytes live in `content` or, when configured, in a directory."""
+
+    __tablename__ = "case_attachment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("client_case.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(80))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    stored_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 # -- supervision: case ownership, absences ----------------------------------------------------
@@ -408,6 +504,8 @@ class AbsenceTask(Base):
 # Reassigning or routing by case reads open tasks of one business key in one office.
 Index("ix_human_task_case", HumanTask.office, HumanTask.business_key, HumanTask.status)
 Index("ix_process_instance_office_created", ProcessInstance.office, ProcessInstance.created_at)
+# GET /api/tasks?case=KEY
+Index("ix_human_task_case_key", HumanTask.case_key, HumanTask.status)
 
 
 class IdempotencyKey(Base):
@@ -430,6 +528,14 @@ class IdempotencyKey(Base):
     response_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     resource_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+# Case search's trigram index needs pg_trgm wherever the schema is built from the models.
+event.listen(
+    Case.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
 
 
 class TaskDraft(Base):

@@ -12,9 +12,9 @@ from sqlalchemy import delete, select
 from werkzeug.datastructures import MultiDict
 
 from engine.casework import queues
+from engine.casework.unit_of_work import changing
 from engine.identity.users import Principal
 from engine.services import Services
-from engine.store.db import transaction
 from engine.store.models import SavedFilter
 from engine.web.casework import MINE, PAGE_SIZE, PAGE_SIZES, InboxQuery
 from engine.web.i18n import office_zone
@@ -62,7 +62,7 @@ def saved(svc: Services, principal: Principal) -> list[SavedFilter]:
 def save(svc: Services, principal: Principal, name: str, query: str) -> bool:
     """Save (or replace) a named view; False when the user already has too many."""
     name = " ".join(name.split())[:80]
-    with transaction(svc.sessions) as session:
+    with changing(svc) as session:
         mine = session.scalars(
             select(SavedFilter).where(SavedFilter.username == principal.username)
         ).all()
@@ -84,7 +84,7 @@ def save(svc: Services, principal: Principal, name: str, query: str) -> bool:
 
 
 def forget(svc: Services, principal: Principal, filter_id: int) -> None:
-    with transaction(svc.sessions) as session:
+    with changing(svc) as session:
         session.execute(
             delete(SavedFilter).where(
                 SavedFilter.id == filter_id, SavedFilter.username == principal.username

@@ -36,10 +36,10 @@ from engine.api.auth import sign_in
 from engine.api.context import EXTENSION_KEY as SERVICES_KEY
 from engine.api.context import services
 from engine.audit import record
+from engine.casework.unit_of_work import changing
 from engine.config import OidcSettings
 from engine.identity.provisioning import SignInRefused, check_rules, identity_from_claims, provision
 from engine.identity.users import Principal
-from engine.store.db import transaction
 from engine.web.guard import landing, protect, safe_next
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ def _principal(provider: Provider, claims: Mapping[str, Any]) -> Principal:
     identity = identity_from_claims(claims, provider.settings)
     svc = services()
     try:
-        with transaction(svc.sessions) as db:
+        with changing(svc) as db:
             return provision(
                 db,
                 identity,
@@ -158,7 +158,7 @@ def _principal(provider: Provider, claims: Mapping[str, Any]) -> Principal:
             )
     except SignInRefused as refused:
         if refused.reason == "username_taken":  # someone may be after another's account
-            with transaction(svc.sessions) as db:
+            with changing(svc) as db:
                 record(
                     db,
                     at=svc.clock.now(),

@@ -15,10 +15,10 @@ from werkzeug.wrappers import Response
 
 from engine import policy
 from engine.api.context import services
+from engine.casework.unit_of_work import changing
 from engine.errors import CasewayError
 from engine.identity.users import Principal
 from engine.statuses import AbsenceStatus
-from engine.store.db import transaction
 from engine.store.models import Absence, HumanTask
 from engine.supervision import absences, views
 from engine.supervision.people import Staff
@@ -96,7 +96,7 @@ def bulk_reassign() -> Response:
         return redirect(back)
 
     def move() -> int:
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             return reassign(session, principal, Selection(task_ids=task_ids), to, svc.clock.now())
 
     moved = _attempt(move)
@@ -174,7 +174,7 @@ def add_absence() -> Response | tuple[str, int]:
     )
 
     try:
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             absences.add_absence(session, principal, wanted, svc.clock.now())
     except CasewayError as exc:
         return _absences_page(principal, request.form, explain_supervision(exc), 422)
@@ -189,7 +189,7 @@ def end_absence(absence_id: int) -> Response:
     username = request.form.get("user", "")
 
     def end() -> int:
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             return absences.end_absence(
                 session, principal, username, absence_id, svc.clock.now()
             ).id
@@ -206,7 +206,7 @@ def hand_back(absence_id: int) -> Response:
     username = request.form.get("user", "")
 
     def give_back() -> int:
-        with transaction(svc.sessions) as session:
+        with changing(svc) as session:
             return absences.hand_back(session, principal, username, absence_id, svc.clock.now())
 
     moved = _attempt(give_back)

@@ -125,7 +125,9 @@ def test_the_same_key_with_another_request_is_refused(api, svc, deployed):
 
 def test_keys_belong_to_their_user(api, svc, deployed):
     by_casey = api.as_("casey").post("/api/instances", json=STARTS, headers=keyed("shared"))
-    by_cole = api.as_("cole").post("/api/instances", json=STARTS, headers=keyed("shared"))
+    by_cole = api.as_("cole").post(
+        "/api/instances", json={**STARTS, "business_key": "CASE-K2"}, headers=keyed("shared")
+    )
 
     assert by_casey.status_code == by_cole.status_code == 201
     assert by_casey.json["id"] != by_cole.json["id"]
@@ -145,7 +147,7 @@ def test_without_a_key_nothing_changes(api, svc, deployed):
     casey = api.as_("casey")
 
     first = casey.post("/api/instances", json=STARTS)
-    second = casey.post("/api/instances", json=STARTS)
+    second = casey.post("/api/instances", json={**STARTS, "business_key": "CASE-K2"})
 
     assert first.json["id"] != second.json["id"]
     assert audits(svc, "instance.start") == 2
@@ -159,11 +161,12 @@ def test_an_answer_lost_in_a_crash_is_rendered_again_from_the_case(api, svc, dep
     case = casey.post("/api/instances", json=STARTS).json
     path = f"/api/tasks/{open_task(case, 'record_request')['id']}/complete"
     monkeypatch.setattr(idempotency, "store_answer", lambda *args: True)  # never stored
-    started = casey.post("/api/instances", json=STARTS, headers=keyed("s"))
+    other_case = {**STARTS, "business_key": "CASE-K2"}
+    started = casey.post("/api/instances", json=other_case, headers=keyed("s"))
     completed = casey.post(path, json={"data": REQUEST}, headers=keyed("c"))
     monkeypatch.undo()
 
-    started_again = casey.post("/api/instances", json=STARTS, headers=keyed("s"))
+    started_again = casey.post("/api/instances", json=other_case, headers=keyed("s"))
     completed_again = casey.post(path, json={"data": REQUEST}, headers=keyed("c"))
     stored_again = casey.post(path, json={"data": REQUEST}, headers=keyed("c"))
 
@@ -216,7 +219,9 @@ def test_keys_expire_after_a_day(api, svc, clock, deployed):
     casey.post("/api/instances", json={**STARTS, "business_key": "CASE-O"}, headers=keyed("other"))
     clock.advance(hours=25)
 
-    later = casey.post("/api/instances", json=STARTS, headers=keyed("old"))
+    later = casey.post(
+        "/api/instances", json={**STARTS, "business_key": "CASE-P"}, headers=keyed("old")
+    )
     scheduler.scheduler_pass(svc)  # prunes what expired
 
     assert later.status_code == 201 and later.json["id"] != first.json["id"]

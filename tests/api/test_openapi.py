@@ -19,6 +19,16 @@ def test_openapi_lists_the_design_endpoints(app):
         "/api/tasks/{task_id}/unclaim",
         "/api/tasks/{task_id}/complete",
         "/api/tasks/{task_id}/assign",
+        "/api/cases",
+        "/api/cases/{key}",
+        "/api/cases/{key}/close",
+        "/api/cases/{key}/transfer",
+        "/api/cases/{key}/notes",
+        "/api/cases/{key}/notes/{note_id}",
+        "/api/cases/{key}/attachments",
+        "/api/cases/{key}/attachments/{attachment_id}",
+        "/api/incidents",
+        "/api/instances/{instance_id}/data",
     } <= paths
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
 

@@ -44,7 +44,7 @@ def test_two_lanes_run_to_completion_as_two_users(api, case, svc):
     assert instance["data"]["amount"] == 400
     assert [t["status"] for t in instance["tasks"]] == ["completed", "completed"]
     actions = [h["action"] for h in instance["history"]]
-    assert actions[:2] == ["instance.start", "task.claim"]
+    assert actions[:3] == ["instance.start", "case.open", "task.claim"]
     assert "task.complete" in actions and actions[-1] == "instance.completed"
     with svc.sessions() as session:
         (notice,) = session.scalars(select(OutboxEntry)).all()

@@ -85,7 +85,7 @@ def test_hostile_scripts_end_in_incidents_while_the_server_keeps_answering(
         diagrams.append(path)
     with database(backend, tmp_path) as url:
         tokens = seed(url, diagrams, USERS)
-        server = CasewayServer(url, tmp_path / "server.log", env={"CASEWAY_SCRIPT_TIME_LIMIT": "1"})
+        server = CasewayServer(url, tmp_path / "server.log", env={"CASEWAY_SCRIPT_TIME_LIMIT": "3"})
         server.start()
         try:
             server.wait_ready()

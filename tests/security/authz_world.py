@@ -22,6 +22,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from engine.app import create_app
+from engine.cases.attachments import add_attachment, read_upload
+from engine.cases.notes import add_note
 from engine.casework import commands
 from engine.clock import FakeClock
 from engine.config import REPO_ROOT, Settings
@@ -30,12 +32,13 @@ from engine.definitions.compile import SourceFile, read_paths
 from engine.identity.users import Principal, add_user, issue_token, revoke_tokens
 from engine.services import Services
 from engine.store.db import transaction
-from engine.store.models import HumanTask, User
+from engine.store.models import Case, CaseOwner, HumanTask, User
 from engine.supervision.absences import AbsenceRequest, add_absence, end_absence
 from handlers import HandlerError, HandlerRegistry
 
 DIAGRAM = Path(__file__).resolve().parent / "authz.bpmn"
 HOME, AWAY, PARTNERS = "sudbury", "ottawa", "partners"
+PDF = b"%PDF-1.7\n%%EOF\n"
 
 STAFF: dict[str, tuple[str, str]] = {
     "dana": (HOME, "designer"),
@@ -126,6 +129,7 @@ class Call:
     path: str
     json: Any = None
     upload: bool = False  # multipart `file` part with DIAGRAM
+    document: bytes | None = None  # multipart `file` part with these bytes (an attachment)
 
 
 @dataclass
@@ -165,6 +169,15 @@ class World:
         if caller.column in self.tokens:
             headers["Authorization"] = f"Bearer {self.tokens[caller.column]}"
         client = self.app.test_client()
+        if call.document is not None:
+            files = {"file": [(io.BytesIO(call.document), "letter.pdf")]}
+            return client.open(
+                call.path,
+                method=method,
+                headers=headers,
+                data=files,
+                content_type="multipart/form-data",
+            )
         if call.upload:
             files = {"file": [(io.BytesIO(DIAGRAM.read_bytes()), DIAGRAM.name)]}
             return client.open(
@@ -248,6 +261,35 @@ class World:
             return key
 
         return self._once(("case",), fresh, make)
+
+    def owned_case(self) -> str:
+        """A fresh home case that cole owns (for closing as its owner)."""
+        key = self.case_key(fresh=True)
+        with transaction(self.svc.sessions) as session:
+            session.add(
+                CaseOwner(
+                    office=HOME,
+                    business_key=key,
+                    owner="cole",
+                    assigned_at=self.svc.clock.now(),
+                    assigned_by="sam",
+                )
+            )
+        return key
+
+    def note_on(self, key: str) -> int:
+        """A note cole wrote on a home case."""
+        cole = Principal("cole", HOME, frozenset({"caseworker"}))
+        with transaction(self.svc.sessions) as session:
+            case = session.scalars(select(Case).where(Case.office == HOME, Case.key == key)).one()
+            return add_note(session, cole, case, "matrix", self.svc.clock.now()).id
+
+    def attachment_on(self, key: str) -> int:
+        cole = Principal("cole", HOME, frozenset({"caseworker"}))
+        with transaction(self.svc.sessions) as session:
+            case = session.scalars(select(Case).where(Case.office == HOME, Case.key == key)).one()
+            upload = read_upload([PDF])
+            return add_attachment(self.svc, session, cole, case, "a.pdf", upload).id
 
     def day(self) -> date:
         """A day no other cell uses."""
@@ -511,3 +553,90 @@ def _hand_back(world: World, subject: str, caller: Caller) -> Call:
     username = _worker(subject, caller)
     absence_id = world.absence(username, cancelled=True)
     return Call(f"/api/users/{username}/absences/{absence_id}/hand-back")
+
+
+# -- cases: "sudbury" is a home case (cole's colleagues' office), "-" where none is named --
+
+
+@endpoint("POST /api/cases")
+def _open_case(world: World, subject: str, caller: Caller) -> Call:
+    if subject != "-":
+        raise KeyError(subject)
+    body = {"process_id": "authz_quiet", "client": {"name": "Matrix Client"}, "data": {}}
+    return Call("/api/cases", body)
+
+
+@endpoint("GET /api/cases")
+def _search_cases(world: World, subject: str, caller: Caller) -> Call:
+    if subject != "-":
+        raise KeyError(subject)
+    return Call("/api/cases?q=matrix")
+
+
+def _home_case(world: World, subject: str, *, fresh: bool = False) -> str:
+    if subject != "sudbury":
+        raise KeyError(subject)
+    return world.case_key(fresh=fresh)
+
+
+@endpoint("GET /api/cases/{key}")
+def _read_case(world: World, subject: str, caller: Caller) -> Call:
+    return Call(f"/api/cases/{_home_case(world, subject)}")
+
+
+@endpoint("POST /api/cases/{key}/close")
+def _close_case(world: World, subject: str, caller: Caller) -> Call:
+    """cole owns it; a withdrawn client is a reason the owner may close for."""
+    if subject != "owned by cole":
+        raise KeyError(subject)
+    return Call(f"/api/cases/{world.owned_case()}/close", {"reason": "withdrawn"})
+
+
+@endpoint("POST /api/cases/{key}/transfer")
+def _transfer_case(world: World, subject: str, caller: Caller) -> Call:
+    key = _home_case(world, subject, fresh=True)
+    return Call(f"/api/cases/{key}/transfer", {"office": AWAY})
+
+
+@endpoint("GET /api/cases/{key}/notes")
+def _notes(world: World, subject: str, caller: Caller) -> Call:
+    return Call(f"/api/cases/{_home_case(world, subject)}/notes")
+
+
+@endpoint("POST /api/cases/{key}/notes")
+def _add_note(world: World, subject: str, caller: Caller) -> Call:
+    return Call(f"/api/cases/{_home_case(world, subject)}/notes", {"body": "matrix"})
+
+
+@endpoint("PATCH /api/cases/{key}/notes/{note_id}")
+def _edit_note(world: World, subject: str, caller: Caller) -> Call:
+    """cole's note: nobody else may change it."""
+    if subject != "cole's note":
+        raise KeyError(subject)
+    key = world.case_key(fresh=False)
+    return Call(f"/api/cases/{key}/notes/{world.note_on(key)}", {"body": "changed"})
+
+
+@endpoint("GET /api/cases/{key}/attachments")
+def _attachments(world: World, subject: str, caller: Caller) -> Call:
+    return Call(f"/api/cases/{_home_case(world, subject)}/attachments")
+
+
+@endpoint("POST /api/cases/{key}/attachments")
+def _attach(world: World, subject: str, caller: Caller) -> Call:
+    return Call(f"/api/cases/{_home_case(world, subject)}/attachments", document=PDF)
+
+
+@endpoint("GET /api/cases/{key}/attachments/{attachment_id}")
+def _download(world: World, subject: str, caller: Caller) -> Call:
+    key = _home_case(world, subject)
+    return Call(f"/api/cases/{key}/attachments/{world.attachment_on(key)}")
+
+
+_fixed("GET /api/incidents", "/api/incidents")
+
+
+@endpoint("PATCH /api/instances/{instance_id}/data")
+def _fix_data(world: World, subject: str, caller: Caller) -> Call:
+    instance_id = world.instance(subject, caller, broken=True, fresh=True)
+    return Call(f"/api/instances/{instance_id}/data", {"data": {"fixed": True}})

@@ -195,6 +195,49 @@ MATRIX: dict[str, dict[str, str]] = {
         "office=sudbury":   "401 401 401 401 403 | 404 403 403 200 200 | 404 404 404 404 200",
     },
 
+    # Case records (issue #15): staff who work cases, in the case's office; admins anywhere.
+    "POST /api/cases": {
+        "-":                "401 401 401 401 403 | 403 201 201 201 201 | 403 201 201 201 201",
+    },
+    "GET /api/cases": {  # a search: the caller's office only, never refused to case workers
+        "-":                "401 401 401 401 403 | 403 200 200 200 200 | 403 200 200 200 200",
+    },
+    "GET /api/cases/{key}": {
+        "sudbury":          "401 401 401 401 403 | 404 200 200 200 200 | 404 404 404 404 200",
+    },
+    "POST /api/cases/{key}/close": {  # reason "withdrawn": the owner (cole) or a supervisor
+        "owned by cole":    "401 401 401 401 403 | 404 403 403 200 200 | 404 404 404 404 200",
+    },
+    "POST /api/cases/{key}/transfer": {  # to ottawa
+        "sudbury":          "401 401 401 401 403 | 404 403 403 200 200 | 404 404 404 404 200",
+    },
+    "GET /api/cases/{key}/notes": {
+        "sudbury":          "401 401 401 401 403 | 404 200 200 200 200 | 404 404 404 404 200",
+    },
+    "POST /api/cases/{key}/notes": {
+        "sudbury":          "401 401 401 401 403 | 404 201 201 201 201 | 404 404 404 404 201",
+    },
+    "PATCH /api/cases/{key}/notes/{note_id}": {  # only its author, and cole is no caller
+        "cole's note":      "401 401 401 401 403 | 404 403 403 403 403 | 404 404 404 404 403",
+    },
+    "GET /api/cases/{key}/attachments": {
+        "sudbury":          "401 401 401 401 403 | 404 200 200 200 200 | 404 404 404 404 200",
+    },
+    "POST /api/cases/{key}/attachments": {
+        "sudbury":          "401 401 401 401 403 | 404 201 201 201 201 | 404 404 404 404 201",
+    },
+    "GET /api/cases/{key}/attachments/{attachment_id}": {
+        "sudbury":          "401 401 401 401 403 | 404 200 200 200 200 | 404 404 404 404 200",
+    },
+    "GET /api/incidents": {
+        "-":                "401 401 401 401 403 | 403 403 403 200 200 | 403 403 403 200 200",
+    },
+    "PATCH /api/instances/{instance_id}/data": {  # the retry subjects, stopped on an incident
+        "mine":             "401 401 401 401 403 | 403 403 403 200 200 | 403 403 403 200 200",
+        "case":             "401 401 401 401 403 | 404 403 403 200 200 | 404 404 404 404 200",
+        "ottawa":           "401 401 401 401 403 | 404 404 404 404 200 | 404 403 403 200 200",
+    },
+
     # Absences: "self" is the caller; "cole" a home colleague; "oscar" a worker over there.
     "GET /api/users/{username}/absences": {
         "self":             "401 401 401 401 403 | 200 200 200 200 200 | 200 200 200 200 200",

@@ -139,10 +139,28 @@ def test_an_online_application_goes_straight_to_first_contact(api, svc, portal):
     assert api.as_("ira").get("/api/tasks?queue=intake_worker").json["total"] == 1
 
 
-def test_an_application_nobody_can_reach_is_an_incident(api, portal):
+def test_an_online_application_nobody_can_reach_is_refused_at_the_start(api, portal):
     unreachable = {"name": "No Contact", "date_of_birth": "1980-01-01", "preferred_language": "fr"}
 
-    case = start(portal, "intake", "CASE-102", {"channel": "online", "applicant": unreachable})
+    response = portal.post(
+        "/api/instances",
+        json={
+            "process_id": "intake",
+            "business_key": "CASE-102",
+            "data": {"channel": "online", "applicant": unreachable},
+        },
+    )
+
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json["errors"]] == ["data.applicant"]
+    assert api.as_("ada").get("/api/instances?business_key=CASE-102").json["total"] == 0
+
+
+def test_a_staff_entered_application_without_contact_is_an_incident(api, deployed):
+    case = start(api.as_("ira"), "intake", "CASE-105", {"channel": "in_person"})
+    applicant = {"name": "No Contact", "date_of_birth": "1980-01-01", "preferred_language": "fr"}
+
+    case = complete(api, "ira", case, "record_application", {"applicant": applicant})
 
     assert case["status"] == "error"
     (incident,) = case["incidents"]
