@@ -127,6 +127,10 @@ def complete(task_id: str) -> tuple[str, int] | Response:
     if request.form.get("save_draft"):
         flash(_("Your draft is saved. It stays here until you complete the task."), "success")
         return _task_page(principal, task_id, values=raw, rows=rows)
+    holder = file.task.assignee
+    if file.task.status != "open" or (holder and holder != principal.username):
+        flash(_lost(principal, task_id, None), "error")  # before any form error: it matters more
+        return redirect(_task_url(task_id))
     today = commands.office_today(svc, file.instance.office, now)
     errors: dict[str, str] = dict(unreadable)
     general: list[str] = []
@@ -166,15 +170,15 @@ def _after_completion(principal: Principal, task_id: str) -> str:
     return _task_url(following.id, view_string)
 
 
-def _lost(principal: Principal, task_id: str, exc: Exception) -> str:
+def _lost(principal: Principal, task_id: str, exc: Exception | None) -> str:
     """Why completing failed, worded for the page; a claim lost to a colleague says who has it
     and that the typing is kept."""
     try:
         with services().readers() as session:
             current = visible_task(session, principal, task_id)
             holder, status = current.assignee, current.status
-    except CasewayError:
-        return explain(exc)
+    except CasewayError as hidden:
+        return explain(exc or hidden)
     if status == "open" and holder and holder != principal.username:
         return _(
             "%(user)s claimed this task while you were filling it in, so it was not completed. "
@@ -186,7 +190,11 @@ def _lost(principal: Principal, task_id: str, exc: Exception) -> str:
             "This task was closed meanwhile (completed or cancelled), so your entries were not "
             "used. They are kept below for reference."
         )
-    return explain(exc)
+    return (
+        explain(exc)
+        if exc is not None
+        else _("This changed meanwhile. The page now shows its current state.")
+    )
 
 
 def _task_url(task_id: str, view: str | None = None) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from engine.web.i18n import current_language
+
 
 def bpmn_js_translations() -> dict[str, str]:
     """bpmn-js 18 tooltips, keyed by bpmn-js's own English text."""
@@ -144,7 +146,7 @@ def modeler_text() -> dict[str, object]:
     return {
         "bpmnjs": bpmn_js_translations(),
         "types": element_types(),
-        "problems": problem_patterns(),
+        "problems": problem_patterns() if current_language() != "en" else [],
         "loaded": _("Diagram loaded."),
         "loadFailed": _("The diagram could not be opened: %(reason)s"),
         "importWarnings": _("Opened with %(count)s warning(s)."),
