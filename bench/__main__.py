@@ -30,6 +30,7 @@ SCENARIOS = (
     "inbox",
     "case_search",
     "timers",
+    "dispatch",
     "footprint",
     "load",  # 50 simulated staff for 5 minutes (QUICK: 20 s); also `python -m bench.load`
     "profile",  # py-spy on the server; in the full run only

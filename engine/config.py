@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'instance' / 'caseway.sqlite3'}"
@@ -37,6 +38,18 @@ class Settings:
     caseload_target: int = 60
     # Sign-in through an OpenID Connect provider beside local passwords; None: off.
     oidc: OidcSettings | None = None
+    # Delivery (engine/delivery, docs/notices.md). No SMTP URL: email rows wait as no_channel.
+    smtp: SmtpSettings | None = None
+    mail_from: str = "Caseway <caseway@localhost>"
+    sms: SmsSettings | None = None
+    notices_dir: Path = REPO_ROOT / "notices"
+    offices_config: Path | None = None
+    # Encrypts partner webhook secrets at rest; None: derived from secret_key.
+    partner_secret_key: str | None = None
+    outbox_max_attempts: int = 8
+    outbox_lease_seconds: float = 300.0
+    outbox_batch_size: int = 50
+    webhook_timeout_seconds: float = 10.0
     # PostgreSQL: how long a command waits for a row lock before answering 409 with Retry-After,
     # and how long a session may sit idle inside a transaction before the server ends it (a
     # stuck process cannot hold a case). Milliseconds; 0 turns either off.
@@ -56,6 +69,7 @@ class Settings:
         calendar = env.get("CASEWAY_CALENDAR_CONFIG")
         standards = env.get("CASEWAY_STANDARDS_CONFIG")
         attachments = env.get("CASEWAY_ATTACHMENTS_DIR")
+        offices = env.get("CASEWAY_OFFICES_CONFIG")
         return replace(
             base,
             database_url=env.get("DATABASE_URL")
@@ -76,6 +90,18 @@ class Settings:
             sandbox_workers=int(env.get("CASEWAY_SANDBOX_WORKERS", base.sandbox_workers)),
             caseload_target=int(env.get("CASEWAY_CASELOAD_TARGET", base.caseload_target)),
             oidc=OidcSettings.from_env(env),
+            smtp=SmtpSettings.from_url(env.get("CASEWAY_SMTP_URL", "")),
+            mail_from=env.get("CASEWAY_MAIL_FROM") or base.mail_from,
+            sms=SmsSettings.from_env(env),
+            notices_dir=Path(env.get("CASEWAY_NOTICES_DIR", base.notices_dir)),
+            offices_config=Path(offices) if offices else None,
+            partner_secret_key=env.get("CASEWAY_PARTNER_SECRET_KEY") or None,
+            outbox_max_attempts=int(
+                env.get("CASEWAY_OUTBOX_MAX_ATTEMPTS", base.outbox_max_attempts)
+            ),
+            outbox_lease_seconds=float(
+                env.get("CASEWAY_OUTBOX_LEASE_SECONDS", base.outbox_lease_seconds)
+            ),
             db_lock_timeout_ms=int(env.get("CASEWAY_DB_LOCK_TIMEOUT_MS", base.db_lock_timeout_ms)),
             db_idle_in_transaction_timeout_ms=int(
                 env.get(
@@ -89,6 +115,87 @@ class Settings:
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         return replace(self, **dict(overrides))
+
+
+SMTP_SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where email goes: `smtp://host:port`, `smtp+starttls://user:pass@host:587` or
+    `smtps://user:pass@host:465` (implicit TLS)."""
+
+    scheme: str
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> SmtpSettings | None:
+        """None for an empty URL; a malformed one stops start-up (ValueError) with the reason."""
+        if not url.strip():
+            return None
+        problem = (
+            f"CASEWAY_SMTP_URL {_redacted(url)!r} is not smtp://host:port, "
+            "smtp+starttls://user:pass@host:port or smtps://user:pass@host:port"
+        )
+        try:
+            parts = urlsplit(url.strip())
+            port = parts.port
+        except ValueError as exc:
+            raise ValueError(problem) from exc
+        if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+            raise ValueError(problem)
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError(problem)
+        if (parts.username is None) != (parts.password is None):
+            raise ValueError(problem + " (give both user and password, or neither)")
+        return cls(
+            scheme=parts.scheme,
+            host=parts.hostname,
+            port=port or SMTP_SCHEMES[parts.scheme],
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+        )
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """A Twilio-compatible SMS endpoint: form post of To, From, Body with basic auth."""
+
+    url: str
+    sender: str
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SmsSettings | None:
+        url = env.get("CASEWAY_SMS_URL", "").strip()
+        if not url:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"CASEWAY_SMS_URL {_redacted(url)!r} is not an http(s) URL")
+        sender = env.get("CASEWAY_SMS_FROM", "").strip()
+        if not sender:
+            raise ValueError("CASEWAY_SMS_URL is set: set CASEWAY_SMS_FROM too")
+        return cls(
+            url=url,
+            sender=sender,
+            username=env.get("CASEWAY_SMS_USER") or None,
+            password=env.get("CASEWAY_SMS_PASSWORD") or None,
+        )
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, for error messages."""
+    head, sep, tail = url.partition("@")
+    if not sep or "://" not in head:
+        return url
+    scheme, _, userinfo = head.partition("://")
+    user, colon, _password = userinfo.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}@{tail}"
 
 
 @dataclass(frozen=True)

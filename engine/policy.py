@@ -56,6 +56,8 @@ class Action(StrEnum):
     MESSAGE_INSTANCE = "message_instance"  # POST /api/instances/{id}/messages
     SEND_MESSAGE = "send_message"  # POST /api/messages, routed by correlation
     RETRY_INSTANCE = "retry_instance"
+    MANAGE_DELIVERY = "manage_delivery"  # the undelivered list, the partner directory
+    PRINT_LETTERS = "print_letters"  # the daily letters to print and mail
 
 
 GRANTS: Mapping[Action, frozenset[str]] = {
@@ -66,6 +68,8 @@ GRANTS: Mapping[Action, frozenset[str]] = {
     Action.MESSAGE_INSTANCE: WORKER_ROLES | _names(Role.SYSTEM),
     Action.SEND_MESSAGE: WORKER_ROLES | _names(Role.PARTNER, Role.SYSTEM),
     Action.RETRY_INSTANCE: WORKER_ROLES,
+    Action.MANAGE_DELIVERY: _names(Role.SUPERVISOR, Role.ADMIN),
+    Action.PRINT_LETTERS: _names(Role.SUPERVISOR, Role.ADMIN, Role.INTAKE_WORKER),
 }
 
 
@@ -204,6 +208,17 @@ def claim_refusal(principal: Principal, task: HumanTask) -> errors.CasewayError 
         return errors.TaskConflict(f"task is already claimed by {task.assignee}")
     if not may_take_from_queue(principal, task):
         return errors.TaskForbidden("you do not work this task's queue")
+    return None
+
+
+def complete_refusal(principal: Principal, task: HumanTask) -> errors.CasewayError | None:
+    """Why `principal` may not complete the task; None when they may. An unclaimed task is
+    claimed by its completer first (claim_refusal decides that). A task someone else holds is a
+    conflict, 409, as claiming it is: the same state answers the same code, whichever button."""
+    if task.status != TaskStatus.OPEN:
+        return errors.TaskConflict(f"task is {task.status}")
+    if task.assignee is not None and task.assignee != principal.username:
+        return errors.TaskConflict(f"task is claimed by {task.assignee}")
     return None
 
 

@@ -45,9 +45,9 @@ def open_case(ctx: HandlerContext, *, applicant: dict, channel: str) -> dict[str
         OutboxMessage(
             channel=notice_channel,
             recipient=name,
-            subject="We received your application for Ontario Works",
-            body="An intake worker will contact you within 2 business days.",
+            subject="application_received",
             payload={"case_number": ctx.business_key, "received_at": received_at},
+            kind="application_received",
         )
     )
     return {

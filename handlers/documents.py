@@ -38,14 +38,13 @@ def request_documents(
     if due_days <= 0:
         raise HandlerInputError("request_documents: due_days must be positive")
     due_on = (ctx.now + timedelta(days=due_days)).date().isoformat()
-    lines = "\n".join(f"- {DOCUMENTS[d]}" for d in documents)
     ctx.emit(
         OutboxMessage(
             channel=channel,
             recipient=recipient,
-            subject="Documents we need for your application",
-            body=f"Please bring or send these by {due_on}:\n{lines}",
+            subject="documents_request",
             payload={"documents": list(documents), "due_on": due_on},
+            kind="documents_request",
         )
     )
     return {"requested": list(documents), "requested_at": ctx.now.isoformat(), "due_on": due_on}

@@ -1,7 +1,14 @@
-"""Warm referrals: plan one referral per need, and send a referral to its partner."""
+"""Warm referrals: plan one referral per need, and send a referral to its partner.
+
+Partners are data: each office's partner directory (engine/delivery/partners.py) says who a
+partner key is, how it is reached and in which languages. `PARTNERS` is only the vocabulary the
+shipped forms offer (and what `caseway seed-demo` puts in the directory); a key the office's
+directory does not know is reported on the undelivered list at dispatch.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from handlers.registry import HandlerContext, HandlerInputError, HandlerRegistry, OutboxMessage
@@ -28,6 +35,7 @@ PARTNERS = {
     "food_bank": "Food bank",
     "vaw_services": "Violence against women services",
 }
+PARTNER_KEY = re.compile(r"[a-z][a-z0-9_]{0,79}")
 
 
 def plan_referrals(ctx: HandlerContext, *, referrals: dict, client_name: str) -> list[dict]:
@@ -44,7 +52,7 @@ def plan_referrals(ctx: HandlerContext, *, referrals: dict, client_name: str) ->
         if not isinstance(item, dict):
             raise HandlerInputError(f"plan_referrals: referral for {need} must be an object")
         partner, reason = item.get("partner"), item.get("reason")
-        if partner not in PARTNERS:
+        if not isinstance(partner, str) or not PARTNER_KEY.fullmatch(partner):
             raise HandlerInputError(f"plan_referrals: unknown partner {partner!r} for {need}")
         if not isinstance(reason, str) or not reason.strip():
             raise HandlerInputError(f"plan_referrals: the referral for {need} gives no reason")
@@ -84,7 +92,7 @@ def send_referral(
         raise HandlerInputError("send_referral: the client has not consented to share it")
     if not referral_id.strip():
         raise HandlerInputError("send_referral: referral_id is empty")
-    if partner not in PARTNERS:
+    if not PARTNER_KEY.fullmatch(partner):
         raise HandlerInputError(f"send_referral: unknown partner {partner!r}")
     if need not in NEEDS:
         raise HandlerInputError(f"send_referral: unknown need {need!r}")
@@ -101,8 +109,11 @@ def send_referral(
                 "case_number": ctx.business_key,
                 "client_name": client_name,
                 "need": need,
+                "reason": summary,
                 "urgent": urgent,
+                "consent_given": consent_given,
             },
+            kind="referral",
         )
     )
     return {"referral_id": referral_id, "partner": partner, "sent_at": ctx.now.isoformat()}

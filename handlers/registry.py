@@ -32,11 +32,15 @@ class BusinessError(Exception):
 
 @dataclass(frozen=True)
 class OutboxMessage:
+    """`kind` names a notice template (notices/<kind>.<lang>.txt) rendered at dispatch in the
+    client's language; without it `subject` and `body` are sent as written."""
+
     channel: str
     recipient: str
     subject: str
     body: str = ""
     payload: Mapping[str, Any] = field(default_factory=dict)
+    kind: str = ""
 
 
 @dataclass(frozen=True)

@@ -197,9 +197,12 @@ def test_seed_demo_creates_the_design_staff_once(caseway: Caseway, upgraded: str
     second = caseway("seed-demo")
 
     assert (first.code, second.code) == (0, 0)
-    assert "(8 added)" in first.out
-    assert "(0 added)" in second.out
-    assert listed(caseway) == DEMO_STAFF
+    assert "demo staff ready (8 added)" in first.out
+    assert "demo staff ready (0 added)" in second.out
+    assert "demo partner directory ready (16 added)" in first.out
+    assert "demo partner directory ready (0 added)" in second.out
+    # the demo partner organization's API account (Sudbury's housing services)
+    assert listed(caseway) == {**DEMO_STAFF, "housing_org": ("partners", "partner")}
 
 
 def test_users_token_prints_a_token_that_authenticates(caseway: Caseway, upgraded: str) -> None:

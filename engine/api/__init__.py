@@ -19,6 +19,8 @@ from engine.api import (
     me,
     messages,
     offices,
+    outbox,
+    partners,
     problems,
     reports,
     supervision,
@@ -59,7 +61,7 @@ def init_api(app: Flask) -> Api:
     api.spec.options["security"] = [{"bearer": []}]
     for module in (definitions, instances, messages, tasks, reports, offices, me, case_moves):
         api.register_blueprint(module.blp)
-    for module in (absences, supervision, cases, incidents):
+    for module in (absences, supervision, cases, incidents, outbox, partners):
         api.register_blueprint(module.blp)
     problems.register(app)
     unavailable.register(app)

@@ -44,6 +44,9 @@ HEADER_DOC = {
 # Answers a request again from the resource its command changed: (resource id, view arguments)
 # → (status, body). Used when the command committed but its answer was never stored.
 Render = Callable[[str | None, dict[str, Any]], tuple[int, Any]]
+# Records that a replayed answer showed case data again (answer body, view arguments): every
+# read of case data is audited, a repeated one too.
+Reads = Callable[[Any, dict[str, Any]], None]
 View = TypeVar("View", bound=Callable[..., Any])
 
 
@@ -51,8 +54,9 @@ def init_app(app: Flask) -> None:
     idempotency.attach(app.extensions[EXTENSION_KEY].sessions)
 
 
-def idempotent(render: Render) -> Callable[[View], View]:
-    """Put above the flask-smorest decorators of a POST view (it sees the finished response)."""
+def idempotent(render: Render, *, reads: Reads | None = None) -> Callable[[View], View]:
+    """Put above the flask-smorest decorators of a POST view (it sees the finished response).
+    `reads`: the answer carries case data, so a successful replay is recorded as a read."""
 
     def decorator(view: View) -> View:
         @wraps(view)
@@ -74,8 +78,12 @@ def idempotent(render: Render) -> Callable[[View], View]:
             )
             earlier = _earlier(reservation)
             if earlier is not None:
-                return _again(earlier, reservation, render, kwargs)
-            return _first_time(reservation, lambda: view(*args, **kwargs), render, kwargs)
+                response = _again(earlier, reservation, render, kwargs)
+            else:
+                response = _first_time(reservation, lambda: view(*args, **kwargs), render, kwargs)
+            if reads is not None and _replayed(response):
+                reads(response.get_json(), kwargs)
+            return response
 
         doc = deepcopy(getattr(wrapper, "_apidoc", {}))
         manual = doc.setdefault("manual_doc", {})
@@ -141,6 +149,12 @@ def _again(
         response = Response(text, status=status, mimetype="application/json")
     response.headers[REPLAYED] = "true"
     return response
+
+
+def _replayed(response: Response) -> bool:
+    """A stored or re-rendered success answered again (outside any reservation, so a read
+    recorded for it never carries the key's row)."""
+    return response.headers.get(REPLAYED) == "true" and 200 <= response.status_code < 300
 
 
 def _bad_key(message: str) -> Response:

@@ -25,6 +25,17 @@ from engine.store.models import ProcessInstance
 blp = Blueprint("instances", __name__, url_prefix="/api/instances")
 
 
+def _read(view: dict) -> dict:
+    """Record that the caller was shown this case's data (after its command committed)."""
+    record_read(view["id"], None)
+    return view
+
+
+def _read_again(body: dict, _view_args: dict) -> None:
+    """A replayed answer shows the case data again: that is a read too."""
+    record_read(body["id"], None)
+
+
 @blp.route("")
 class Instances(MethodView):
     @idempotent(lambda resource, _view_args: (201, _instance_again(resource)))
@@ -72,13 +83,17 @@ class Instance(MethodView):
 
 @blp.route("/<instance_id>/messages")
 class InstanceMessages(MethodView):
-    @idempotent(lambda _resource, view_args: (200, _instance_again(view_args["instance_id"])))
+    @idempotent(
+        lambda _resource, view_args: (200, _instance_again(view_args["instance_id"])),
+        reads=_read_again,
+    )
     @blp.arguments(MessageArgs)
     @blp.response(200, InstanceSchema)
     def post(self, args: dict, instance_id: str) -> dict:
+        """The case after the message, with its data: a read of the case, audited."""
         principal = current_principal()
         commands.deliver_message(services(), principal, instance_id, args["name"], args["payload"])
-        return _load(instance_id)
+        return _read(_load(instance_id))
 
 
 @blp.route("/<instance_id>/data")
@@ -94,12 +109,16 @@ class InstanceData(MethodView):
 
 @blp.route("/<instance_id>/retry")
 class InstanceRetry(MethodView):
-    @idempotent(lambda _resource, view_args: (200, _instance_again(view_args["instance_id"])))
+    @idempotent(
+        lambda _resource, view_args: (200, _instance_again(view_args["instance_id"])),
+        reads=_read_again,
+    )
     @blp.response(200, InstanceSchema)
     def post(self, instance_id: str) -> dict:
+        """The case after the retry, with its data (audited as a read)."""
         principal = current_principal()
         commands.retry_instance(services(), principal, instance_id)
-        return _load(instance_id)
+        return _read(_load(instance_id))
 
 
 def _instance_again(instance_id: str | None) -> dict:

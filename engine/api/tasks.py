@@ -20,6 +20,18 @@ from engine.store.models import HumanTask, ProcessInstance
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
 
 
+def _read(view: dict) -> dict:
+    """Record that the caller was shown this task's case data (after the command committed:
+    a refused command showed nothing)."""
+    record_read(view["instance_id"], view["id"])
+    return view
+
+
+def _read_again(body: dict, view_args: dict) -> None:
+    """A replayed answer shows the case data again: that is a read too."""
+    record_read(body["instance_id"], view_args["task_id"])
+
+
 @blp.route("")
 class Tasks(MethodView):
     @blp.arguments(TaskListArgs, location="query")
@@ -56,32 +68,38 @@ class Task(MethodView):
 
 @blp.route("/<task_id>/claim")
 class Claim(MethodView):
-    @idempotent(lambda _resource, view_args: _task_again(view_args["task_id"]))
+    @idempotent(lambda _resource, view_args: _task_again(view_args["task_id"]), reads=_read_again)
     @blp.response(200, TaskSchema)
     def post(self, task_id: str) -> dict:
-        return _answer(*task_actions.claim_task(services(), current_principal(), task_id))
+        """The claimed task with the case data: a read of the case, audited as GET is."""
+        held = task_actions.claim_task(services(), current_principal(), task_id)
+        return _read(_answer(*held))
 
 
 @blp.route("/<task_id>/unclaim")
 class Unclaim(MethodView):
-    @idempotent(lambda _resource, view_args: _task_again(view_args["task_id"]))
+    @idempotent(lambda _resource, view_args: _task_again(view_args["task_id"]), reads=_read_again)
     @blp.response(200, TaskSchema)
     def post(self, task_id: str) -> dict:
-        return _answer(*task_actions.release_task(services(), current_principal(), task_id))
+        """The released task with the case data (audited as a read)."""
+        held = task_actions.release_task(services(), current_principal(), task_id)
+        return _read(_answer(*held))
 
 
 @blp.route("/<task_id>/assign")
 class Assign(MethodView):
-    @idempotent(lambda _resource, view_args: _task_again(view_args["task_id"]))
+    @idempotent(lambda _resource, view_args: _task_again(view_args["task_id"]), reads=_read_again)
     @blp.arguments(AssignArgs)
     @blp.response(200, TaskSchema)
     def post(self, args: dict, task_id: str) -> dict:
+        """The assigned task with the case data (audited as a read)."""
         held = task_actions.assign_task(services(), current_principal(), task_id, args["user"])
-        return _answer(*held)
+        return _read(_answer(*held))
 
 
 @blp.route("/<task_id>/complete")
 class Complete(MethodView):
+    # The answer shows what the caller submitted, not the case data: a replay reads nothing new.
     @idempotent(lambda _resource, view_args: _task_again(view_args["task_id"]))
     @blp.arguments(CompleteArgs)
     @blp.response(200, TaskSchema)

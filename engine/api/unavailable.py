@@ -1,5 +1,6 @@
 """The database is down or restarting: answer 503 with Retry-After, not 500. A row lock held
-past `lock_timeout` (PostgreSQL) answers 409 with Retry-After: the case is busy, not gone.
+past `lock_timeout` (PostgreSQL), or a command cancelled to break a deadlock, answers 409 with
+Retry-After: the case is busy, not gone; nothing of it was written.
 
 The engine's pool checks connections before use (pool_pre_ping) and drops every pooled connection
 once one is found dead, so when the database is back the next request simply reconnects; nothing
@@ -19,6 +20,8 @@ from engine.api.problems import problem
 
 RETRY_AFTER_SECONDS = 5
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout passed while waiting for a row lock
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL cancelled this command to break a lock cycle
+BUSY = frozenset({LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED})
 log = logging.getLogger("caseway.database")
 
 
@@ -28,7 +31,7 @@ def register(app: Flask) -> None:
 
 
 def _unavailable(exc: Exception) -> Response:
-    if getattr(getattr(exc, "orig", None), "sqlstate", None) == LOCK_NOT_AVAILABLE:
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) in BUSY:
         return _busy()
     reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
     log.warning("database unavailable: %s", reason)

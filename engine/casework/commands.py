@@ -35,7 +35,7 @@ from engine.runtime import LoadedSpec, Outcome, RunContext
 from engine.runtime.engine import canonical_correlation
 from engine.runtime.timing import starts_on_a_timer
 from engine.services import CachedForm, Services
-from engine.statuses import ClosedReason, InstanceStatus, TaskStatus
+from engine.statuses import ClosedReason, InstanceStatus
 from engine.store.db import transaction
 from engine.store.models import (
     Case,
@@ -265,12 +265,11 @@ def _complete_locked(
             raise _TimersDue(instance.id)
         if task.closed_reason == ClosedReason.ESCALATED:
             raise Conflict("the task's deadline passed and it was escalated; it can't be completed")
-        if task.status != TaskStatus.OPEN:
-            raise Conflict(f"task is {task.status}")
+        refusal = policy.complete_refusal(principal, task)
+        if refusal is not None:
+            raise refusal
         if task.assignee is None:
             queues.claim(session, principal, task, now)
-        elif task.assignee != principal.username:
-            raise Forbidden(f"task is claimed by {task.assignee}")
         validate_submission(
             form_schema(session, instance.definition_id, task.form_key, svc),
             submitted,
@@ -480,6 +479,41 @@ def patch_instance_data(
             fields=sorted(data),
         )
         _save(svc, session, instance, outcome, actor=principal.username, now=now)
+
+
+@dataclass(frozen=True)
+class FailedStep:
+    """What a supervisor needs to correct a failed step: its form (None when the step has
+    none, e.g. a service task) and the data it ran with."""
+
+    instance: ProcessInstance
+    form: CachedForm | None
+    data: dict[str, Any]
+
+
+def failed_step(svc: Services, principal: Principal, instance_id: str) -> FailedStep:
+    """Read-only: the same visibility and role rules as `patch_instance_data`, so a page
+    offers the editor exactly when the fix would be accepted."""
+    with svc.readers() as session:
+        instance = session.get(ProcessInstance, instance_id)
+        if instance is None or not can_view_instance(session, principal, instance):
+            raise NotFound(f"instance {instance_id} not found")
+        if not policy.may_fix_case_data(principal):
+            raise Forbidden("only supervisors fix case data")
+        if instance.status != InstanceStatus.ERROR:
+            raise Conflict(f"instance is {instance.status}, not in error")
+        spec = _spec_by_id(svc, session, instance.definition_id)
+        run = _run(svc, session, instance)
+        data = svc.runtime.failed_data(spec, unpack_state(instance.state), run)
+        task_id = session.scalar(
+            select(Incident.task_id)
+            .where(Incident.instance_id == instance.id, Incident.resolved_at.is_(None))
+            .order_by(Incident.id.desc())
+            .limit(1)
+        )
+        task = session.get(HumanTask, task_id) if task_id else None
+        form = task_form(session, instance.definition_id, task.form_key, svc) if task else None
+        return FailedStep(instance, form, data)
 
 
 def _failing_step_form(

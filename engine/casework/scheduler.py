@@ -8,6 +8,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from engine import idempotency
 from engine.casework import timers
+from engine.delivery.dispatcher import Dispatcher
+from engine.delivery.wiring import build_dispatcher
 from engine.services import Services
 
 log = logging.getLogger(__name__)
@@ -31,9 +33,27 @@ def _prune_idempotency_keys(svc: Services) -> None:
         log.exception("pruning idempotency keys failed")
 
 
+def dispatch_pass(dispatcher: Dispatcher) -> int:
+    """Drain the outbox (its own job: a slow receiver must not delay the timers)."""
+    try:
+        return dispatcher.run()
+    except Exception:  # the database went away mid-pass: the next pass tries again
+        log.exception("dispatching the outbox failed")
+        return 0
+
+
 def start_scheduler(svc: Services) -> BackgroundScheduler:
     svc.heartbeat = svc.clock.now()
     scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(
+        dispatch_pass,
+        "interval",
+        args=[build_dispatcher(svc)],
+        seconds=svc.settings.scheduler_interval_seconds,
+        id="dispatch-outbox",
+        max_instances=1,
+        coalesce=True,
+    )
     scheduler.add_job(
         scheduler_pass,
         "interval",

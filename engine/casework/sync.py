@@ -103,6 +103,11 @@ def apply_outcome(
                 body=message.body,
                 payload_json=json.dumps(dict(message.payload), default=str),
                 created_at=now,
+                office=instance.office,
+                kind=message.kind or None,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
             )
         )
     if outcome.status in FINISHED_INSTANCE_STATUSES:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from engine.casework.commands import fire_due_timers, fire_next_due
 from engine.services import Services
 from engine.store.models import Timer
-from engine.supervision.jobs import apply_started_absences
+from engine.supervision.jobs import apply_started_absences, reroute_from_absent
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,10 @@ def _fire_one_by_one(svc: Services) -> int:
 
 
 def _start_absences(svc: Services) -> None:
-    """Absences recorded ahead start here; a failure must not stop the timers."""
+    """Absences recorded ahead start here, and work still landing on someone away moves on;
+    a failure must not stop the timers."""
     try:
         apply_started_absences(svc)
+        reroute_from_absent(svc)
     except Exception:
         log.exception("starting absences failed")

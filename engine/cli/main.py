@@ -72,7 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     if not hasattr(args, "run"):
         return _usage(parser)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # a malformed setting stops start-up, saying which and why
+        print(f"caseway: configuration: {exc}", file=sys.stderr)
+        return 2
     try:
         return int(args.run(settings, args) or 0)
     except (CliError, UserProblem, ClosureExists, ClosureNotFound) as exc:
@@ -125,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--office", required=True)
     add.add_argument("--role", dest="roles", action="append", required=True)
     add.add_argument("--name", dest="display_name")
+    add.add_argument("--email", help="where staff notices go (else the in-app bell)")
     add.set_defaults(run=_users_add)
     users.add_parser("list", help="list users").set_defaults(run=_users_list)
     token = users.add_parser("token", help="print a fresh API token")
@@ -236,15 +241,34 @@ def _diagram_files(paths: list[Path]) -> list[SourceFile]:
 
 def _validate(settings: Settings, args: argparse.Namespace) -> int:
     """Needs no database: only the diagrams, the forms folder and the handler registry."""
-    diagrams, forms = split_uploads(_diagram_files(args.paths))
+    files = _diagram_files(args.paths)
+    diagrams, forms = split_uploads(files)
     compiled = compile_bundle(diagrams, FormSource(settings.forms_dir, forms), default_registry())
     for process in compiled:
         print(f"ok  {process.process_id}  ({len(process.user_tasks)} user tasks)")
+    if _notice_problems(settings, files):
+        return 1
+    print(f"ok  notices in {settings.notices_dir}")
     return 0
+
+
+def _notice_problems(settings: Settings, files: list[SourceFile]) -> bool:
+    """A missing translation or a broken template stops the deploy (docs/notices.md)."""
+    from engine.delivery.checks import check_notices
+
+    texts = [f.content.decode("utf-8", "replace") for f in files if f.name.endswith(".bpmn")]
+    problems = check_notices(settings, texts)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"caseway: {len(problems)} notice problem(s); nothing deployed", file=sys.stderr)
+    return bool(problems)
 
 
 def _deploy(settings: Settings, args: argparse.Namespace) -> int:
     files = _diagram_files(args.paths)
+    if _notice_problems(settings, files):
+        return 1
     principal = Principal(
         args.actor, SYSTEM.office, frozenset({Role.DESIGNER.value, Role.ADMIN.value})
     )
@@ -258,7 +282,7 @@ def _deploy(settings: Settings, args: argparse.Namespace) -> int:
 
 def _users_add(settings: Settings, args: argparse.Namespace) -> int:
     with _services(settings) as svc, changing(svc) as session:
-        add_user(
+        user = add_user(
             session,
             args.username,
             office=args.office,
@@ -266,6 +290,7 @@ def _users_add(settings: Settings, args: argparse.Namespace) -> int:
             now=svc.clock.now(),
             display_name=args.display_name,
         )
+        user.email = args.email or None
     print(f"added {args.username}")
     return 0
 
@@ -344,7 +369,14 @@ def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
                 created += 1
             if not has_password(session, username):
                 set_password(session, username, args.password)
+    from engine.delivery.partners import seed_demo_partners
+    from engine.delivery.secrets import SecretBox
+
+    with _services(settings) as svc, changing(svc) as session:
+        box = SecretBox.from_settings(settings)
+        partners_added = seed_demo_partners(session, ("sudbury", "ottawa"), box, svc.clock.now())
     print(f"demo staff ready ({created} added): " + ", ".join(u for u, *_ in DEMO_STAFF))
+    print(f"demo partner directory ready ({partners_added} added): sudbury, ottawa")
     print(f"web login: any of them with password {args.password!r} (only where none was set)")
     print("get an API token with:  caseway users token casey")
     return 0
@@ -380,10 +412,16 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     configure_json_logging()
     with _services(settings) as svc:
         if args.once:
+            from engine.delivery.wiring import build_dispatcher
+
             print(f"fired timers of {timers.tick(svc)} instance(s)")
+            dispatcher, dispatched = build_dispatcher(svc), 0
+            while handled := dispatcher.run():  # until nothing is due (bounded passes each)
+                dispatched += handled
+            print(f"dispatched {dispatched} outbox message(s)")
             return 0
         scheduler = start_scheduler(svc)
-        print("timer worker running (Ctrl+C stops)")
+        print("timer and outbox worker running (Ctrl+C stops)")
         try:
             while True:
                 time.sleep(3600)

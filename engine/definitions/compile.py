@@ -33,6 +33,25 @@ NOT_EXECUTABLE = 'process is not executable (set isExecutable="true" to deploy i
 # An ISO 8601 duration or cycle written bare (P7D, R6/P1D) compiles as Python but fails to run.
 _ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-fA-F]+>")
 _DATA_STORE = re.compile(r"Data Store with name (.+?) has no implementation", re.DOTALL)
+# The most flow elements one diagram file may hold. Validation is linear in them, but a file
+# this large is a generated or broken one, and a bigger one only costs the server time: a
+# process that really needs more is several processes joined by call activities.
+MAX_FLOW_ELEMENTS = 5_000
+FLOW_ELEMENTS = tuple(
+    f"{{{BPMN_NS}}}{tag}"
+    for tag in (
+        "task", "userTask", "manualTask", "serviceTask", "scriptTask", "businessRuleTask",
+        "sendTask", "receiveTask", "callActivity", "subProcess", "transaction",
+        "adHocSubProcess", "startEvent", "endEvent", "intermediateCatchEvent",
+        "intermediateThrowEvent", "boundaryEvent", "exclusiveGateway", "inclusiveGateway",
+        "parallelGateway", "eventBasedGateway", "complexGateway", "sequenceFlow", "dataObject",
+        "dataObjectReference", "dataStoreReference",
+    )
+)  # fmt: skip
+TOO_DEEP = (
+    "a path through the process is too long for the parser to follow (a few hundred steps in "
+    "a row without a call activity); split it into processes joined by call activities"
+)
 
 
 @dataclass(frozen=True)
@@ -440,6 +459,13 @@ def _precheck(f: SourceFile, tree: Any) -> list[Problem]:
         return [Problem(f.name, None, f"root element is <{tag}>, expected <definitions>")]
     if f.is_dmn:
         return []
+    count = sum(1 for _ in tree.iter(*FLOW_ELEMENTS))
+    if count > MAX_FLOW_ELEMENTS:
+        message = (
+            f"the diagram has {count} flow elements; at most {MAX_FLOW_ELEMENTS} are accepted "
+            "per file (split it into processes joined by call activities)"
+        )
+        return [Problem(f.name, None, message)]
     problems = []
     for node in tree.iterfind(f".//{{{BPMN_NS}}}businessRuleTask"):
         refs = node.findall(f"./{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}calledDecisionId")
@@ -450,6 +476,8 @@ def _precheck(f: SourceFile, tree: Any) -> list[Problem]:
 
 
 def _problem_from(file: str, exc: Exception, trees: Mapping[str, Any]) -> Problem:
+    if _recursed(exc):  # SpiffWorkflow's parser follows each path by recursion
+        return Problem(file, None, TOO_DEEP)
     failure = parse_failure(exc)
     if failure is None:
         return Problem(file, None, _unreadable(exc))
@@ -458,6 +486,17 @@ def _problem_from(file: str, exc: Exception, trees: Mapping[str, Any]) -> Proble
         element = failure.element_id or _locate(trees.get(where), failure.line_number, str(exc))
         return Problem(where, element, _clean(failure.message))
     return Problem(file, failure.element_id, _clean(failure.message))
+
+
+def _recursed(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, RecursionError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _unreadable(exc: Exception) -> str:

@@ -22,7 +22,9 @@ from engine.definitions.form_validator import (
 )
 from engine.errors import Invalid
 
-EMPTY_FORM: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": True}
+# The schema of a task without a form: it takes no data. Were it open, completing such a task
+# could write any case variable (say `approved: true`) that a later gateway reads.
+EMPTY_FORM: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
 
 
 @dataclass(frozen=True)

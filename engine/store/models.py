@@ -50,6 +50,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Where staff notices (reminders, escalations) go; None: in-app notifications only.
+    email: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
 
 class UserRole(Base):
@@ -341,6 +343,24 @@ class OutboxEntry(Base):
     payload_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    # Delivery (engine/delivery): the dispatcher claims due pending rows under a lease.
+    office: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    kind: Mapped[str | None] = mapped_column(String(80), nullable=True)  # notice template
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    provider_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    handled_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    handled_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_office_status", "office", "status"),
+    )
 
 
 class AuditEvent(Base):
@@ -536,6 +556,74 @@ event.listen(
     "before_create",
     DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
 )
+# -- delivery: partners, letters, in-app staff notifications ------------------------------------
+
+
+class Partner(Base):
+    """A partner organization of one office that receives warm referrals."""
+
+    __tablename__ = "partner"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    office: Mapped[str] = mapped_column(String(80))
+    key: Mapped[str] = mapped_column(String(80))  # what diagrams name (send_referral partner=)
+    name: Mapped[str] = mapped_column(String(200))
+    services_json: Mapped[str] = mapped_column(Text, default="[]")  # needs domains
+    languages_json: Mapped[str] = mapped_column(Text, default='["en"]')
+    webhook_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # Fernet token of the webhook signing secret (key from settings), never the secret itself.
+    secret_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    contact_email: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # The partner's API account (its token posts accept/decline messages).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("office", "key", name="uq_partner_office_key"),)
+
+
+class Letter(Base):
+    """A printable notice waiting to be printed and mailed (the letter channel's output)."""
+
+    __tablename__ = "letter"
+
+    outbox_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("outbox.id"), primary_key=True
+    )
+    office: Mapped[str] = mapped_column(String(80))
+    recipient: Mapped[str] = mapped_column(String(300))
+    address: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    printed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+    __table_args__ = (Index("ix_letter_office_created", "office", "created_at"),)
+
+
+class StaffNotification(Base):
+    """An in-app notice for one staff member (the bell); one per outbox row and person."""
+
+    __tablename__ = "staff_notification"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    outbox_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), nullable=True
+    )
+    username: Mapped[str] = mapped_column(String(80))
+    office: Mapped[str] = mapped_column(String(80))
+    instance_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("outbox_id", "username", name="uq_staff_notification_outbox_user"),
+        Index("ix_staff_notification_user", "username", "read_at"),
+    )
 
 
 class TaskDraft(Base):

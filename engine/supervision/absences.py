@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import policy
@@ -25,6 +25,7 @@ from engine.supervision.moves import move_task
 from engine.supervision.people import (
     Staff,
     load_staff,
+    lock_people,
     reach_user,
     require_supervisor,
 )
@@ -50,8 +51,13 @@ class AbsenceRequest:
 def add_absence(
     session: Session, principal: Principal, request: AbsenceRequest, now: datetime
 ) -> Absence:
-    """Record the absence; one that has already started moves the worker's tasks at once."""
+    """Record the absence; one that has already started moves the worker's tasks at once.
+
+    The worker's row (and the cover's) is locked first: a task being routed to them meanwhile
+    waits for this transaction and then sees the absence, or committed before it and is moved
+    with the rest (see people.hold_person); a second absence of the same worker waits too."""
     worker = reach_user(session, principal, request.username)
+    lock_people(session, [worker.username, *([request.cover] if request.cover else [])])
     _check_request(session, worker, request, now)
     absence = Absence(
         username=worker.username,
@@ -73,23 +79,65 @@ def add_absence(
 
 
 def begin_absence(session: Session, absence: Absence, *, actor: str, now: datetime) -> int:
-    """Move the worker's open claimed tasks to the cover, or to the queue; returns the count."""
-    tasks = session.scalars(
+    """Move the worker's open claimed tasks to the cover, or to the queue; returns the count.
+    The caller holds the worker's row (lock_people), so no task is routed to them meanwhile."""
+    moved = _send_away(session, absence, _held_by(absence), actor=actor, now=now)
+    absence.applied_at = now
+    return moved
+
+
+def send_stragglers_away(session: Session, absence: Absence, *, actor: str, now: datetime) -> int:
+    """The scheduler's safety net for a started absence: move what still sits with the absent
+    worker although nobody chose that while they are away (work routed to them by a command
+    that raced the absence). Tasks they took themselves since it began stay with them."""
+    query = _held_by(absence).where(left_behind(absence))
+    return _send_away(session, absence, query, actor=actor, now=now, swept=True)
+
+
+def left_behind(absence: Any) -> ColumnElement[bool]:
+    """A task of the absent worker that they did not claim themselves since it took effect.
+    `absence` is the row, or the Absence class inside a query joining it."""
+    return or_(
+        HumanTask.claimed_by.is_distinct_from(HumanTask.assignee),
+        HumanTask.claimed_at.is_(None),
+        HumanTask.claimed_at < absence.applied_at,
+    )
+
+
+def _held_by(absence: Absence) -> Select[HumanTask]:
+    return (
         select(HumanTask)
         .where(HumanTask.assignee == absence.username, HumanTask.status == TaskStatus.OPEN)
         .order_by(HumanTask.id)
         .with_for_update()
-    ).all()
+    )
+
+
+def _send_away(
+    session: Session,
+    absence: Absence,
+    query: Select[HumanTask],
+    *,
+    actor: str,
+    now: datetime,
+    **detail: Any,
+) -> int:
     router = Router(session, now)
     moved = 0
-    for task in tasks:
+    for task in session.scalars(query).all():
         to = router.destination(task, absence.cover).assignee if absence.cover else None
         if move_task(
-            session, task, to, actor=actor, reason="absence", now=now, absence_id=absence.id
+            session,
+            task,
+            to,
+            actor=actor,
+            reason="absence",
+            now=now,
+            absence_id=absence.id,
+            **detail,
         ):
             remember_move(session, absence, task, to, now)
             moved += 1
-    absence.applied_at = now
     return moved
 
 

@@ -97,7 +97,37 @@ def absent_among(session: Session, usernames: Collection[str], now: datetime) ->
     return {absence.username: absence for absence in rows}  # the latest start wins
 
 
+# -- serializing routing with absences ------------------------------------------------------
+# Whether someone is away is read, then acted on (a task lands on them). An absence being
+# recorded at that moment is not yet visible, and its own sweep of their tasks has already run:
+# the task would land on someone away. Both sides therefore lock the person's `app_user` row
+# first, the absence exclusively and the readers shared, so one waits for the other to commit.
+# Readers take FOR KEY SHARE: they never wait for each other, nor for an ordinary update of the
+# row (a login), only for an absence being recorded. SQLite needs none of it: BEGIN IMMEDIATE
+# already lets one writer in at a time.
+_HOLD = select(User.id).where(User.username == bindparam("username"))
+
+
+def hold_person(session: Session, username: str) -> None:
+    """Keep the person's absences as they are until this transaction ends (readers' lock)."""
+    session.execute(_HOLD.with_for_update(read=True, key_share=True), {"username": username})
+
+
+def lock_people(session: Session, usernames: Collection[str]) -> None:
+    """Take the people's rows exclusively, by username (one order everywhere, so two absences
+    recorded at once, each naming the other's worker as cover, queue instead of deadlocking)."""
+    names = sorted(set(usernames))
+    if names:
+        session.execute(
+            select(User.id)
+            .where(User.username.in_(names))
+            .order_by(User.username)
+            .with_for_update()
+        )
+
+
 def refuse_absent(session: Session, username: str, now: datetime) -> None:
+    hold_person(session, username)
     problem = policy.absence_problem(username, active_absence(session, username, now))
     if problem is not None:
         raise Invalid(problem, field="user")

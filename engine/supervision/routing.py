@@ -12,7 +12,7 @@ from engine import policy
 from engine.audit import record
 from engine.store.models import Absence, AbsenceTask, CaseOwner, HumanTask
 from engine.supervision.moves import SYSTEM_ACTOR
-from engine.supervision.people import Staff, active_absence, load_staff, task_problem
+from engine.supervision.people import Staff, active_absence, hold_person, load_staff, task_problem
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,11 @@ class Destination:
 
 
 class Router:
-    """Resolves destinations; caches people and absences, so moving many tasks stays cheap."""
+    """Resolves destinations; caches people and absences, so moving many tasks stays cheap.
+
+    Each person's row is held (people.hold_person) before their absences are read, so an
+    absence recorded meanwhile either committed before (and is seen) or waits for this
+    transaction (and its own sweep then finds the task)."""
 
     def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
@@ -38,6 +42,7 @@ class Router:
 
     def absence(self, username: str) -> Absence | None:
         if username not in self._away:
+            hold_person(self.session, username)
             self._away[username] = active_absence(self.session, username, self.now)
         return self._away[username]
 

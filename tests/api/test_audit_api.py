@@ -115,3 +115,42 @@ def test_grant_refuses_a_role_name_that_is_not_plain(postgres_url, monkeypatch, 
 
     assert cli(["db", "grant", 'x"; DROP TABLE audit_event; --']) == 2
     assert "not a plain role name" in capsys.readouterr().err
+
+
+def _reads(svc) -> list[tuple[str, str, str | None]]:
+    with svc.sessions() as session:
+        rows = session.execute(
+            select(AuditEvent.actor, AuditEvent.action, AuditEvent.task_id)
+            .where(AuditEvent.action.in_(["task.read", "instance.read"]))
+            .order_by(AuditEvent.id)
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+def test_claiming_releasing_and_assigning_show_the_case_data_so_they_are_reads(api, svc, case):
+    task = open_task(case, "record_request")
+    base = f"/api/tasks/{task['id']}"
+
+    claimed = api.as_("cole").post(f"{base}/claim")
+    released = api.as_("cole").post(f"{base}/unclaim")
+    assigned = api.as_("sam").post(f"{base}/assign", json={"user": "casey"})
+    refused = api.as_("cole").post(f"{base}/claim")  # casey holds it: 409, no data shown
+
+    assert [r.status_code for r in (claimed, released, assigned, refused)] == [200, 200, 200, 409]
+    assert "data" in claimed.json and "data" in released.json
+    assert _reads(svc) == [
+        ("cole", "task.read", task["id"]),
+        ("cole", "task.read", task["id"]),
+        ("sam", "task.read", task["id"]),
+    ]
+
+
+def test_a_replayed_answer_with_case_data_is_a_read_again(api, svc, case):
+    task = open_task(case, "record_request")
+    keyed = {"Idempotency-Key": "claim-once"}
+
+    first = api.as_("cole").post(f"/api/tasks/{task['id']}/claim", headers=keyed)
+    again = api.as_("cole").post(f"/api/tasks/{task['id']}/claim", headers=keyed)
+
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json == first.json
+    assert _reads(svc) == [("cole", "task.read", task["id"])] * 2

@@ -269,7 +269,7 @@ def test_the_header_is_documented(app):
 
 def test_a_repeated_retry_runs_the_failed_step_once(api, svc, partner_system):
     casey = api.as_("casey")
-    upload(api.as_("dana"), FIXTURES / "flaky_service.bpmn")
+    upload(api.as_("dana"), FIXTURES / "flaky_service.bpmn", FIXTURES / "flaky_prepare.schema.json")
     start = {"process_id": "flaky_referral", "business_key": "F", "data": {}}
     case = casey.post("/api/instances", json=start).json
     prepare = open_task(case, "prepare")

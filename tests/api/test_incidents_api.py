@@ -35,7 +35,7 @@ def registry(partner: PartnerSystem) -> HandlerRegistry:
 
 
 def test_handler_failure_becomes_incident_then_retry_completes(api, partner):
-    upload(api.as_("dana"), FIXTURES / "flaky_service.bpmn")
+    upload(api.as_("dana"), FIXTURES / "flaky_service.bpmn", FIXTURES / "flaky_prepare.schema.json")
     case = start(api.as_("casey"), "flaky_referral", "CASE-9").json
     prepare = open_task(case, "prepare")
 
@@ -66,7 +66,7 @@ def test_handler_failure_becomes_incident_then_retry_completes(api, partner):
 
 
 def test_retry_of_a_healthy_instance_is_a_conflict(api, partner):
-    upload(api.as_("dana"), FIXTURES / "flaky_service.bpmn")
+    upload(api.as_("dana"), FIXTURES / "flaky_service.bpmn", FIXTURES / "flaky_prepare.schema.json")
     case = start(api.as_("casey"), "flaky_referral", "CASE-10").json
 
     response = api.as_("casey").post(f"/api/instances/{case['id']}/retry")
@@ -75,7 +75,7 @@ def test_retry_of_a_healthy_instance_is_a_conflict(api, partner):
 
 
 def test_failed_retry_keeps_the_instance_in_error(api, partner):
-    upload(api.as_("dana"), FIXTURES / "flaky_service.bpmn")
+    upload(api.as_("dana"), FIXTURES / "flaky_service.bpmn", FIXTURES / "flaky_prepare.schema.json")
     case = start(api.as_("casey"), "flaky_referral", "CASE-11").json
     prepare = open_task(case, "prepare")
     api.as_("casey").post(f"/api/tasks/{prepare['id']}/complete", json={"data": {"partner": "mh"}})

@@ -259,7 +259,6 @@ def test_wrong_and_missing_handler_parameters_are_each_reported() -> None:
     assert {p.element_id for p in problems} == {"task"}
     assert sorted(p.message for p in problems) == [
         "notify: missing parameter 'channel'",
-        "notify: missing parameter 'subject'",
         "notify: unknown parameter 'chanel'",
     ]
 

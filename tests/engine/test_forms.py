@@ -221,3 +221,40 @@ def test_local_refs_are_accepted_and_used() -> None:
     check_schema("f", schema)
 
     assert fields(schema, {"a": "x"}) == ["a"]
+
+
+CONSTRAINING = ("if", "then", "else", "not", "allOf", "anyOf", "oneOf", "dependentSchemas")
+
+
+def _objects(node: Any, path: str = "") -> list[tuple[str, dict]]:
+    """Every object schema of a form that declares fields. Subschemas that only add rules to
+    fields declared elsewhere (`if`/`then`/`else`, `not`, `allOf`/`anyOf`/`oneOf`,
+    `dependentSchemas`) are left out: the object they apply to decides which keys exist."""
+    found: list[tuple[str, dict]] = []
+    if isinstance(node, dict):
+        if "properties" in node or node.get("type") == "object":
+            found.append((path or "(top)", node))
+        for key, value in node.items():
+            if key not in CONSTRAINING:
+                found += _objects(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            found += _objects(item, f"{path}[{index}]")
+    return found
+
+
+@pytest.mark.parametrize(
+    "form", sorted((REPO_ROOT / "forms").glob("*.schema.json")), ids=lambda p: p.name
+)
+def test_every_shipped_form_names_all_the_fields_it_accepts(form: Path):
+    schema = json.loads(form.read_text(encoding="utf-8"))
+
+    open_objects = [
+        path
+        for path, node in _objects(schema)
+        if node.get("additionalProperties") is not False
+        and "unevaluatedProperties" not in node
+        and "properties" in node
+    ]
+
+    assert open_objects == [], f"{form.name}: objects that accept any field"

@@ -23,6 +23,8 @@ MAY: dict[Action, str] = {
     Action.MESSAGE_INSTANCE: "- y   y   y   y   -   y",
     Action.SEND_MESSAGE:   "-   y   y   y   y   y   y",
     Action.RETRY_INSTANCE: "-   y   y   y   y   -   -",
+    Action.MANAGE_DELIVERY: "-  -   -   y   y   -   -",
+    Action.PRINT_LETTERS:  "-   y   -   y   y   -   -",
 }
 # fmt: on
 
@@ -102,6 +104,24 @@ def test_who_may_claim(
     task: HumanTask, caller: Principal, refusal: type[errors.CasewayError] | None
 ) -> None:
     answer = policy.claim_refusal(caller, task)
+
+    assert type(answer) is refusal if refusal else answer is None
+
+
+@pytest.mark.parametrize(
+    ("task", "caller", "refusal"),
+    [
+        (_task(), _as("caseworker"), None),  # unclaimed: claim_refusal decides
+        (_task(assignee="me"), _as("caseworker"), None),
+        (_task(assignee="cole"), _as("caseworker"), errors.TaskConflict),  # as claiming: 409
+        (_task(assignee="cole"), _as("supervisor"), errors.TaskConflict),
+        (_task(status="completed", assignee="me"), _as("caseworker"), errors.TaskConflict),
+    ],
+)
+def test_who_may_complete(
+    task: HumanTask, caller: Principal, refusal: type[errors.CasewayError] | None
+) -> None:
+    answer = policy.complete_refusal(caller, task)
 
     assert type(answer) is refusal if refusal else answer is None
 

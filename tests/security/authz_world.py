@@ -29,10 +29,12 @@ from engine.clock import FakeClock
 from engine.config import REPO_ROOT, Settings
 from engine.deadlines.closures import add_closure
 from engine.definitions.compile import SourceFile, read_paths
+from engine.delivery.partners import create_partner
+from engine.delivery.secrets import SecretBox
 from engine.identity.users import Principal, add_user, issue_token, revoke_tokens
 from engine.services import Services
 from engine.store.db import transaction
-from engine.store.models import Case, CaseOwner, HumanTask, User
+from engine.store.models import Case, CaseOwner, HumanTask, OutboxEntry, User
 from engine.supervision.absences import AbsenceRequest, add_absence, end_absence
 from handlers import HandlerError, HandlerRegistry
 
@@ -329,6 +331,38 @@ class World:
         if key not in self._shared:
             self._shared[key] = make(*args)
         return self._shared[key]
+
+    def undelivered(self, office: str) -> int:
+        """A fresh failed message of the office (each retry or handled call needs its own)."""
+        now = self.svc.clock.now()
+        with transaction(self.svc.sessions) as session:
+            row = OutboxEntry(
+                instance_id=f"authz-{self.serial()}",
+                channel="email",
+                recipient="client@example.org",
+                subject="matrix",
+                body="",
+                payload_json="{}",
+                created_at=now,
+                office=office,
+                status="failed",
+                attempts=8,
+                last_error="matrix",
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def partner(self, office: str) -> int:
+        def make() -> str:
+            admin = Principal("ada", office, frozenset({"admin"}))
+            fields = {"key": f"matrix_{office}", "name": "Matrix partner", "office": office}
+            box = SecretBox.from_settings(self.svc.settings)
+            with transaction(self.svc.sessions) as session:
+                saved = create_partner(session, admin, fields, box, self.svc.clock.now())
+                return str(saved.partner.id)
+
+        return int(self._once(("partner", office), False, make))
 
     # -- setup ------------------------------------------------------------------------------
 
@@ -640,3 +674,32 @@ _fixed("GET /api/incidents", "/api/incidents")
 def _fix_data(world: World, subject: str, caller: Caller) -> Call:
     instance_id = world.instance(subject, caller, broken=True, fresh=True)
     return Call(f"/api/instances/{instance_id}/data", {"data": {"fixed": True}})
+
+
+# -- delivery: the undelivered list and the partner directory --
+
+_fixed("GET /api/outbox", "/api/outbox")
+_fixed("GET /api/partners", "/api/partners")
+
+
+@endpoint("POST /api/outbox/{outbox_id}/retry")
+def _outbox_retry(world: World, subject: str, caller: Caller) -> Call:
+    return Call(f"/api/outbox/{world.undelivered(_office(subject))}/retry")
+
+
+@endpoint("POST /api/outbox/{outbox_id}/handled")
+def _outbox_handled(world: World, subject: str, caller: Caller) -> Call:
+    note = {"note": "Told the client by phone"}
+    return Call(f"/api/outbox/{world.undelivered(_office(subject))}/handled", note)
+
+
+@endpoint("POST /api/partners")
+def _new_partner(world: World, subject: str, caller: Caller) -> Call:
+    if subject != "-":
+        raise KeyError(subject)
+    return Call("/api/partners", {"key": f"matrix_new_{world.serial()}", "name": "New partner"})
+
+
+@endpoint("GET /api/partners/{partner_id}", "PATCH /api/partners/{partner_id}")
+def _one_partner(world: World, subject: str, caller: Caller) -> Call:
+    return Call(f"/api/partners/{world.partner(_office(subject))}", {"name": "Renamed"})

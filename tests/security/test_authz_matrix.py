@@ -141,13 +141,16 @@ MATRIX: dict[str, dict[str, str]] = {
         "ottawa":           "401 401 401 401 403 | 404 404 404 404 200 | 404 404 403 200 200",
         "oscar's":          "401 401 401 401 403 | 404 404 404 404 200 | 404 404 403 200 200",
     },
-    "POST /api/tasks/{task_id}/complete": {  # an unclaimed task is claimed by the completer
+    # An unclaimed task is claimed by the completer. 409: someone else holds it, as for claim
+    # (was 403 until issue #18; DESIGN.md and the README promise 409 for "claimed by someone
+    # else", and one state should answer one code whichever button was pressed).
+    "POST /api/tasks/{task_id}/complete": {
         "queue":            "401 401 401 401 403 | 404 404 200 200 200 | 404 404 404 404 200",
         "mine":             "401 401 401 401 403 | 200 200 200 200 200 | 200 200 200 200 200",
-        "cole's":           "401 401 401 401 403 | 404 404 403 403 403 | 404 404 404 404 403",
+        "cole's":           "401 401 401 401 403 | 404 404 409 409 409 | 404 404 404 404 409",
         "intake":           "401 401 401 401 403 | 404 200 404 200 200 | 404 404 404 404 200",
         "ottawa":           "401 401 401 401 403 | 404 404 404 404 200 | 404 404 200 200 200",
-        "oscar's":          "401 401 401 401 403 | 404 404 404 404 403 | 404 404 403 403 403",
+        "oscar's":          "401 401 401 401 403 | 404 404 404 404 409 | 404 404 409 409 409",
     },
     "POST /api/tasks/reassign": {  # task_ids: [a fresh "cole's" task], to: null
         "own office":       "401 401 401 401 403 | 403 403 403 200 200 | 403 403 403 404 200",
@@ -258,6 +261,35 @@ MATRIX: dict[str, dict[str, str]] = {
         "self":             "401 401 401 401 403 | 403 403 403 200 200 | 403 403 403 200 200",
         "cole":             "401 401 401 401 403 | 403 403 403 200 200 | 404 404 404 404 200",
         "oscar":            "401 401 401 401 403 | 404 404 404 404 200 | 403 403 403 200 200",
+    },
+
+    # Delivery: the undelivered list (supervisors: own office; admins: all), and a failed
+    # message of each office to send again or mark handled by phone.
+    "GET /api/outbox": {
+        "-":                "401 401 401 401 403 | 403 403 403 200 200 | 403 403 403 200 200",
+    },
+    "POST /api/outbox/{outbox_id}/retry": {
+        "sudbury":          "401 401 401 401 403 | 403 403 403 200 200 | 404 404 404 404 200",
+        "ottawa":           "401 401 401 401 403 | 404 404 404 404 200 | 403 403 403 200 200",
+    },
+    "POST /api/outbox/{outbox_id}/handled": {
+        "sudbury":          "401 401 401 401 403 | 403 403 403 200 200 | 404 404 404 404 200",
+        "ottawa":           "401 401 401 401 403 | 404 404 404 404 200 | 403 403 403 200 200",
+    },
+    # The partner directory of an office (a partner of each office as the subject).
+    "GET /api/partners": {
+        "-":                "401 401 401 401 403 | 403 403 403 200 200 | 403 403 403 200 200",
+    },
+    "POST /api/partners": {  # in the caller's own office
+        "-":                "401 401 401 401 403 | 403 403 403 201 201 | 403 403 403 201 201",
+    },
+    "GET /api/partners/{partner_id}": {
+        "sudbury":          "401 401 401 401 403 | 403 403 403 200 200 | 404 404 404 404 200",
+        "ottawa":           "401 401 401 401 403 | 404 404 404 404 200 | 403 403 403 200 200",
+    },
+    "PATCH /api/partners/{partner_id}": {
+        "sudbury":          "401 401 401 401 403 | 403 403 403 200 200 | 404 404 404 404 200",
+        "ottawa":           "401 401 401 401 403 | 404 404 404 404 200 | 403 403 403 200 200",
     },
 }
 # fmt: on

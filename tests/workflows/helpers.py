@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from engine.config import REPO_ROOT
+from engine.delivery.plan import Planner
+from engine.delivery.secrets import SecretBox
+from engine.delivery.wiring import notice_templates
 from engine.identity.users import add_user, issue_token
 from engine.store.db import transaction
 from engine.store.models import OutboxEntry
@@ -74,12 +78,36 @@ def children(api: Any, process_id: str, key: str) -> list[dict[str, Any]]:
     return [instance(api, i["id"]) for i in items.json["items"]]
 
 
-def outbox(svc: Any, instance_id: str | None = None) -> list[OutboxEntry]:
+@dataclass(frozen=True)
+class Queued:
+    """An outbox row as its reader will see it: subject and body rendered the way the
+    dispatcher renders them (template, client's language, configured standards)."""
+
+    row: OutboxEntry
+    subject: str
+    body: str
+    language: str | None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, name)
+
+
+def outbox(svc: Any, instance_id: str | None = None) -> list[Queued]:
+    planner = Planner(
+        notice_templates(svc),
+        SecretBox.from_settings(svc.settings),
+        {"email", "sms", "letter", "in_app", "webhook"},
+    )
     with svc.sessions() as session:
         query = select(OutboxEntry).order_by(OutboxEntry.id)
         if instance_id is not None:
             query = query.where(OutboxEntry.instance_id == instance_id)
-        return list(session.scalars(query))
+        queued = []
+        for row in session.scalars(query):
+            plan = planner.plan(session, row)
+            assert plan.failure is None, plan.failure
+            queued.append(Queued(row, plan.subject, plan.body, plan.language))
+        return queued
 
 
 def actions(case: dict[str, Any]) -> list[str]:

@@ -57,11 +57,8 @@ def test_request_documents_says_what_and_by_when(ctx):
 
     assert result["due_on"] == "2027-04-04" and result["requested"] == ["sin", "identification"]
     (notice,) = ctx.outbox
-    assert notice.channel == "mail"
-    assert notice.body == (
-        "Please bring or send these by 2027-04-04:\n- Social Insurance Number\n"
-        "- Photo identification"
-    )
+    assert (notice.channel, notice.kind) == ("mail", "documents_request")
+    assert notice.payload == {"documents": ["sin", "identification"], "due_on": "2027-04-04"}
 
 
 @pytest.mark.parametrize(
@@ -109,7 +106,7 @@ def test_plan_referrals_gives_one_referral_per_need_with_its_own_id(ctx):
     ("referrals", "message"),
     [
         ({"rent": {"partner": "housing_services", "reason": "x"}}, "unknown need 'rent'"),
-        ({"housing": {"partner": "landlord", "reason": "x"}}, "unknown partner 'landlord'"),
+        ({"housing": {"partner": "Land lord", "reason": "x"}}, "unknown partner 'Land lord'"),
         ({"housing": {"partner": "housing_services"}}, "gives no reason"),
         ({"housing": "housing_services"}, "must be an object"),
     ],
@@ -147,7 +144,7 @@ def test_send_referral_queues_it_for_the_partner(ctx):
     ("change", "message"),
     [
         ({"consent_given": False}, "not consented"),
-        ({"partner": "landlord"}, "unknown partner"),
+        ({"partner": "Land lord"}, "unknown partner"),
         ({"need": "rent"}, "unknown need"),
         ({"referral_id": " "}, "referral_id is empty"),
         ({"summary": ""}, "summary are required"),

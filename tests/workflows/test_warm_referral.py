@@ -214,12 +214,13 @@ def test_caseworker_records_an_acceptance_given_on_the_phone(api, svc, clock, re
     assert open_tasks(response.json) == ["confirm_connection"]
 
 
-def test_an_unknown_partner_is_an_incident_at_sending(api, partner):
+def test_an_unknown_partner_is_left_undelivered_not_an_incident(api, svc, partner):
+    """Partners are directory data: a key the office's directory lacks does not stop the case;
+    the referral waits on the undelivered list (no_channel) for a supervisor."""
     case = start(api.as_("casey"), "warm_referral", "CASE-10", {**REFERRAL, "partner": "nobody"})
 
-    failed = complete(api, "casey", case, "prepare_referral", PREPARED)
+    waiting = complete(api, "casey", case, "prepare_referral", PREPARED)
 
-    assert failed["status"] == "error"
-    (incident,) = failed["incidents"]
-    assert incident["task_name"] == "send_to_partner"
-    assert "unknown partner 'nobody'" in incident["message"]
+    assert waiting["status"] == "waiting"
+    (message,) = outbox(svc, case["id"])
+    assert message.recipient == "nobody"

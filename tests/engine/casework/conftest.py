@@ -19,6 +19,7 @@ from engine.store.models import Absence, AuditEvent, HumanTask
 from tests.conftest import DEMO
 
 REVIEW = Path(__file__).resolve().parent / "review.bpmn"
+REVIEW_FORM = REVIEW.with_name("review_note.schema.json")
 
 
 def who(username: str) -> Principal:
@@ -28,7 +29,8 @@ def who(username: str) -> Principal:
 
 @pytest.fixture
 def review(svc: Services, staff: dict[str, str]) -> None:
-    commands.deploy_files(svc, SYSTEM, [SourceFile(REVIEW.name, REVIEW.read_bytes())])
+    files = [SourceFile(p.name, p.read_bytes()) for p in (REVIEW, REVIEW_FORM)]
+    commands.deploy_files(svc, SYSTEM, files)
 
 
 def start(svc: Services, key: str = "CASE-1", by: str = "casey") -> str:

@@ -51,7 +51,7 @@ def test_a_task_someone_else_holds_cannot_be_completed(svc: Services) -> None:
     review = the_task(svc, start(svc))
     task_actions.claim_task(svc, who("casey"), review.id)
 
-    with pytest.raises(errors.Forbidden):
+    with pytest.raises(errors.TaskConflict, match="claimed by casey"):
         commands.complete_task(svc, who("cole"), review.id, {})
     assert task(svc, review.id).status == "open"
 
