@@ -10,10 +10,11 @@ import copy
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, exists, select
+from sqlalchemy import Select, bindparam, delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -44,6 +45,7 @@ from engine.store.models import (
     Incident,
     MessageWait,
     ProcessInstance,
+    TaskDraft,
     Timer,
     User,
 )
@@ -269,7 +271,9 @@ def _complete_locked(
         if task.assignee is None:
             queues.claim(session, principal, task, now)
         validate_submission(
-            form_schema(session, instance.definition_id, task.form_key, svc), submitted
+            form_schema(session, instance.definition_id, task.form_key, svc),
+            submitted,
+            today=office_today(svc, instance.office, now),
         )
         outcome = svc.runtime.complete_task(
             _spec_by_id(svc, session, instance.definition_id),
@@ -299,7 +303,13 @@ def _complete_locked(
             no_timers=not locked.has_timers,
             no_waits=not locked.has_waits,
         )
+        session.execute(delete(TaskDraft).where(TaskDraft.task_id == task.id))
         return task, instance
+
+
+def office_today(svc: Services, office: str, now: datetime) -> date:
+    """Today in the office's zone: the bound for `x-not-future` dates in forms."""
+    return now.astimezone(ZoneInfo(svc.runtime.calendar_for(office).timezone)).date()
 
 
 @dataclass(frozen=True)
