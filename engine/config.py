@@ -68,8 +68,8 @@ class Settings:
         base = cls()
         calendar = env.get("CASEWAY_CALENDAR_CONFIG")
         standards = env.get("CASEWAY_STANDARDS_CONFIG")
-        offices = env.get("CASEWAY_OFFICES_CONFIG")
         attachments = env.get("CASEWAY_ATTACHMENTS_DIR")
+        offices = env.get("CASEWAY_OFFICES_CONFIG")
         return replace(
             base,
             database_url=env.get("DATABASE_URL")

@@ -161,30 +161,6 @@ class TasksRejected(Invalid):
         return {"errors": errors, "task_ids": sorted(self.problems)}
 
 
-# Delivery: the outbox and the partner directory ---------------------------------------------------
-
-
-class MessageNotFound(NotFound):
-    """No outbox message with that id the caller may see."""
-
-
-class MessageNotUndelivered(Conflict):
-    """Only an undelivered message (failed, no channel, or still pending) can be retried or
-    marked handled; a sent or handled one cannot."""
-
-    message_key = N_("This message was already delivered or handled.")
-
-
-class PartnerNotFound(NotFound):
-    """No partner with that id in the caller's office."""
-
-
-class PartnerKeyTaken(Conflict):
-    """The office already has a partner with that key."""
-
-    message_key = N_("This office already has a partner with that key.")
-
-
 # Cases -------------------------------------------------------------------------------------------
 
 
@@ -222,3 +198,27 @@ class OfficeUnknown(Invalid):
     """No staff work in the office named."""
 
     message_key = N_("There is no such office.")
+
+
+# Delivery: the outbox and the partner directory ---------------------------------------------------
+
+
+class MessageNotFound(NotFound):
+    """No outbox message with that id the caller may see."""
+
+
+class MessageNotUndelivered(Conflict):
+    """Only an undelivered message (failed, no channel, or still pending) can be retried or
+    marked handled; a sent or handled one cannot."""
+
+    message_key = N_("This message was already delivered or handled.")
+
+
+class PartnerNotFound(NotFound):
+    """No partner with that id in the caller's office."""
+
+
+class PartnerKeyTaken(Conflict):
+    """The office already has a partner with that key."""
+
+    message_key = N_("This office already has a partner with that key.")

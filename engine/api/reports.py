@@ -32,6 +32,7 @@ class StandardLineSchema(Schema):
     open = fields.Integer()
     overdue = fields.Integer()
     completed_on_time = fields.Integer()
+    completed_no_standard = fields.Integer()
     completed_late = fields.Integer()
     escalated = fields.Integer()
     median_hours_to_complete = fields.Float(allow_none=True)

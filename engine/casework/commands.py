@@ -10,10 +10,11 @@ import copy
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, exists, select
+from sqlalchemy import Select, bindparam, delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -44,6 +45,7 @@ from engine.store.models import (
     Incident,
     MessageWait,
     ProcessInstance,
+    TaskDraft,
     Timer,
     User,
 )
@@ -269,7 +271,9 @@ def _complete_locked(
         if task.assignee is None:
             queues.claim(session, principal, task, now)
         validate_submission(
-            form_schema(session, instance.definition_id, task.form_key, svc), submitted
+            form_schema(session, instance.definition_id, task.form_key, svc),
+            submitted,
+            today=office_today(svc, instance.office, now),
         )
         outcome = svc.runtime.complete_task(
             _spec_by_id(svc, session, instance.definition_id),
@@ -299,7 +303,13 @@ def _complete_locked(
             no_timers=not locked.has_timers,
             no_waits=not locked.has_waits,
         )
+        session.execute(delete(TaskDraft).where(TaskDraft.task_id == task.id))
         return task, instance
+
+
+def office_today(svc: Services, office: str, now: datetime) -> date:
+    """Today in the office's zone: the bound for `x-not-future` dates in forms."""
+    return now.astimezone(ZoneInfo(svc.runtime.calendar_for(office).timezone)).date()
 
 
 @dataclass(frozen=True)
@@ -469,6 +479,41 @@ def patch_instance_data(
             fields=sorted(data),
         )
         _save(svc, session, instance, outcome, actor=principal.username, now=now)
+
+
+@dataclass(frozen=True)
+class FailedStep:
+    """What a supervisor needs to correct a failed step: its form (None when the step has
+    none, e.g. a service task) and the data it ran with."""
+
+    instance: ProcessInstance
+    form: CachedForm | None
+    data: dict[str, Any]
+
+
+def failed_step(svc: Services, principal: Principal, instance_id: str) -> FailedStep:
+    """Read-only: the same visibility and role rules as `patch_instance_data`, so a page
+    offers the editor exactly when the fix would be accepted."""
+    with svc.readers() as session:
+        instance = session.get(ProcessInstance, instance_id)
+        if instance is None or not can_view_instance(session, principal, instance):
+            raise NotFound(f"instance {instance_id} not found")
+        if not policy.may_fix_case_data(principal):
+            raise Forbidden("only supervisors fix case data")
+        if instance.status != InstanceStatus.ERROR:
+            raise Conflict(f"instance is {instance.status}, not in error")
+        spec = _spec_by_id(svc, session, instance.definition_id)
+        run = _run(svc, session, instance)
+        data = svc.runtime.failed_data(spec, unpack_state(instance.state), run)
+        task_id = session.scalar(
+            select(Incident.task_id)
+            .where(Incident.instance_id == instance.id, Incident.resolved_at.is_(None))
+            .order_by(Incident.id.desc())
+            .limit(1)
+        )
+        task = session.get(HumanTask, task_id) if task_id else None
+        form = task_form(session, instance.definition_id, task.form_key, svc) if task else None
+        return FailedStep(instance, form, data)
 
 
 def _failing_step_form(

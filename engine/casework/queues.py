@@ -120,6 +120,9 @@ def eligible_assignees(
     ]
 
 
+SORTS = ("priority", "due", "created")  # urgent first (then soonest due), soonest due, newest
+
+
 @dataclass(frozen=True)
 class InboxFilter:
     queue: str | None = None
@@ -132,12 +135,33 @@ class InboxFilter:
     case_key: str | None = None
     limit: int = 50
     offset: int = 0
+    sort: str = "due"
+    search: str | None = None  # words, each found in one of SEARCHABLE (case-insensitive)
+
+
+# What the inbox search looks in: the task, its case and client, the detail line. A new
+# searchable column is one more entry here; nothing else changes.
+SEARCHABLE: tuple[Any, ...] = (
+    HumanTask.title,
+    HumanTask.business_key,
+    HumanTask.case_key,
+    HumanTask.client_name,
+    HumanTask.detail,
+)
+
+# Sort keys as (column name, descending); due dates sort with "no deadline" last.
+_ORDERS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "due": (("due_at", False), ("created_at", False), ("id", False)),
+    "created": (("created_at", True), ("id", True)),
+    "raised": (("priority", True), ("due_at", False), ("created_at", False), ("id", False)),
+}
 
 
 def inbox(
     session: Session, principal: Principal, wanted: InboxFilter
 ) -> tuple[list[HumanTask], int]:
-    """Tasks the user may work, soonest due first (no due date last); one page and the total."""
+    """Tasks the user may work in the wanted order (default: soonest due first, no due date
+    last); one page and the total."""
     if _open_slices_apply(wanted):
         return _open_inbox(session, principal, wanted)
     query = _visible(select(HumanTask), principal)
@@ -157,17 +181,47 @@ def inbox(
         query = query.where(HumanTask.instance_id == wanted.instance_id)
     if wanted.case_key:
         query = query.where(HumanTask.case_key == wanted.case_key)
+    if wanted.search:
+        query = query.where(search_condition(wanted.search))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    ordered = query.order_by(*_DUE_ORDER)
+    order = _ORDERS["raised" if wanted.sort == "priority" else _sort(wanted)]
+    ordered = query.order_by(*_order_by(lambda name: getattr(HumanTask, name), order))
     rows = list(session.scalars(ordered.limit(wanted.limit).offset(wanted.offset)))
     return rows, total
 
 
-_DUE_ORDER = (HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id)
+def count_open(session: Session, principal: Principal, wanted: InboxFilter) -> int:
+    """How many open tasks an inbox tab holds: per-slice index-only counts, no rows read."""
+    return _sliced(session, principal, wanted, _filters(wanted), _ORDERS["due"], 0, 0)[1]
+
+
+def search_condition(text: str) -> ColumnElement[bool]:
+    """Every word (at most five) appears in the title, the case key or the detail line."""
+    conditions = []
+    for word in text.lower().split()[:5]:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        conditions.append(
+            or_(*[func.lower(column).like(pattern, escape="\\") for column in SEARCHABLE])
+        )
+    return and_(true(), *conditions)
+
+
+def _sort(wanted: InboxFilter) -> str:
+    return wanted.sort if wanted.sort in ("due", "created") else "due"
+
+
+def _order_by(column: Any, order: tuple[tuple[str, bool], ...]) -> list[Any]:
+    out = []
+    for name, descending in order:
+        expression = column(name).desc() if descending else column(name).asc()
+        out.append(expression.nulls_last() if name == "due_at" else expression)
+    return out
 
 
 def _open_slices_apply(wanted: InboxFilter) -> bool:
-    """The everyday inbox pages: open tasks, filtered at most by queue, mine and due date."""
+    """The everyday inbox pages: open tasks, filtered at most by queue, mine, due date and a
+    search."""
     return (
         wanted.status == TaskStatus.OPEN
         and not wanted.process_id
@@ -176,49 +230,92 @@ def _open_slices_apply(wanted: InboxFilter) -> bool:
     )
 
 
+def _filters(wanted: InboxFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if wanted.queue:
+        where.append(HumanTask.queue == wanted.queue)
+    for bound in (wanted.overdue_at, wanted.due_before):
+        if bound is not None:
+            where.append(HumanTask.due_at < bound)
+    if wanted.search:
+        where.append(search_condition(wanted.search))
+    return where
+
+
 def _open_inbox(
     session: Session, principal: Principal, wanted: InboxFilter
+) -> tuple[list[HumanTask], int]:
+    """The open inbox in the wanted order. "Urgent first" reads the few raised tasks (their own
+    small partial index) and then the rest in due order: two windows, one page."""
+    where = _filters(wanted)
+    if wanted.sort != "priority":
+        order = _ORDERS[_sort(wanted)]
+        return _sliced(session, principal, wanted, where, order, wanted.offset, wanted.limit)
+    raised = [*where, HumanTask.priority > 0]
+    rows, raised_total = _sliced(
+        session, principal, wanted, raised, _ORDERS["raised"], wanted.offset, wanted.limit
+    )
+    rest = [*where, HumanTask.priority <= 0]
+    more, rest_total = _sliced(
+        session,
+        principal,
+        wanted,
+        rest,
+        _ORDERS["due"],
+        max(0, wanted.offset - raised_total),
+        wanted.limit - len(rows),
+    )
+    return rows + more, raised_total + rest_total
+
+
+def _sliced(
+    session: Session,
+    principal: Principal,
+    wanted: InboxFilter,
+    where: list[ColumnElement[bool]],
+    order: tuple[tuple[str, bool], ...],
+    offset: int,
+    limit: int,
 ) -> tuple[list[HumanTask], int]:
     """The inbox as disjoint slices, each one ordered scan of a partial index over open tasks.
 
     "My queues in my office, or assigned to me" as one OR cannot walk an index in due order,
     so at a million open tasks it sorted every visible row for each page. Each slice below reads
     at most offset + limit rows in index order; the page is the merge of those few rows, and the
-    total is the sum of per-slice counts (index-only scans).
+    total is the sum of per-slice counts (index-only scans). `limit` 0 counts only.
     """
     slices = _slices(principal, wanted)
     if not slices:
         return [], 0
-    window = wanted.offset + wanted.limit
+    names = [name for name, _ in order]
     heads = []
     counts = []
     for condition in slices:
-        where = [HumanTask.status == TaskStatus.OPEN, condition]
-        if wanted.queue:
-            where.append(HumanTask.queue == wanted.queue)
-        for bound in (wanted.overdue_at, wanted.due_before):
-            if bound is not None:
-                where.append(HumanTask.due_at < bound)
-        ordered = (
-            select(HumanTask.id, HumanTask.due_at, HumanTask.created_at)
-            .where(*where)
-            .order_by(*_DUE_ORDER)
-            .limit(window)
-            .subquery()
+        conditions = [HumanTask.status == TaskStatus.OPEN, condition, *where]
+        counts.append(
+            select(func.count()).select_from(HumanTask).where(*conditions).scalar_subquery()
         )
-        heads.append(select(ordered.c.id, ordered.c.due_at, ordered.c.created_at))
-        counts.append(select(func.count()).select_from(HumanTask).where(*where).scalar_subquery())
+        if limit > 0:
+            ordered = (
+                select(*[getattr(HumanTask, name) for name in names])
+                .where(*conditions)
+                .order_by(*_order_by(lambda name: getattr(HumanTask, name), order))
+                .limit(offset + limit)
+                .subquery()
+            )
+            heads.append(select(*[ordered.c[name] for name in names]))
+    total = int(session.scalar(select(sum(counts[1:], counts[0]))) or 0)
+    if limit <= 0 or offset >= total:
+        return [], total
     merged = union_all(*heads).subquery()
     page = (
         select(HumanTask)
         .join(merged, HumanTask.id == merged.c.id)
-        .order_by(merged.c.due_at.asc().nulls_last(), merged.c.created_at, merged.c.id)
-        .limit(wanted.limit)
-        .offset(wanted.offset)
+        .order_by(*_order_by(lambda name: merged.c[name], order))
+        .limit(limit)
+        .offset(offset)
     )
-    rows = list(session.scalars(page))
-    total = session.scalar(select(sum(counts[1:], counts[0]))) or 0
-    return rows, int(total)
+    return list(session.scalars(page)), total
 
 
 def _slices(principal: Principal, wanted: InboxFilter) -> list[ColumnElement[bool]]:

@@ -218,6 +218,8 @@ def _new_task(instance: ProcessInstance, view: HumanTaskView, now: datetime) -> 
         assignee=None,
         status=TaskStatus.OPEN,
         created_at=now,
+        priority=view.priority,
+        detail=view.detail,
     )
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import date
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, validators
@@ -64,9 +65,30 @@ def _regex_format(instance: object) -> bool:
     return True
 
 
+# Formats the office's forms use, stricter than jsonschema's defaults (its `email` only looks
+# for an "@"). Canadian postal code and North American phone number are our own names.
+_EMAIL = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
+_POSTAL_CODE_CA = r"^[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d$"
+_PHONE = r"^\+?1?[ .-]?\(?[2-9]\d{2}\)?[ .-]?\d{3}[ .-]?\d{4}( *(x|ext\.?) *\d{1,6})?$"
+
+
+def _matches(pattern: str, *, upper: bool = False) -> Any:
+    def check(instance: object) -> bool:
+        if not isinstance(instance, str):
+            return True
+        return search(pattern, instance.strip().upper() if upper else instance.strip())
+
+    return check
+
+
 FORMAT_CHECKER = FormatChecker()
 FORMAT_CHECKER.checkers = dict(Draft202012Validator.FORMAT_CHECKER.checkers)
 FORMAT_CHECKER.checkers["regex"] = (_regex_format, ())
+FORMAT_CHECKER.checkers["email"] = (_matches(_EMAIL), ())
+FORMAT_CHECKER.checkers["postal-code-ca"] = (_matches(_POSTAL_CODE_CA, upper=True), ())
+FORMAT_CHECKER.checkers["phone"] = (_matches(_PHONE), ())
+
+NOT_FUTURE = "x-not-future"  # `true` on a `date`/`date-time` field: not after today
 
 FormValidator = validators.extend(
     Draft202012Validator,
@@ -76,6 +98,28 @@ FormValidator = validators.extend(
         "additionalProperties": _additional_properties,
     },
 )
+
+
+def validator_for(schema: Mapping[str, Any], today: date | None = None) -> Any:
+    """The form validator; with `today`, `x-not-future: true` refuses later dates (today comes
+    from the caller's clock, in the office's zone, so tests move time instead of waiting)."""
+    if today is None:
+        return FormValidator(schema, format_checker=FORMAT_CHECKER)
+
+    def not_future(
+        validator: Any, wanted: Any, instance: Any, node: Any
+    ) -> Iterator[ValidationError]:
+        if wanted is not True or not isinstance(instance, str):
+            return
+        try:
+            day = date.fromisoformat(instance[:10])
+        except ValueError:
+            return  # the `format` keyword reports it
+        if day > today:
+            yield ValidationError(f"{instance!r} is after today ({today.isoformat()})")
+
+    extended = validators.extend(FormValidator, {NOT_FUTURE: not_future})
+    return extended(schema, format_checker=FORMAT_CHECKER)
 
 
 def pattern_problems(schema: Any, where: str = "") -> Iterator[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,9 @@ from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from engine.definitions.form_validator import (
-    FORMAT_CHECKER,
-    FormValidator,
     additional_properties,
     pattern_problems,
+    validator_for,
 )
 from engine.errors import Invalid
 
@@ -97,12 +97,13 @@ def _refs(node: Any) -> Iterator[str]:
             yield from _refs(item)
 
 
-def validate_submission(schema: Mapping[str, Any], data: Any) -> None:
+def validate_submission(schema: Mapping[str, Any], data: Any, today: date | None = None) -> None:
     """Raise FormInvalid with one entry per failing field, named by its dotted path.
 
-    Formats (`date`, `email`, …) are checked: a form that asks for a date gets a date.
+    Formats (`date`, `email`, `phone`, `postal-code-ca`, …) are checked: a form that asks for a
+    date gets a date; with `today`, `x-not-future` dates are checked too.
     """
-    validator = FormValidator(schema, format_checker=FORMAT_CHECKER)
+    validator = validator_for(schema, today)
     found: dict[str, str] = {}
     for error in sorted(validator.iter_errors(data), key=_error_order):
         for name, message in _field_errors(error):

@@ -33,6 +33,7 @@ from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 from engine.clock import Clock
 from engine.deadlines.calendar import OfficeCalendar, default_calendar
 from engine.deadlines.standards import load_standards, standard_function
+from engine.runtime import task_marks
 from engine.runtime.errors import (
     MessageNotExpected,
     NothingToRetry,
@@ -395,14 +396,18 @@ def _open_human_tasks(workflow: Any) -> list[HumanTaskView]:
             continue
         spec = task.task_spec
         extensions = getattr(spec, "extensions", {}) or {}
+        properties = dict(extensions.get("properties", {}))
+        data = task.data if isinstance(task.data, dict) else {}
         views.append(
             HumanTaskView(
                 task_id=str(task.id),
                 name=spec.bpmn_id,
                 title=spec.bpmn_name or spec.bpmn_id,
                 lane=spec.lane,
-                properties=dict(extensions.get("properties", {})),
+                properties=properties,
                 instructions=extensions.get("instructionsForEndUser"),
+                priority=task_marks.priority_of(properties, data),
+                detail=task_marks.detail_of(properties, data),
             )
         )
     return views

@@ -118,3 +118,15 @@ def starts_on_a_timer(spec: Any) -> bool:
         if is_start and isinstance(definition, TimerEventDefinition):
             return True
     return False
+
+
+def starts_by_hand(spec: Any) -> bool:
+    """True when a person may start the process: it has a plain start event (not one waiting
+    for a timer, a message or a signal), so a "New case" page may offer it."""
+    for task_spec in spec.task_specs.values():
+        if type(task_spec).__name__ != "StartEvent":
+            continue
+        definition = getattr(task_spec, "event_definition", None)
+        if definition is None or type(definition).__name__ == "NoneEventDefinition":
+            return True
+    return False

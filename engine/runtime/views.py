@@ -19,6 +19,8 @@ class HumanTaskView:
     lane: str | None
     properties: dict[str, str]
     instructions: str | None = None
+    priority: int = 0  # 0 normal, 1 high, 2 urgent (runtime/task_marks.py)
+    detail: str | None = None  # e.g. the need and partner of a referral
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -193,6 +194,10 @@ class HumanTask(Base):
     closed_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     # Four eyes: users who completed the tasks named by the `fourEyesWith` property may not act.
     excluded_users: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    # Inbox marks from the task's data when it opened (engine/runtime/task_marks.py):
+    # 0 normal, 1 high, 2 urgent; and a detail line such as the need and partner of a referral.
+    priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    detail: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
     __table_args__ = (
         Index("ix_human_task_inbox", "status", "queue", "office", "due_at"),
@@ -206,6 +211,35 @@ class HumanTask(Base):
             "office",
             "queue",
             "due_at",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        # "Urgent first": the few raised open tasks, read before the due-ordered slices.
+        Index(
+            "ix_human_task_open_raised",
+            "office",
+            "priority",
+            "due_at",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open' AND priority > 0"),
+            sqlite_where=text("status = 'open' AND priority > 0"),
+        ),
+        # "Newest first" per queue and per assignee (read backwards).
+        Index(
+            "ix_human_task_open_queue_created",
+            "office",
+            "queue",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_human_task_open_assignee_created",
+            "assignee",
             "created_at",
             "id",
             postgresql_where=text("status = 'open'"),
@@ -516,6 +550,12 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+# Case search's trigram index needs pg_trgm wherever the schema is built from the models.
+event.listen(
+    Case.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
 # -- delivery: partners, letters, in-app staff notifications ------------------------------------
 
 
@@ -586,9 +626,26 @@ class StaffNotification(Base):
     )
 
 
-# Case search's trigram index needs pg_trgm wherever the schema is built from the models.
-event.listen(
-    Case.__table__,
-    "before_create",
-    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
-)
+class TaskDraft(Base):
+    """What one user typed into one task's form and has not completed yet: kept across
+    reloads, validation errors and a lost claim; gone when the task is completed."""
+
+    __tablename__ = "task_draft"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    values_json: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SavedFilter(Base):
+    """A user's named inbox view (its query string: tab, filters, sort, search)."""
+
+    __tablename__ = "saved_filter"
+    __table_args__ = (UniqueConstraint("username", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

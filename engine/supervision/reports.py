@@ -9,7 +9,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from engine import policy
@@ -28,6 +28,8 @@ class StandardLine:
     overdue: int = 0
     completed_on_time: int = 0
     completed_late: int = 0
+    # completed tasks that had no deadline: neither on time nor late
+    completed_no_standard: int = 0
     escalated: int = 0
     durations: list[float] = field(default_factory=list)
     median_seconds: float | None = None
@@ -45,6 +47,7 @@ class StandardLine:
             "overdue": self.overdue,
             "completed_on_time": self.completed_on_time,
             "completed_late": self.completed_late,
+            "completed_no_standard": self.completed_no_standard,
             "escalated": self.escalated,
             "median_hours_to_complete": round(median / 3600, 2) if median is not None else None,
         }
@@ -93,9 +96,8 @@ def service_standards(
         *in_scope,
     ]
     completed = HumanTask.status == TaskStatus.COMPLETED
-    on_time = and_(
-        completed, or_(HumanTask.due_at.is_(None), HumanTask.completed_at <= HumanTask.due_at)
-    )
+    on_time = and_(completed, HumanTask.completed_at <= HumanTask.due_at)
+    no_standard = and_(completed, HumanTask.due_at.is_(None))
     late = and_(completed, HumanTask.completed_at > HumanTask.due_at)
     escalated = and_(~completed, HumanTask.closed_reason == ClosedReason.ESCALATED)
     postgres = session.get_bind().dialect.name == "postgresql"
@@ -106,6 +108,7 @@ def service_standards(
         func.max(HumanTask.title).label("title"),
         func.sum(case((on_time, 1), else_=0)).label("on_time"),
         func.sum(case((late, 1), else_=0)).label("late"),
+        func.sum(case((no_standard, 1), else_=0)).label("no_standard"),
         func.sum(case((escalated, 1), else_=0)).label("escalated"),
     ]
     if postgres:
@@ -124,6 +127,7 @@ def service_standards(
         )
         line.completed_on_time = int(row.on_time or 0)
         line.completed_late = int(row.late or 0)
+        line.completed_no_standard = int(row.no_standard or 0)
         line.escalated = int(row.escalated or 0)
         if postgres:
             line.median_seconds = None if row.median_seconds is None else float(row.median_seconds)

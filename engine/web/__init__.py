@@ -18,10 +18,12 @@ from engine.api.context import services
 from engine.delivery.bell import unread_count
 from engine.identity.users import Principal
 from engine.web.account import account
+from engine.web.case_pages import casefile, may_open_cases
 from engine.web.delivery import deliver
 from engine.web.designer import design
 from engine.web.i18n import init_i18n
 from engine.web.inbox import work
+from engine.web.incident_pages import fix
 from engine.web.oidc import init_oidc
 from engine.web.supervisor import supervise
 
@@ -46,7 +48,7 @@ def init_web(app: Flask) -> None:
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     init_i18n(app)
-    for blueprint in (assets, account, work, supervise, design, deliver):
+    for blueprint in (assets, account, work, casefile, fix, supervise, design, deliver):
         app.register_blueprint(blueprint)
     init_oidc(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
@@ -55,13 +57,23 @@ def init_web(app: Flask) -> None:
 
 
 def _page_context() -> dict[str, Any]:
-    if request.blueprint not in {"account", "oidc", "work", "supervise", "design", "deliver"}:
+    if request.blueprint not in {
+        "account",
+        "oidc",
+        "work",
+        "casefile",
+        "fix",
+        "supervise",
+        "design",
+        "deliver",
+    }:
         return {}
     principal = session_principal()
     return {
         "me": principal,
         "menu": menu_for(principal) if principal else [],
         "unread": _unread(principal.username) if principal else 0,
+        "finds_cases": principal is not None and policy.may(principal, policy.Action.WORK),
     }
 
 
@@ -75,12 +87,15 @@ def menu_for(principal: Principal) -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = []
     if policy.may(principal, policy.Action.WORK):
         items.append(("work.inbox", _("Inbox")))
+    if may_open_cases(principal) and policy.may(principal, policy.Action.WORK):
+        items.append(("casefile.new_case", _("New case")))
     if policy.may(principal, policy.Action.SUPERVISE):
         items += [
             ("supervise.team", _("Team")),
             ("supervise.queues", _("Queues")),
             ("supervise.standards", _("Service standards")),
             ("supervise.absences", _("Absences")),
+            ("fix.incidents", _("Incidents")),
         ]
     if policy.may(principal, policy.Action.MANAGE_DELIVERY):
         items += [

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from engine.store.models import (
 )
 
 PAGE_SIZE = 50
+PAGE_SIZES = (25, 50, 100, 500)
 MINE = "mine"
 
 
@@ -36,6 +37,9 @@ class InboxQuery:
     process_id: str | None = None
     due_before: datetime | None = None
     offset: int = 0
+    sort: str = "priority"  # queues.SORTS
+    search: str | None = None
+    limit: int = PAGE_SIZE
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class Inbox:
     processes: list[tuple[str, str]]
     offset: int
     limit: int = PAGE_SIZE
+    counts: Mapping[str, int] | None = None  # open tasks per tab
 
 
 @dataclass(frozen=True)
@@ -75,22 +80,43 @@ def tabs_for(principal: Principal) -> tuple[str, ...]:
 
 def inbox(session: Session, principal: Principal, wanted: InboxQuery) -> Inbox:
     tabs = tabs_for(principal)
-    tab = wanted.tab if wanted.tab in tabs else MINE
-    queue = tab if tab != MINE else wanted.queue
-    rows, total = queues.inbox(
-        session,
-        principal,
-        queues.InboxFilter(
-            queue=queue,
-            mine=tab == MINE,
-            due_before=wanted.due_before,
-            process_id=wanted.process_id,
-            limit=PAGE_SIZE,
-            offset=wanted.offset,
-        ),
-    )
+    rows, total = queues.inbox(session, principal, _filter(tabs, wanted))
     processes = [(pid, name) for pid, name, _ in list_definitions(session)]
-    return Inbox(tabs, rows, total, processes, wanted.offset)
+    counts = {
+        tab: queues.count_open(
+            session, principal, queues.InboxFilter(mine=tab == MINE, queue=_tab_queue(tab))
+        )
+        for tab in tabs
+    }
+    return Inbox(tabs, rows, total, processes, wanted.offset, wanted.limit, counts)
+
+
+def next_task(
+    session: Session, principal: Principal, wanted: InboxQuery, done: str
+) -> HumanTask | None:
+    """The first task of the same inbox view the user can work, other than the one just done:
+    where "Complete and open next" goes."""
+    first = replace(wanted, offset=0, limit=10)
+    rows, _ = queues.inbox(session, principal, _filter(tabs_for(principal), first))
+    return next((t for t in rows if t.id != done and can_work(principal, t)), None)
+
+
+def _tab_queue(tab: str) -> str | None:
+    return None if tab == MINE else tab
+
+
+def _filter(tabs: tuple[str, ...], wanted: InboxQuery) -> queues.InboxFilter:
+    tab = wanted.tab if wanted.tab in tabs else MINE
+    return queues.InboxFilter(
+        queue=_tab_queue(tab) or wanted.queue,
+        mine=tab == MINE,
+        due_before=wanted.due_before,
+        process_id=wanted.process_id,
+        limit=wanted.limit,
+        offset=wanted.offset,
+        sort=wanted.sort if wanted.sort in queues.SORTS else "priority",
+        search=wanted.search,
+    )
 
 
 def task_file(session: Session, principal: Principal, task_id: str, now: datetime) -> TaskFile:

@@ -21,6 +21,7 @@ BAR_WIDTH = 26
 BAR_GAP = 12
 CHART_HEIGHT = 120
 LEFT = 8
+TOP = 20  # room above the tallest bar for its count (it was clipped at 8)
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,8 @@ class WeeklyChart:
     weeks: list[date]
     series: list[Series]
     width: int = LEFT * 2 + WEEKS * (BAR_WIDTH + BAR_GAP)
-    height: int = CHART_HEIGHT + 36
-    baseline: int = CHART_HEIGHT + 8
+    height: int = CHART_HEIGHT + TOP + 28
+    baseline: int = CHART_HEIGHT + TOP
 
 
 def week_starts(now: datetime, zone: ZoneInfo, weeks: int = WEEKS) -> list[date]:
@@ -98,7 +99,7 @@ def _bars(weeks: list[date], per_week: dict[date, tuple[int, int]], peak: int) -
     for index, monday in enumerate(weeks):
         on_time, late = per_week.get(monday, (0, 0))
         on_height, late_height = on_time * scale, late * scale
-        base = CHART_HEIGHT + 8
+        base = CHART_HEIGHT + TOP
         bars.append(
             Bar(
                 week=monday,

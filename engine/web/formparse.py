@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from jsonschema import Draft202012Validator
 from werkzeug.datastructures import MultiDict
 
+from engine.definitions.form_validator import NOT_FUTURE, validator_for
 from engine.definitions.forms import FieldError
-from engine.web.formview import ADD_ROW, FIELD_PREFIX, ROWS_PREFIX, Field, resolve
+from engine.web.formview import ADD_ROW, FIELD_PREFIX, ROWS_PREFIX, Field, hint_of, resolve
 from engine.web.i18n import office_zone
 
 _MISSING = object()
@@ -32,6 +32,11 @@ def parse_submission(
 
     Rows of a repeatable list left completely empty are dropped (that is how a row is
     removed), so the indices in the server's field errors match the rows shown again.
+
+    Empty answers follow what the schema can accept, the same rule for every form: a list
+    (checkboxes, rows) left empty is `[]` when the schema allows an empty list (no `minItems`
+    above 0) — "none outstanding" is an answer, and an empty checkbox group sends nothing at
+    all; a required group left empty is `{}`, so each of its required fields is named.
     """
     data: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -68,7 +73,7 @@ def _read(
         for child in f.children:
             _read(child, form, nested, errors, nested_raw)
         raw[key] = nested_raw
-        if nested:
+        if nested or (f.required and f.kind == "group"):
             data[key] = nested
         return
     if f.kind == "rows":
@@ -77,7 +82,7 @@ def _read(
     if f.kind == "checkboxes":
         chosen = form.getlist(FIELD_PREFIX + f.path)
         raw[key] = chosen
-        if chosen:
+        if chosen or f.accepts_empty:
             data[key] = chosen
         return
     text = form.get(FIELD_PREFIX + f.path, "")
@@ -114,7 +119,7 @@ def _read_rows(
         for path, message in row_errors.items():
             errors[_renumber(path, row.path, f"{f.path}.{index}")] = message
     raw[key] = raws
-    if items:
+    if items or f.accepts_empty:
         data[key] = items
 
 
@@ -173,7 +178,10 @@ def _number(kind: str, text: str) -> tuple[Any, str | None]:
 
 
 def explain(
-    schema: Mapping[str, Any], data: Mapping[str, Any], errors: list[FieldError]
+    schema: Mapping[str, Any],
+    data: Mapping[str, Any],
+    errors: list[FieldError],
+    today: date | None = None,
 ) -> tuple[dict[str, str], list[str]]:
     """(message per field path, messages about the form as a whole), in the page's language."""
     by_field: dict[str, str] = {}
@@ -182,21 +190,24 @@ def explain(
         if error.field in ("", "(form)"):
             general.append(error.message)
             continue
-        by_field.setdefault(error.field, _explain_one(schema, data, error))
+        by_field.setdefault(error.field, _explain_one(schema, data, error, today))
     return by_field, general
 
 
-def _explain_one(schema: Mapping[str, Any], data: Mapping[str, Any], error: FieldError) -> str:
-    if error.message == "is required":
-        return _("This field is required.")
+def _explain_one(
+    schema: Mapping[str, Any], data: Mapping[str, Any], error: FieldError, today: date | None
+) -> str:
     if error.message == "is not a field of this form":
         return _("This is not a field of this form.")
     node, value = _locate(schema, data, error.field.split("."))
+    if error.message == "is required":
+        if node is not None and node.get("type") == "array":
+            return _("Choose at least one.")
+        return _("This field is required.")
     if node is None or value is _MISSING:
         return error.message
     standalone = {**node, "$defs": schema.get("$defs", {})}  # nested $refs still resolve
-    validator = Draft202012Validator(standalone, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    first = next(iter(validator.iter_errors(value)), None)
+    first = next(iter(validator_for(standalone, today).iter_errors(value)), None)
     if first is None:
         return error.message
     return _keyword_message(str(first.validator), first.validator_value, node) or error.message
@@ -232,13 +243,24 @@ def _keyword_message(keyword: str, limit: Any, node: Mapping[str, Any]) -> str |
         return _range_message(keyword, limit)
     if keyword in ("enum", "const", "oneOf", "anyOf"):
         return _("Choose one of the listed options.")
+    if keyword == NOT_FUTURE:
+        return _("Enter a date that is not in the future.")
+    hint = hint_of(node)
     if keyword == "format":
         formats = {
             "date": _("Enter a date as YYYY-MM-DD."),
-            "email": _("Enter an email address."),
+            "date-time": _("Enter a date and a time."),
+            "email": _("Enter an email address, like %(hint)s.", hint=hint),
+            "postal-code-ca": _("Enter a postal code, like %(hint)s.", hint=hint),
+            "phone": _("Enter a phone number, like %(hint)s.", hint=hint),
         }
-        return formats.get(str(node.get("format")), _("Enter a valid value."))
+        fallback = (
+            _("Enter it like this: %(hint)s.", hint=hint) if hint else _("Enter a valid value.")
+        )
+        return formats.get(str(node.get("format")), fallback)
     if keyword == "pattern":
+        if hint:
+            return _("Enter it like this: %(hint)s.", hint=hint)
         return _("The value does not have the expected form.")
     if keyword == "type":
         return _("This value has the wrong type.")

@@ -51,6 +51,9 @@ class Field:
     attrs: Mapping[str, Any] = field(default_factory=dict)
     children: tuple[Field, ...] = ()
     item_label: str = ""
+    hint: str = ""  # the expected form ("A1A 1A1"), shown before and with an error
+    condition: str = ""  # "Required when …" for fields a choice makes required
+    accepts_empty: bool = True  # arrays: whether an empty list is an answer (minItems 0)
 
     @property
     def name(self) -> str:
@@ -104,6 +107,16 @@ def flatten(fields: Sequence[Field]) -> list[Field]:
     return out
 
 
+def every_field(fields: Sequence[Field]) -> list[Field]:
+    """Every field, groups and lists included, in page order (the error summary links each
+    error to its own field, be it an input, a checkbox group or a list of rows)."""
+    out: list[Field] = []
+    for f in fields:
+        out.append(f)
+        out.extend(every_field(f.children))
+    return out
+
+
 def resolve(node: Any, root: Mapping[str, Any]) -> Mapping[str, Any]:
     """A schema node with a local `$ref` (`#/$defs/x`) replaced by its target; keywords beside
     the `$ref` (a title) win."""
@@ -130,13 +143,75 @@ def _fields(
     schema = resolve(schema, ctx.root)
     properties: Mapping[str, Any] = schema.get("properties") or {}
     required = set(schema.get("required") or [])
+    conditions = _conditions(schema, properties, ctx.root)
     out = []
     for name in _ordered(list(properties), ui.get("ui:order")):
         node = resolve(properties[name], ctx.root)
         found_ui = ui.get(name)
         node_ui: Mapping[str, Any] = found_ui if isinstance(found_ui, Mapping) else {}
-        out.append(_field(name, prefix + name, node, node_ui, name in required, values, ctx))
+        made = _field(name, prefix + name, node, node_ui, name in required, values, ctx)
+        if name in conditions and name not in required:
+            made = replace(made, condition=conditions[name])
+        out.append(made)
     return out
+
+
+def _conditions(
+    schema: Mapping[str, Any], properties: Mapping[str, Any], root: Mapping[str, Any]
+) -> dict[str, str]:
+    """Fields an `if`/`then` makes required, worded "Required when “X” is “Y”." — only the
+    common shape `if: {properties: {X: {const|enum}}}, then: {required: [...]}`."""
+    rules = [schema, *[r for r in schema.get("allOf") or [] if isinstance(r, Mapping)]]
+    found: dict[str, list[str]] = {}
+    for rule in rules:
+        when, then = rule.get("if"), rule.get("then")
+        if not isinstance(when, Mapping) or not isinstance(then, Mapping):
+            continue
+        tests = when.get("properties")
+        if not isinstance(tests, Mapping) or not tests:
+            continue
+        parts = [_condition_text(name, test, properties, root) for name, test in tests.items()]
+        if not all(parts):
+            continue
+        text = " ".join(str(p) for p in parts)
+        for name in then.get("required") or []:
+            found.setdefault(str(name), []).append(text)
+    return {
+        name: _("Required when %(condition)s.", condition=_(" or ").join(texts))
+        for name, texts in found.items()
+    }
+
+
+def _condition_text(
+    name: str, test: Any, properties: Mapping[str, Any], root: Mapping[str, Any]
+) -> str | None:
+    if not isinstance(test, Mapping):
+        return None
+    node = resolve(properties.get(name), root)
+    label = localized(node, "title", _humanize(name))
+    wanted = [test["const"]] if "const" in test else test.get("enum")
+    if not isinstance(wanted, list) or not wanted:
+        return None
+    options = {o.value: o.label for o in _options(node)}
+    shown = []
+    for value in wanted:
+        if value is True or value is False:
+            shown.append(_("Yes") if value else _("No"))
+        else:
+            shown.append(options.get(str(value), str(value)))
+    return _("“%(field)s” is “%(value)s”", field=label, value=_(" or ").join(shown))
+
+
+_DEFAULT_HINTS = {"postal-code-ca": "A1A 1A1", "phone": "705-555-0123", "email": "name@example.ca"}
+
+
+def hint_of(node: Mapping[str, Any]) -> str:
+    """`x-hint` / `x-hint-fr`, else an example for the format; "" when none applies."""
+    for key in (f"x-hint-{current_language()}", "x-hint"):
+        text = node.get(key)
+        if isinstance(text, str) and text:
+            return text
+    return _DEFAULT_HINTS.get(str(node.get("format")), "")
 
 
 def _field(
@@ -152,7 +227,16 @@ def _field(
     help_text = localized(node, "description") or localized(ui, "ui:help")
     value = values.get(name, "")
     kind = _kind(node, ui, ctx.root)
-    base = Field(path, label, kind, required, help_text, error=ctx.errors.get(path))
+    base = Field(
+        path,
+        label,
+        kind,
+        required,
+        help_text,
+        error=ctx.errors.get(path),
+        hint=hint_of(node),
+        accepts_empty=int(node.get("minItems") or 0) == 0,
+    )
     if kind == "group":
         nested = value if isinstance(value, Mapping) else {}
         return replace(base, children=tuple(_fields(node, ui, nested, path + ".", ctx)))
@@ -280,6 +364,10 @@ def _attrs(node: Mapping[str, Any], kind: str) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     if kind in ("text", "textarea", "email") and node.get("maxLength"):
         attrs["maxlength"] = node["maxLength"]
+    if node.get("format") == "phone":
+        attrs.update(type="tel", autocomplete="tel")
+    if node.get("format") == "postal-code-ca":
+        attrs.update(autocomplete="postal-code", maxlength=7)
     if kind in ("number", "integer"):
         attrs["inputmode"] = "numeric" if kind == "integer" else "decimal"
     return attrs

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from engine.web.i18n import current_language
+
 
 def bpmn_js_translations() -> dict[str, str]:
     """bpmn-js 18 tooltips, keyed by bpmn-js's own English text."""
@@ -39,12 +41,112 @@ def bpmn_js_translations() -> dict[str, str]:
         "Delete": _("Delete"),
         "Divide into three lanes": _("Divide into three lanes"),
         "Divide into two lanes": _("Divide into two lanes"),
+        "Add text annotation": _("Add text annotation"),
+        "Align elements": _("Align elements"),
+        "Append compensation activity": _("Append compensation activity"),
+        "Append conditional intermediate catch event": _(
+            "Append conditional intermediate catch event"
+        ),
+        "Append message intermediate catch event": _("Append message intermediate catch event"),
+        "Append receive task": _("Append receive task"),
+        "Append signal intermediate catch event": _("Append signal intermediate catch event"),
+        "Connect using data input association": _("Connect using data input association"),
+        "Distribute elements horizontally": _("Distribute elements horizontally"),
+        "Distribute elements vertically": _("Distribute elements vertically"),
+        "Loop": _("Loop"),
+        "Open {element}": _("Open {element}"),
+        "Parallel multi-instance": _("Parallel multi-instance"),
+        "Search in diagram": _("Search in diagram"),
+        "Sequential multi-instance": _("Sequential multi-instance"),
+        "Toggle non-interrupting": _("Toggle non-interrupting"),
     }
+
+
+def element_types() -> dict[str, str]:
+    """BPMN element types as the element list names them ("Relevé (UserTask)" read English)."""
+    return {
+        "Process": _("process"),
+        "Collaboration": _("collaboration"),
+        "Participant": _("pool"),
+        "Lane": _("lane"),
+        "StartEvent": _("start event"),
+        "EndEvent": _("end event"),
+        "IntermediateCatchEvent": _("intermediate catch event"),
+        "IntermediateThrowEvent": _("intermediate throw event"),
+        "BoundaryEvent": _("boundary event"),
+        "Task": _("task"),
+        "UserTask": _("user task"),
+        "ManualTask": _("manual task"),
+        "ServiceTask": _("service task"),
+        "ScriptTask": _("script task"),
+        "SendTask": _("send task"),
+        "ReceiveTask": _("receive task"),
+        "BusinessRuleTask": _("business rule task"),
+        "CallActivity": _("call activity"),
+        "SubProcess": _("sub-process"),
+        "ExclusiveGateway": _("exclusive gateway"),
+        "ParallelGateway": _("parallel gateway"),
+        "InclusiveGateway": _("inclusive gateway"),
+        "EventBasedGateway": _("event-based gateway"),
+        "SequenceFlow": _("sequence flow"),
+        "MessageFlow": _("message flow"),
+        "Association": _("association"),
+        "TextAnnotation": _("text annotation"),
+        "DataObjectReference": _("data object"),
+        "DataStoreReference": _("data store"),
+        "Group": _("group"),
+    }
+
+
+def problem_patterns() -> list[tuple[str, str]]:
+    """The deploy checks' English messages (engine/definitions/compile.py) as (JavaScript
+    regular expression with named groups, translated template); unmatched ones show as sent."""
+    return [
+        (
+            r"^service task operator '(?<operator>.+)' has no handler \(known: (?<known>.*)\)$",
+            _("service task operator “%(operator)s” has no handler (known: %(known)s)"),
+        ),
+        (
+            r"^(?<operator>[^:]+): unknown parameter '(?<name>.+)'$",
+            _("%(operator)s: unknown parameter “%(name)s”"),
+        ),
+        (
+            r"^(?<operator>[^:]+): missing parameter '(?<name>.+)'$",
+            _("%(operator)s: missing parameter “%(name)s”"),
+        ),
+        (
+            r"^(?<operator>[^:]+): parameter '(?<name>.+)' has no value$",
+            _("%(operator)s: parameter “%(name)s” has no value"),
+        ),
+        (
+            r"^timer '(?<value>.+)' is not a date, duration or cycle$",
+            _("timer “%(value)s” is not a date, a duration or a cycle"),
+        ),
+        (
+            r"^candidateGroups '(?<group>.+)' names several queues; a task goes to exactly one$",
+            _("candidateGroups “%(group)s” names several queues; a task goes to exactly one"),
+        ),
+        (
+            r"^form '(?<key>.+)' not found \(expected (?<file>.+)\)$",
+            _("form “%(key)s” not found (expected %(file)s)"),
+        ),
+        (r"^the file contains no process$", _("the file contains no process")),
+        (
+            r"^only \.bpmn, \.dmn and \.json files are accepted$",
+            _("only .bpmn, .dmn and .json files are accepted"),
+        ),
+        (
+            r"^two files have this name; names must differ$",
+            _("two files have this name; names must differ"),
+        ),
+    ]
 
 
 def modeler_text() -> dict[str, object]:
     return {
         "bpmnjs": bpmn_js_translations(),
+        "types": element_types(),
+        "problems": problem_patterns() if current_language() != "en" else [],
         "loaded": _("Diagram loaded."),
         "loadFailed": _("The diagram could not be opened: %(reason)s"),
         "importWarnings": _("Opened with %(count)s warning(s)."),

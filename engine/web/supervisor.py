@@ -4,7 +4,7 @@ engine.supervision.reports; these routes read the form, call them, and show the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -128,34 +128,43 @@ def standards() -> str:
 @supervise.get("/absences", endpoint="absences")
 def absences_page() -> str:
     principal = require(policy.Action.SUPERVISE)
+    return _absences_page(principal, request.args)[0]
+
+
+def _absences_page(
+    principal: Principal, form: Mapping[str, str], error: str | None = None, code: int = 200
+) -> tuple[str, int]:
+    """The page; after a refused absence, with what was entered and the reason beside it."""
     svc = services()
     now = svc.clock.now()
     with svc.readers() as session:
         rows = absences.office_absences(session, principal.office, until_after=now)
         staff = supervising.office_staff(session, principal.office)
         ended = _recently_ended(session, principal, now)
-    return render_template(
+    page = render_template(
         "absences.html",
         rows=[(a, absences.absence_status(a, now)) for a in rows],
         ended=ended,
         staff=staff,
         reasons=reason_names(),
-        form=request.args,
+        form=form,
+        error=error,
+        now_local=now.astimezone(_zone(principal)).strftime("%Y-%m-%dT%H:%M"),
     )
+    return page, code
 
 
 @supervise.post("/absences")
-def add_absence() -> Response:
+def add_absence() -> Response | tuple[str, int]:
     principal = require(policy.Action.SUPERVISE)
     svc = services()
     zone = _zone(principal)
-    starts, ends = (
-        _local(request.form.get("starts_at"), zone),
-        _local(request.form.get("ends_at"), zone),
-    )
+    from_now = request.form.get("from_now") == "1"
+    starts = svc.clock.now() if from_now else _local(request.form.get("starts_at"), zone)
+    ends = _local(request.form.get("ends_at"), zone)
     if starts is None or ends is None:
-        flash(_("Give the start and the end as a date and a time."), "error")
-        return redirect(url_for("supervise.absences"))
+        problem = _("Give the start and the end as a date and a time.")
+        return _absences_page(principal, request.form, problem, 422)
     wanted = absences.AbsenceRequest(
         username=request.form.get("user", ""),
         starts_at=starts,
@@ -164,12 +173,12 @@ def add_absence() -> Response:
         reason_category=request.form.get("reason", ""),
     )
 
-    def add() -> int:
+    try:
         with changing(svc) as session:
-            return absences.add_absence(session, principal, wanted, svc.clock.now()).id
-
-    if _attempt(add) is not None:
-        flash(_("The absence of %(user)s is recorded.", user=wanted.username), "success")
+            absences.add_absence(session, principal, wanted, svc.clock.now())
+    except CasewayError as exc:
+        return _absences_page(principal, request.form, explain_supervision(exc), 422)
+    flash(_("The absence of %(user)s is recorded.", user=wanted.username), "success")
     return redirect(url_for("supervise.absences"))
 
 
@@ -222,6 +231,7 @@ def _picker(
         tasks=tasks,
         staff=[p for p in staff if p.username != holder],
         back=back,
+        all_selected=request.args.get("select") == "all",
         now=services().clock.now(),
     )
 

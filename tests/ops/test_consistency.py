@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 
 from engine.casework.commands import StartRequest, deploy_files, start_instance
 from engine.casework.consistency import check_instances
-from engine.cli import main as cli
+from engine.cli.main import main as cli
 from engine.definitions.compile import SourceFile
 from engine.identity.users import Principal
 from engine.store.db import transaction

@@ -589,35 +589,6 @@ def _hand_back(world: World, subject: str, caller: Caller) -> Call:
     return Call(f"/api/users/{username}/absences/{absence_id}/hand-back")
 
 
-# -- delivery: the undelivered list and the partner directory --
-
-_fixed("GET /api/outbox", "/api/outbox")
-_fixed("GET /api/partners", "/api/partners")
-
-
-@endpoint("POST /api/outbox/{outbox_id}/retry")
-def _outbox_retry(world: World, subject: str, caller: Caller) -> Call:
-    return Call(f"/api/outbox/{world.undelivered(_office(subject))}/retry")
-
-
-@endpoint("POST /api/outbox/{outbox_id}/handled")
-def _outbox_handled(world: World, subject: str, caller: Caller) -> Call:
-    note = {"note": "Told the client by phone"}
-    return Call(f"/api/outbox/{world.undelivered(_office(subject))}/handled", note)
-
-
-@endpoint("POST /api/partners")
-def _new_partner(world: World, subject: str, caller: Caller) -> Call:
-    if subject != "-":
-        raise KeyError(subject)
-    return Call("/api/partners", {"key": f"matrix_new_{world.serial()}", "name": "New partner"})
-
-
-@endpoint("GET /api/partners/{partner_id}", "PATCH /api/partners/{partner_id}")
-def _one_partner(world: World, subject: str, caller: Caller) -> Call:
-    return Call(f"/api/partners/{world.partner(_office(subject))}", {"name": "Renamed"})
-
-
 # -- cases: "sudbury" is a home case (cole's colleagues' office), "-" where none is named --
 
 
@@ -703,3 +674,32 @@ _fixed("GET /api/incidents", "/api/incidents")
 def _fix_data(world: World, subject: str, caller: Caller) -> Call:
     instance_id = world.instance(subject, caller, broken=True, fresh=True)
     return Call(f"/api/instances/{instance_id}/data", {"data": {"fixed": True}})
+
+
+# -- delivery: the undelivered list and the partner directory --
+
+_fixed("GET /api/outbox", "/api/outbox")
+_fixed("GET /api/partners", "/api/partners")
+
+
+@endpoint("POST /api/outbox/{outbox_id}/retry")
+def _outbox_retry(world: World, subject: str, caller: Caller) -> Call:
+    return Call(f"/api/outbox/{world.undelivered(_office(subject))}/retry")
+
+
+@endpoint("POST /api/outbox/{outbox_id}/handled")
+def _outbox_handled(world: World, subject: str, caller: Caller) -> Call:
+    note = {"note": "Told the client by phone"}
+    return Call(f"/api/outbox/{world.undelivered(_office(subject))}/handled", note)
+
+
+@endpoint("POST /api/partners")
+def _new_partner(world: World, subject: str, caller: Caller) -> Call:
+    if subject != "-":
+        raise KeyError(subject)
+    return Call("/api/partners", {"key": f"matrix_new_{world.serial()}", "name": "New partner"})
+
+
+@endpoint("GET /api/partners/{partner_id}", "PATCH /api/partners/{partner_id}")
+def _one_partner(world: World, subject: str, caller: Caller) -> Call:
+    return Call(f"/api/partners/{world.partner(_office(subject))}", {"name": "Renamed"})

@@ -41,7 +41,16 @@ FILTERS = {
     "second page": queues.InboxFilter(offset=10, limit=10),
     "past the end": queues.InboxFilter(offset=500),
     "all statuses": queues.InboxFilter(status="any", limit=20),
+    "urgent first": queues.InboxFilter(sort="priority", limit=12),
+    "urgent first, page 2": queues.InboxFilter(sort="priority", offset=5, limit=9),
+    "urgent first, mine": queues.InboxFilter(sort="priority", mine=True),
+    "newest first": queues.InboxFilter(sort="created", offset=3, limit=11),
+    "search": queues.InboxFilter(search="housing K-1", limit=100),
+    "search, urgent first": queues.InboxFilter(search="food", sort="priority", limit=100),
+    "search, all statuses": queues.InboxFilter(search="housing", status="any", limit=100),
 }
+TITLES = ["Follow up", "Referral", "Decide"]
+DETAILS = [None, "Food · Sudbury Food Bank", "Housing · Cochrane House"]
 
 
 def _seed(session: Session, rng: random.Random) -> list[HumanTask]:
@@ -82,10 +91,12 @@ def _seed(session: Session, rng: random.Random) -> list[HumanTask]:
                 id=f"t-{n:03d}",
                 instance_id="i-1",
                 process_id="p",
-                business_key="k",
+                business_key=f"K-{n % 20}",
                 office=rng.choice(OFFICES),
                 task_name="T",
-                title="T",
+                title=rng.choice(TITLES),
+                detail=rng.choice(DETAILS),
+                priority=rng.choice([0, 0, 0, 0, 1, 2]),
                 queue=rng.choice(QUEUES),
                 assignee=rng.choice(USERS),
                 status=rng.choice(["open", "open", "open", "completed"]),
@@ -110,12 +121,17 @@ def _expected(tasks: list[HumanTask], who: Principal, wanted: queues.InboxFilter
         for bound in (wanted.overdue_at, wanted.due_before):
             if bound is not None and (task.due_at is None or task.due_at >= bound):
                 return False
-        return True
+        text = f"{task.title} {task.business_key} {task.detail or ''}".lower()
+        return all(word in text for word in (wanted.search or "").lower().split())
 
     def order(task: HumanTask) -> tuple[object, ...]:
-        return (task.due_at is None, task.due_at or NOW, task.created_at, task.id)
+        due = (task.due_at is None, task.due_at or NOW, task.created_at, task.id)
+        return (-task.priority, *due) if wanted.sort == "priority" else due
 
-    return [t.id for t in sorted(filter(keep, tasks), key=order)]
+    kept = list(filter(keep, tasks))
+    if wanted.sort == "created":
+        return [t.id for t in sorted(kept, key=lambda t: (t.created_at, t.id), reverse=True)]
+    return [t.id for t in sorted(kept, key=order)]
 
 
 @pytest.mark.parametrize("who", PRINCIPALS, ids=list(PRINCIPALS))
@@ -132,6 +148,10 @@ def test_every_page_matches_the_rules(svc: Services, who: str) -> None:
                 status=t.status,
                 created_at=t.created_at,
                 due_at=t.due_at,
+                title=t.title,
+                business_key=t.business_key,
+                detail=t.detail,
+                priority=t.priority,
             )
             for t in tasks
         ]

@@ -118,8 +118,9 @@ def test_each_rule_is_counted_once(svc: Services) -> None:
         "title": "Assess",
         "open": 3,
         "overdue": 1,
-        "completed_on_time": 2,
+        "completed_on_time": 1,
         "completed_late": 1,
+        "completed_no_standard": 1,  # undated: no standard, not "on time"
         "escalated": 1,
         # completions took 10 h (on time), 20 h (late) and 5 h (undated): the median is 10 h
         "median_hours_to_complete": 10.0,

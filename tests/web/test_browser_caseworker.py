@@ -50,7 +50,7 @@ def test_claim_fill_fix_and_complete_with_the_keyboard(browser_page, api, deploy
     page.keyboard.press("Enter")  # submits the form
 
     error = page.locator("#field-amount-error")
-    expect(error).to_have_text("Enter a number.")
+    expect(error).to_have_text("Error: Enter a number.")
     expect(page.locator("#field-amount")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#field-client_name")).to_have_value("Ana Silva")
     assert_accessible(page, "task page with errors")

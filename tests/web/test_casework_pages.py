@@ -16,6 +16,8 @@ REQUEST = {
     "f.notes": "",
 }
 
+ERR = '<span class="visually-hidden">Error: </span>'
+
 
 def _task(api, key: str = "CASE-1") -> dict:
     return open_task(start(api.as_("casey"), "discretionary_benefit", key).json, "record_request")
@@ -111,11 +113,11 @@ def test_errors_are_shown_next_to_their_fields_and_the_entries_are_kept(
     )
 
     assert unreadable.status_code == 422
-    assert 'id="field-amount-error">Enter a number.' in _text(unreadable)
+    assert 'id="field-amount-error">' + ERR + "Enter a number." in _text(unreadable)
     text = _text(refused)
     assert refused.status_code == 422
-    assert 'id="field-client_name-error">This field is required.' in text
-    assert 'id="field-amount-error">Enter 10,000 or less.' in text
+    assert 'id="field-client_name-error">' + ERR + "This field is required." in text
+    assert 'id="field-amount-error">' + ERR + "Enter 10,000 or less." in text
     assert 'aria-describedby="field-amount-error" aria-invalid="true"' in text
     assert 'href="#field-client_name"' in text  # the error summary links to the field
     assert 'value="20000"' in text and '<option value="dental" selected>' in text

@@ -19,6 +19,8 @@ WEB = REPO_ROOT / "engine" / "web"
 CATALOG = WEB / "translations" / "fr" / "LC_MESSAGES" / "messages"
 FORMS = REPO_ROOT / "forms"
 
+ERR_FR = '<span class="visually-hidden">Erreur : </span>'
+
 
 def _text(response) -> str:  # type: ignore[no-untyped-def]
     return re.sub(r"\s+", " ", response.data.decode())
@@ -144,8 +146,8 @@ def test_forms_render_and_explain_errors_in_french(web, api, deployed):
 
     assert "Demande de prestation discrétionnaire" in page and "Nom du client" in page
     assert '<option value="dental">Soins dentaires</option>' in page
-    assert 'id="field-client_name-error">Ce champ est obligatoire.' in refused
-    assert 'id="field-amount-error">Entrez 10' in refused and "ou moins." in refused
+    assert 'id="field-client_name-error">' + ERR_FR + "Ce champ est obligatoire." in refused
+    assert 'id="field-amount-error">' + ERR_FR + "Entrez 10" in refused and "ou moins." in refused
 
 
 def test_an_unknown_language_is_ignored(web):

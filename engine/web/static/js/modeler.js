@@ -89,7 +89,8 @@
   function label(element) {
     var bo = element.businessObject || {};
     var type = (bo.$type || element.type || "").replace("bpmn:", "");
-    return (bo.name ? bo.name + " — " : "") + element.id + " (" + type + ")";
+    var shown = (text.types && text.types[type]) || type;
+    return (bo.name ? bo.name + " — " : "") + element.id + " (" + shown + ")";
   }
 
   function listable(element) {
@@ -418,13 +419,23 @@
     problemsEl.textContent = "";
   }
 
+  // The server words deploy problems in English; known ones are shown in the page's language.
+  function problemText(message) {
+    var patterns = text.problems || [];
+    for (var i = 0; i < patterns.length; i++) {
+      var found = new RegExp(patterns[i][0]).exec(message || "");
+      if (found) { return fmt(patterns[i][1], found.groups || {}); }
+    }
+    return message;
+  }
+
   function showProblems(errors) {
     clearProblems();
     (errors || []).forEach(function (error) {
       var item = document.createElement("li");
       var element = error.element_id && registry.get(error.element_id);
       item.appendChild(document.createTextNode(
-        (error.element_id || text.wholeFile) + ": " + error.message + " "));
+        (error.element_id || text.wholeFile) + ": " + problemText(error.message) + " "));
       if (element) {
         canvas.addMarker(element, "cw-error");
         var show = button(text.show, function () {
