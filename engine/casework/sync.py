@@ -22,6 +22,7 @@ from engine.store.models import (
     MessageWait,
     OutboxEntry,
     ProcessInstance,
+    TaskDraft,
     Timer,
 )
 from engine.supervision.routing import route_new_task
@@ -150,6 +151,9 @@ def _sync_tasks(
         else:
             # a deadline that fired without interrupting leaves the task overdue, not undated
             row.due_at = due.get(view.task_id, row.due_at)
+    ended = [row.id for row in open_rows.values()]
+    if ended:  # a draft of a task nobody can complete any more is dead weight
+        session.execute(delete(TaskDraft).where(TaskDraft.task_id.in_(ended)))
     for row in open_rows.values():
         if row.id == completed_task_id:
             row.status = TaskStatus.COMPLETED

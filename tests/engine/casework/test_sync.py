@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from engine.casework import commands
+from engine.casework import commands, drafts
 from engine.services import Services
 from engine.store.models import ProcessInstance
 from tests.engine.casework.conftest import open_tasks, start, task, the_task, who
@@ -61,3 +61,15 @@ def test_a_finished_case_is_completed_and_leaves_no_open_task(svc: Services) -> 
         instance = session.get_one(ProcessInstance, instance_id)
         assert (instance.status, instance.completed_at) == ("completed", svc.clock.now())
     assert open_tasks(svc, instance_id) == []
+
+
+def test_a_task_closed_by_its_deadline_takes_its_drafts_with_it(svc: Services) -> None:
+    instance_id = start(svc)
+    review = the_task(svc, instance_id)
+    drafts.save(svc, who("casey"), review.id, {"note": "half written"})
+    svc.clock.advance(timedelta(days=3))  # type: ignore[attr-defined]
+
+    commands.fire_due_timers(svc, instance_id)
+
+    with svc.readers() as session:
+        assert drafts.load(session, who("casey"), review.id) is None
