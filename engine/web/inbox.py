@@ -98,6 +98,22 @@ def assign(task_id: str) -> Response:
     return redirect(safe_next(request.form.get("next")) or _task_url(task_id))
 
 
+@work.post("/tasks/<task_id>/draft")
+def autosave_draft(task_id: str) -> tuple[dict[str, str], int]:
+    """Keep what is typed as the user's draft while they type (js/draft.js), so a reload, a
+    closed tab or a lost connection loses at most the last few seconds of work."""
+    principal = require(policy.Action.WORK)
+    svc = services()
+    with svc.readers() as session:
+        file = casework.task_file(session, principal, task_id, svc.clock.now())
+    rows, _grow = row_counts(request.form)
+    fields = build_fields(file.schema, file.ui, {}, {}, rows)
+    _data, _unreadable, raw = parse_submission(fields, request.form)
+    if not drafts.save(svc, principal, task_id, raw):
+        return {"detail": _("The draft is too large to keep.")}, 413
+    return {"saved_at": svc.clock.now().isoformat()}, 200
+
+
 @work.post("/tasks/<task_id>/draft/discard")
 def discard_draft(task_id: str) -> Response:
     principal = require(policy.Action.WORK)

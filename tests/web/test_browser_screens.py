@@ -154,6 +154,28 @@ def test_a_lost_claim_keeps_the_draft(browser_page, api, deployed, passwords):
     assert_accessible(page, "task with its draft")
 
 
+def test_what_is_typed_survives_a_reload_without_pressing_save(
+    browser_page, api, deployed, passwords
+):
+    page = browser_page
+    task = open_task(
+        start(api.as_("casey"), "discretionary_benefit", "CASE-8").json, "record_request"
+    )
+    api.as_("casey").post(f"/api/tasks/{task['id']}/claim")
+    _sign_in(page, "casey")
+    page.goto(f"/tasks/{task['id']}")
+    page.fill("#field-client_name", "Lina Haddad")
+    page.select_option("#field-purpose", "dental")
+
+    expect(page.locator("#draft-status")).to_contain_text("Draft saved", timeout=10_000)
+    page.reload()
+
+    expect(page.locator("#draft-notice")).to_be_visible()
+    expect(page.locator("#task-form #field-client_name")).to_have_value("Lina Haddad")
+    expect(page.locator("#task-form #field-purpose")).to_have_value("dental")
+    assert not page.js_errors
+
+
 def test_complete_and_open_next_through_three_tasks(browser_page, api, deployed, passwords):
     page = browser_page
     for n in range(3):
