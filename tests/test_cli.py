@@ -324,5 +324,6 @@ def test_report_prints_a_table_and_json(caseway: Caseway, db_url: str) -> None:
 
     assert table.code == 0
     assert "queue" in table.out and "escalated" in table.out and "office sudbury" in table.out
+    assert "no standard" in table.out  # tasks without a deadline are not counted "on time"
     assert as_json.code == 0 and '"items": []' in as_json.out
     assert naive.code == 2 and "UTC offset" in naive.err

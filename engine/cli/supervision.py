@@ -126,7 +126,17 @@ def _report(services: ServicesFactory, settings: Settings, args: argparse.Namesp
         print(json.dumps({"since": since.isoformat(), "until": until.isoformat(), "items": lines}))
         return 0
     print(f"service standards {since:%Y-%m-%d} .. {until:%Y-%m-%d}" + _office(args.office))
-    header = ("queue", "task", "open", "overdue", "on time", "late", "escalated", "median h")
+    header = (
+        "queue",
+        "task",
+        "open",
+        "overdue",
+        "on time",
+        "late",
+        "no standard",
+        "escalated",
+        "median h",
+    )
     rows = [
         (
             line["queue"],
@@ -135,6 +145,7 @@ def _report(services: ServicesFactory, settings: Settings, args: argparse.Namesp
             line["overdue"],
             line["completed_on_time"],
             line["completed_late"],
+            line["completed_no_standard"],
             line["escalated"],
             "" if line["median_hours_to_complete"] is None else line["median_hours_to_complete"],
         )
