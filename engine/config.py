@@ -59,6 +59,10 @@ class Settings:
     secure_cookies: bool = False
     # The longest text one field of a request may carry (JSON strings, form fields).
     max_text_chars: int = 64 * 1024
+    # Where clients reach this server: self-service links in notices start with it.
+    public_url: str = "http://127.0.0.1:5000"
+    # How long a client's self-service link works (engine/cases/client_links.py).
+    client_link_days: int = 14
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -78,6 +82,8 @@ class Settings:
             forms_dir=Path(env.get("CASEWAY_FORMS_DIR", base.forms_dir)),
             workflows_dir=Path(env.get("CASEWAY_WORKFLOWS_DIR", base.workflows_dir)),
             secret_key=env.get("CASEWAY_SECRET_KEY", base.secret_key),
+            public_url=env.get("CASEWAY_PUBLIC_URL", base.public_url).rstrip("/"),
+            client_link_days=int(env.get("CASEWAY_CLIENT_LINK_DAYS", base.client_link_days)),
             token_ttl_days=int(env.get("CASEWAY_TOKEN_TTL_DAYS", base.token_ttl_days)),
             scheduler_enabled=_flag(env.get("CASEWAY_SCHEDULER"), base.scheduler_enabled),
             max_upload_bytes=int(env.get("CASEWAY_MAX_UPLOAD_BYTES", base.max_upload_bytes)),

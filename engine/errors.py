@@ -222,3 +222,18 @@ class PartnerKeyTaken(Conflict):
     """The office already has a partner with that key."""
 
     message_key = N_("This office already has a partner with that key.")
+
+
+class ClientLinkUnusable(CasewayError):
+    """A client's self-service link that was used, expired or revoked: 410, it will not work
+    again. `state` says which, so the page can say so and offer the office's phone number."""
+
+    status = 410
+    message_key = N_("This link no longer works.")
+
+    def __init__(self, detail: str = "", *, state: str = "used") -> None:
+        super().__init__(detail)
+        self.state = state
+
+    def problem_fields(self) -> dict[str, Any]:
+        return {"state": self.state}

@@ -12,6 +12,7 @@ from engine.api import (
     absences,
     case_moves,
     cases,
+    client_links,
     definitions,
     idempotency,
     incidents,
@@ -61,7 +62,7 @@ def init_api(app: Flask) -> Api:
     api.spec.options["security"] = [{"bearer": []}]
     for module in (definitions, instances, messages, tasks, reports, offices, me, case_moves):
         api.register_blueprint(module.blp)
-    for module in (absences, supervision, cases, incidents, outbox, partners):
+    for module in (absences, supervision, cases, incidents, outbox, partners, client_links):
         api.register_blueprint(module.blp)
     problems.register(app)
     unavailable.register(app)

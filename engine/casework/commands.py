@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -227,7 +228,12 @@ def create_instance(
 
 
 def complete_task(
-    svc: Services, principal: Principal, task_id: str, data: dict[str, Any]
+    svc: Services,
+    principal: Principal,
+    task_id: str,
+    data: dict[str, Any],
+    *,
+    acting_for: ActingFor | None = None,
 ) -> tuple[HumanTask, ProcessInstance]:
     """Complete (claiming first if unclaimed); returns the closed task and its instance.
 
@@ -238,10 +244,17 @@ def complete_task(
     submitted = copy.deepcopy(data)
     for may_fire in (True, False):
         try:
-            return _complete_locked(svc, principal, task_id, submitted, may_fire)
+            return _complete_locked(svc, principal, task_id, submitted, may_fire, acting_for)
         except _TimersDue as due:
             fire_due_timers(svc, due.instance_id)
     raise AssertionError("unreachable: the second pass never raises _TimersDue")
+
+
+ActingFor = Callable[[Session, HumanTask, datetime, dict[str, Any]], Principal]
+"""Run under the instance lock, in the completion's transaction, before any check: it may take
+the task over for someone outside the staff (a client's self-service link), add to the submitted
+data (the names of files it stored), and returns who acts. Whatever it changes commits or rolls
+back with the completion."""
 
 
 class _TimersDue(Exception):
@@ -253,12 +266,19 @@ class _TimersDue(Exception):
 
 
 def _complete_locked(
-    svc: Services, principal: Principal, task_id: str, submitted: Any, may_fire: bool
+    svc: Services,
+    principal: Principal,
+    task_id: str,
+    submitted: Any,
+    may_fire: bool,
+    acting_for: ActingFor | None = None,
 ) -> tuple[HumanTask, ProcessInstance]:
     now = svc.clock.now()
     with _guarded(svc) as session:
         locked = _lock_instance_of_task(session, task_id, now)
         instance, task = locked.instance, locked.task
+        if acting_for is not None:
+            principal = acting_for(session, task, now, submitted)
         if not policy.may_see_task(principal, task):
             raise errors.TaskNotVisible(f"task {task_id} not found")
         if locked.timers_due and may_fire:

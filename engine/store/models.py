@@ -649,3 +649,27 @@ class SavedFilter(Base):
     name: Mapped[str] = mapped_column(String(80))
     query: Mapped[str] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ClientLink(Base):
+    """A signed, expiring, single-use link that lets a client answer one task's form from home
+    (engine/cases/client_links.py). Only the link id is stored; the signature is recomputed."""
+
+    __tablename__ = "client_link"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("client_case.id"), nullable=True)
+    case_key: Mapped[str] = mapped_column(String(200))
+    office: Mapped[str] = mapped_column(String(80))
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id"), index=True)
+    task_title: Mapped[str] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(80))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+    __table_args__ = (Index("ix_client_link_case", "case_key", "office"),)

@@ -25,6 +25,7 @@ from engine.web.i18n import init_i18n
 from engine.web.inbox import work
 from engine.web.incident_pages import fix
 from engine.web.oidc import init_oidc
+from engine.web.self_service import client
 from engine.web.supervisor import supervise
 
 assets = Blueprint(
@@ -48,7 +49,7 @@ def init_web(app: Flask) -> None:
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     init_i18n(app)
-    for blueprint in (assets, account, work, casefile, fix, supervise, design, deliver):
+    for blueprint in (assets, account, work, casefile, fix, supervise, design, deliver, client):
         app.register_blueprint(blueprint)
     init_oidc(app)
     app.jinja_env.globals["csrf_token"] = csrf_token

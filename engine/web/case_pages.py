@@ -27,6 +27,7 @@ from engine.cases.opening import OpenRequest, open_case
 from engine.cases.search import CaseQuery, search
 from engine.cases.starting import Startable, startable, startable_processes
 from engine.cases.transfer import transfer_case
+from engine.casework import client_links
 from engine.casework.unit_of_work import changing
 from engine.definitions.forms import FormInvalid, validate_submission
 from engine.errors import NotFound, TooLarge, UnsupportedType
@@ -128,6 +129,8 @@ def case(key: str) -> str:
         file = case_file(
             session, svc, principal, key, request.args.get("office"), current_language()
         )
+        links = client_links.links_of_case(session, file.case.key, file.case.office)
+        link_states = client_links.states(session, links, svc.clock.now())
     _audit(principal, "case.read", file.case.id)
     return render_template(
         "case.html",
@@ -135,7 +138,37 @@ def case(key: str) -> str:
         principal=principal,
         now=svc.clock.now(),
         max_mb=attachments.MAX_BYTES // (1024 * 1024),
+        links=links,
+        link_states=link_states,
     )
+
+
+@casefile.post("/cases/<key>/client-links")
+def send_client_link(key: str) -> Response:
+    """Send the client a self-service link to one open task's form."""
+    principal = require(policy.Action.WORK)
+    office = request.form.get("office") or None
+    task_id = request.form.get("task_id", "")
+    _attempt(
+        lambda: client_links.issue(services(), principal, task_id),
+        _("A link was sent to the client. It works once, for %(days)s days.", days=_link_days()),
+    )
+    return redirect(url_for("casefile.case", key=key, office=office) + "#client-links")
+
+
+@casefile.post("/cases/<key>/client-links/<link_id>/revoke")
+def revoke_client_link(key: str, link_id: str) -> Response:
+    principal = require(policy.Action.WORK)
+    office = request.form.get("office") or None
+    _attempt(
+        lambda: client_links.revoke(services(), principal, link_id),
+        _("The link is cancelled: it no longer works."),
+    )
+    return redirect(url_for("casefile.case", key=key, office=office) + "#client-links")
+
+
+def _link_days() -> int:
+    return services().settings.client_link_days
 
 
 @casefile.post("/cases/<key>/notes")

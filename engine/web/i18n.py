@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_babel import Babel, format_datetime, format_timedelta, get_locale
 
 from engine.api.context import services
@@ -47,6 +47,9 @@ def select_locale() -> str:
     chosen = session.get(SESSION_LANG)
     if chosen in LANGUAGES:
         return str(chosen)
+    link_language = g.get("link_language")  # a client's self-service link: their language
+    if link_language in LANGUAGES:
+        return str(link_language)
     return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
 
 

@@ -34,7 +34,7 @@ from engine.delivery.secrets import SecretBox
 from engine.identity.users import Principal, add_user, issue_token, revoke_tokens
 from engine.services import Services
 from engine.store.db import transaction
-from engine.store.models import Case, CaseOwner, HumanTask, OutboxEntry, User
+from engine.store.models import Case, CaseOwner, ClientLink, HumanTask, OutboxEntry, User
 from engine.supervision.absences import AbsenceRequest, add_absence, end_absence
 from handlers import HandlerError, HandlerRegistry
 
@@ -264,6 +264,31 @@ class World:
 
         return self._once(("case",), fresh, make)
 
+    def client_link(self) -> str:
+        """A self-service link on a home task (revoking twice answers the same)."""
+
+        def make() -> str:
+            task_id = self.task("queue", CALLERS[0], fresh=False)
+            now = self.svc.clock.now()
+            with transaction(self.svc.sessions) as session:
+                task = session.get_one(HumanTask, task_id)
+                link = ClientLink(
+                    id=f"link-{self.serial()}",
+                    case_key=task.business_key,
+                    office=task.office,
+                    instance_id=task.instance_id,
+                    task_id=task.id,
+                    task_title=task.title,
+                    language="en",
+                    created_at=now,
+                    created_by="cole",
+                    expires_at=now + timedelta(days=14),
+                )
+                session.add(link)
+                return link.id
+
+        return self._once(("client_link",), False, make)
+
     def owned_case(self) -> str:
         """A fresh home case that cole owns (for closing as its owner)."""
         key = self.case_key(fresh=True)
@@ -465,6 +490,24 @@ def _task_action(action: str) -> Builder:
 
 for _action in TASK_ACTIONS:
     ENDPOINTS[f"POST /api/tasks/{{task_id}}/{_action}"] = _task_action(_action)
+
+
+@endpoint("POST /api/tasks/{task_id}/client-link")
+def _client_link(world: World, subject: str, caller: Caller) -> Call:
+    """The world's tasks have no form: whoever passes the checks gets 422, not 201."""
+    return Call(f"/api/tasks/{world.task(subject, caller, fresh=False)}/client-link", {})
+
+
+@endpoint("GET /api/cases/{key}/client-links")
+def _client_links(world: World, subject: str, caller: Caller) -> Call:
+    return Call(f"/api/cases/{_home_case(world, subject)}/client-links")
+
+
+@endpoint("POST /api/client-links/{link_id}/revoke")
+def _revoke_client_link(world: World, subject: str, caller: Caller) -> Call:
+    if subject != "sudbury":
+        raise KeyError(subject)
+    return Call(f"/api/client-links/{world.client_link()}/revoke")
 
 
 @endpoint("POST /api/tasks/reassign")

@@ -232,6 +232,18 @@ MATRIX: dict[str, dict[str, str]] = {
     "GET /api/cases/{key}/attachments/{attachment_id}": {
         "sudbury":          "401 401 401 401 403 | 404 200 200 200 200 | 404 404 404 404 200",
     },
+    # Client self-service links: staff who work cases, on tasks they see (422: no form here).
+    "POST /api/tasks/{task_id}/client-link": {
+        "queue":            "401 401 401 401 403 | 404 404 422 422 422 | 404 404 404 404 422",
+        "mine":             "401 401 401 401 403 | 403 422 422 422 422 | 403 422 422 422 422",
+        "ottawa":           "401 401 401 401 403 | 404 404 404 404 422 | 404 404 422 422 422",
+    },
+    "GET /api/cases/{key}/client-links": {
+        "sudbury":          "401 401 401 401 403 | 404 200 200 200 200 | 404 404 404 404 200",
+    },
+    "POST /api/client-links/{link_id}/revoke": {
+        "sudbury":          "401 401 401 401 403 | 404 200 200 200 200 | 404 404 404 404 200",
+    },
     "GET /api/incidents": {
         "-":                "401 401 401 401 403 | 403 403 403 200 200 | 403 403 403 200 200",
     },
