@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -327,3 +328,21 @@ def test_report_prints_a_table_and_json(caseway: Caseway, db_url: str) -> None:
     assert "no standard" in table.out  # tasks without a deadline are not counted "on time"
     assert as_json.code == 0 and '"items": []' in as_json.out
     assert naive.code == 2 and "UTC offset" in naive.err
+
+
+def test_whatif_prints_old_beside_new_and_refuses_bad_estimates(
+    caseway: Caseway, upgraded: str
+) -> None:
+    whatif_dir = REPO_ROOT / "tests" / "supervision" / "whatif"
+    caseway("deploy", str(whatif_dir / "check_in.bpmn"))
+    shorter = str(whatif_dir / "check_in_shorter.bpmn")
+
+    table = caseway("whatif", "check_in", shorter, "--weeks", "4")
+    as_json = caseway("whatif", "check_in", shorter, "--json")
+    bad = caseway("whatif", "check_in", shorter, "--estimate", "call_client=soon")
+    unknown = caseway("whatif", "no_such_process", shorter)
+
+    assert table.code == 0 and "what if check_in: 0 cases" in table.out and "assumes:" in table.out
+    assert as_json.code == 0 and json.loads(as_json.out)["cases"] == 0
+    assert bad.code != 0 and "TASK=HOURS" in bad.err and "soon" in bad.err
+    assert unknown.code != 0 and "no_such_process" in unknown.err

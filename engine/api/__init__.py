@@ -27,6 +27,7 @@ from engine.api import (
     supervision,
     tasks,
     unavailable,
+    whatif,
 )
 
 
@@ -62,7 +63,7 @@ def init_api(app: Flask) -> Api:
     api.spec.options["security"] = [{"bearer": []}]
     for module in (definitions, instances, messages, tasks, reports, offices, me, case_moves):
         api.register_blueprint(module.blp)
-    for module in (absences, supervision, cases, incidents, outbox, partners, client_links):
+    for module in (absences, supervision, cases, incidents, outbox, partners, client_links, whatif):
         api.register_blueprint(module.blp)
     problems.register(app)
     unavailable.register(app)

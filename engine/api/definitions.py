@@ -69,7 +69,7 @@ class Definitions(MethodView):
         """Upload one or more .bpmn/.dmn files (and .json forms) as `file` parts; deploy."""
         principal = current_principal()
         svc = services()
-        deployed = commands.deploy_files(svc, principal, _uploaded_files())
+        deployed = commands.deploy_files(svc, principal, uploaded_files())
         return {"deployed": [d.as_dict() for d in deployed]}
 
 
@@ -84,7 +84,7 @@ class ValidateDefinitions(MethodView):
         if not policy.may(principal, policy.Action.DESIGN):
             raise errors.Forbidden("only designers can validate definitions")
         svc = services()
-        diagrams, forms = split_uploads(_uploaded_files())
+        diagrams, forms = split_uploads(uploaded_files())
         compiled = compile_bundle(diagrams, FormSource(svc.settings.forms_dir, forms), svc.registry)
         return {
             "processes": [
@@ -94,7 +94,7 @@ class ValidateDefinitions(MethodView):
         }
 
 
-def _uploaded_files() -> list[SourceFile]:
+def uploaded_files() -> list[SourceFile]:
     limit = services().settings.max_upload_bytes
     if request.content_length is not None and request.content_length > limit:
         raise RequestEntityTooLarge(f"the upload is larger than {limit} bytes")

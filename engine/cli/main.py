@@ -19,6 +19,7 @@ from engine.casework.unit_of_work import changing
 from engine.cli import case_moves as cli_migration
 from engine.cli import check as cli_check
 from engine.cli import supervision as cli_supervision
+from engine.cli import whatif as cli_whatif
 from engine.config import Settings
 from engine.deadlines.closures import ClosureExists, ClosureNotFound
 from engine.definitions.compile import (
@@ -171,6 +172,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_supervision.register(sub, _group, _services)
     cli_migration.register(sub, _services)
+    cli_whatif.register(sub, _services)
     cli_check.register(sub, _services)
     return parser
 

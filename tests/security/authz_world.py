@@ -451,6 +451,9 @@ _fixed(
 _fixed("POST /api/definitions", "/api/definitions", upload=True)
 _fixed("POST /api/definitions/validate", "/api/definitions/validate", upload=True)
 _fixed(
+    "POST /api/definitions/{process_id}/whatif", "/api/definitions/authz_case/whatif", upload=True
+)
+_fixed(
     "POST /api/definitions/{process_id}/migrations",
     "/api/definitions/authz_moving/migrations",
     json={"from_version": 1, "to_version": 2, "dry_run": True},

@@ -67,6 +67,9 @@ MATRIX: dict[str, dict[str, str]] = {
     "POST /api/definitions/validate": {
         "-":                "401 401 401 401 403 | 200 403 403 403 200 | 200 403 403 403 200",
     },
+    "POST /api/definitions/{process_id}/whatif": {
+        "-":                "401 401 401 401 403 | 200 403 403 403 200 | 200 403 403 403 200",
+    },
     "POST /api/definitions/{process_id}/migrations": {
         "-":                "401 401 401 401 403 | 200 403 403 403 200 | 200 403 403 403 200",
     },
