@@ -32,6 +32,7 @@ SCENARIOS = (
     "timers",
     "dispatch",
     "footprint",
+    "whatif",
     "load",  # 50 simulated staff for 5 minutes (QUICK: 20 s); also `python -m bench.load`
     "profile",  # py-spy on the server; in the full run only
 )

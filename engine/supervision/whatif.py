@@ -331,7 +331,7 @@ def _add_replay(
     side: Side, result: Replay, titles: dict[str, str], lanes: Mapping[str, str]
 ) -> None:
     for task in result.tasks:
-        titles.setdefault(task.name, task.title)
+        titles[task.name] = task.title  # the candidate's wording
         figures = side.by_task[task.name]
         figures.count += 1
         queue = queue_key(task.lane) if task.lane else lanes.get(task.name, "")

@@ -4,14 +4,19 @@ versions (engine.casework.case_moves)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine import policy
 from engine.api.context import services
 from engine.casework.case_moves import MigrationReport, MigrationRequest, migrate
-from engine.errors import CasewayError
+from engine.definitions.compile import SourceFile
+from engine.errors import CasewayError, Invalid
+from engine.supervision.whatif import candidate_spec, what_if
 from engine.web import designs
+from engine.web.feedback import explain
 from engine.web.guard import protect, require
 from engine.web.modeler_text import modeler_text
 
@@ -70,6 +75,37 @@ def migration(process_id: str) -> tuple[str, int]:
         "migrate.html", row=row, source=source, target=target, report=report, problem=problem
     )
     return page, 422 if problem else 200
+
+
+@design.route("/definitions/<process_id>/whatif", methods=["GET", "POST"])
+def whatif(process_id: str) -> tuple[str, int]:
+    """Try a candidate version on the last weeks' cases: from the modeler (the diagram being
+    edited) or an uploaded file. Nothing is deployed."""
+    require(policy.Action.DESIGN)
+    row = _process(process_id)
+    weeks = request.form.get("weeks", type=int, default=8)
+    report: dict[str, Any] | None = None
+    problem = None
+    if request.method == "POST":
+        try:
+            svc = services()
+            candidate = candidate_spec(svc, process_id, _candidate_files(process_id))
+            with svc.readers() as session:
+                report = what_if(svc, session, process_id, candidate, weeks=weeks).as_dict()
+        except CasewayError as exc:  # the server's own words: they name the element or field
+            problem = str(exc) or explain(exc)
+    page = render_template("whatif.html", row=row, weeks=weeks, report=report, problem=problem)
+    return page, 422 if problem else 200
+
+
+def _candidate_files(process_id: str) -> list[SourceFile]:
+    """The modeler sends the diagram it shows as `xml`; the page's form sends `file` uploads."""
+    if request.form.get("xml"):
+        return [SourceFile(f"{process_id}.bpmn", request.form["xml"].encode())]
+    uploads = [f for f in request.files.getlist("file") if f.filename]
+    if not uploads:
+        raise Invalid("choose the candidate .bpmn file", field="file")
+    return [SourceFile(f.filename or "upload.bpmn", f.read()) for f in uploads]
 
 
 def _process(process_id: str) -> designs.ProcessRow:

@@ -88,6 +88,25 @@ def test_server_errors_are_listed_and_marked_on_the_canvas(browser_page, api, de
     expect(page.locator("#prop-form-key")).to_have_value("no_such_form")
 
 
+def test_the_modeler_replays_past_cases_through_the_edited_diagram(
+    browser_page, api, deployed, passwords
+):
+    for n in range(2):
+        start(api.as_("casey"), "discretionary_benefit", f"WHATIF-{n}")
+    page = browser_page
+    sign_in_with_keyboard(page, "dana", PASSWORD)
+    _open_modeler(page, "/modeler/discretionary_benefit/1")
+    page.select_option("#element-list", "record_request")
+    page.fill("#prop-name", "Record the request (new wording)")
+    page.click("#properties button[type=submit]")
+
+    page.get_by_role("button", name="What would this change? (replay past cases)").click()
+
+    expect(page.locator("h2").first).to_have_text("2 cases replayed")
+    expect(page.locator("#whatif-tasks")).to_contain_text("Record the request (new wording)")
+    assert_accessible(page, "what-if report")
+
+
 def test_a_new_diagram_deploys_from_the_browser(browser_page, passwords):
     page = browser_page
     sign_in_with_keyboard(page, "dana", PASSWORD)

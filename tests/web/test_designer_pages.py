@@ -87,3 +87,28 @@ def test_designer_pages_are_for_designers(web: WebClient, deployed):
 
     for path in ("/definitions", "/modeler", "/definitions/discretionary_benefit/migrate"):
         assert web.get(path).status_code == 403
+
+
+def test_the_what_if_page_replays_past_cases_through_a_candidate(web: WebClient, api, deployed):
+    for n in range(3):
+        start(api.as_("casey"), "discretionary_benefit", f"WHATIF-{n}")
+    web.login("dana")
+    changed = BENEFIT.read_bytes().replace(b"Record the benefit request", b"Record the request")
+
+    listed = _text(web.get("/definitions"))
+    empty = web.post("/definitions/discretionary_benefit/whatif", {"weeks": "4"})
+    from_modeler = web.post(
+        "/definitions/discretionary_benefit/whatif", {"weeks": "4", "xml": changed.decode()}
+    )
+    broken = web.post(
+        "/definitions/discretionary_benefit/whatif", {"weeks": "4", "xml": "<not a diagram"}
+    )
+
+    assert 'href="/definitions/discretionary_benefit/whatif"' in listed
+    assert empty.status_code == 422 and "choose the candidate" in _text(empty)
+    page = _text(from_modeler)
+    assert from_modeler.status_code == 200, page
+    assert "3 cases replayed" in page and 'id="whatif-tasks"' in page
+    assert broken.status_code == 422
+    versions = api.as_("dana").get("/api/definitions").json["items"]
+    assert [v["versions"] for v in versions if v["process_id"] == "discretionary_benefit"] == [[1]]

@@ -498,6 +498,18 @@
     });
   });
 
+  // "What would this change?": the diagram as edited goes to the what-if page (nothing deployed).
+  var whatifForm = document.getElementById("whatif-form");
+  if (whatifForm) {
+    whatifForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      modeler.saveXML({ format: true }).then(function (saved) {
+        whatifForm.elements.xml.value = saved.xml;
+        whatifForm.submit();
+      });
+    });
+  }
+
   document.getElementById("download").addEventListener("click", function () {
     modeler.saveXML({ format: true }).then(function (saved) {
       var link = document.createElement("a");
