@@ -19,6 +19,7 @@ from engine.casework.unit_of_work import changing
 from engine.cli import case_moves as cli_migration
 from engine.cli import check as cli_check
 from engine.cli import supervision as cli_supervision
+from engine.cli import translations as cli_translations
 from engine.config import Settings
 from engine.deadlines.closures import ClosureExists, ClosureNotFound
 from engine.definitions.compile import (
@@ -172,6 +173,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_supervision.register(sub, _group, _services)
     cli_migration.register(sub, _services)
     cli_check.register(sub, _services)
+    cli_translations.register(sub, _group)
     return parser
 
 
