@@ -132,3 +132,26 @@ def _load(path: Path, stamp: int) -> dict[str, str]:
         catalog = gettext.GNUTranslations(handle)
     messages: dict[object, str] = getattr(catalog, "_catalog", {})
     return {k: v for k, v in messages.items() if isinstance(k, str) and k and v}
+
+
+def element_instructions(files: Iterable[tuple[str, str]], element_id: str) -> str:
+    """What the diagram tells the person doing `element_id`: its `instructionsForEndUser`, else
+    its `documentation` (English, as written; the page translates it)."""
+    return _element_instructions(tuple(files), element_id)
+
+
+@lru_cache(maxsize=256)
+def _element_instructions(files: tuple[tuple[str, str], ...], element_id: str) -> str:
+    label_suffix = f" {element_id}"
+    for name, content in files:
+        if not name.endswith(".bpmn") or f'"{element_id}"' not in content:
+            continue
+        found = [
+            t
+            for t in diagram_texts(name, content.encode("utf-8"))
+            if t.element.endswith(label_suffix) and t.kind in ("instructions", "documentation")
+        ]
+        found.sort(key=lambda t: t.kind != "instructions")
+        if found:
+            return found[0].text
+    return ""

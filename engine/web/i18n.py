@@ -18,11 +18,14 @@ from flask import Flask, request, session
 from flask_babel import Babel, format_datetime, format_timedelta, get_locale
 
 from engine.api.context import services
+from engine.cases.values import readable
+from engine.definitions import texts as diagram_texts
 
 LANGUAGES = ("en", "fr")
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 SESSION_LANG = "lang"
+LABEL_LENGTH = 200  # longer diagram texts are documentation, never a shape's label
 
 babel = Babel()
 
@@ -39,8 +42,10 @@ def init_i18n(app: Flask) -> None:
         current_language=current_language,
         language_names=LANGUAGE_NAMES,
         localized=localized,
+        readable_answers=readable_answers,
+        diagram_labels=diagram_labels,
     )
-    app.jinja_env.filters.update(when=when, relative=relative)
+    app.jinja_env.filters.update(when=when, relative=relative, wf=diagram_text)
 
 
 def select_locale() -> str:
@@ -82,6 +87,32 @@ def localized(node: Mapping[str, Any] | None, key: str = "title", default: str =
             return translated
     value = node.get(key)
     return value if isinstance(value, str) and value else default
+
+
+def diagram_text(text: str | None) -> str:
+    """A text from a diagram (task, process, lane name, instructions) in the page's language:
+    the diagrams' own catalog (workflows/translations), English when it has no entry."""
+    return diagram_texts.translate(_diagram_catalog(), text, current_language())
+
+
+def diagram_labels() -> dict[str, str]:
+    """Every diagram text in the page's language, for relabelling shapes in the viewers."""
+    language = current_language()
+    if language == diagram_texts.SOURCE_LANGUAGE:
+        return {}
+    found = diagram_texts.all_translations(_diagram_catalog(), language)
+    return {k: v for k, v in found.items() if len(k) <= LABEL_LENGTH}
+
+
+def _diagram_catalog() -> Path:
+    return diagram_texts.catalog_directory(services().settings.workflows_dir)
+
+
+def readable_answers(answers: tuple[Mapping[str, Any], Any]) -> list[dict[str, str]]:
+    """What a step's form received, labelled and worded from its schema in the page's language
+    (choices by their labels, yes/no, dates written out), as on the case page's timeline."""
+    schema, submitted = answers
+    return readable(schema, submitted, current_language(), office_zone())
 
 
 def when(moment: datetime | None) -> str:
