@@ -248,6 +248,7 @@ def _validate(settings: Settings, args: argparse.Namespace) -> int:
     compiled = compile_bundle(diagrams, FormSource(settings.forms_dir, forms), default_registry())
     for process in compiled:
         print(f"ok  {process.process_id}  ({len(process.user_tasks)} user tasks)")
+    cli_translations.warn_untranslated(settings, [(f.name, f.content) for f in files])
     if _notice_problems(settings, files):
         return 1
     print(f"ok  notices in {settings.notices_dir}")

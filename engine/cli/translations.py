@@ -129,3 +129,23 @@ def _missing(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{text.where}: no {language} text for {text.text[:80]!r}", file=sys.stderr)
     print(f"{len(texts) - len(gaps)} of {len(texts)} texts translated")
     return 1 if gaps else 0
+
+
+def warn_untranslated(settings: Settings, files: list[tuple[str, bytes]]) -> int:
+    """`caseway validate`'s warnings: each diagram text without French (not an error: the page
+    then shows the English). Returns how many were found."""
+    texts = texts_of_files(files)
+    directory = catalog_directory(settings.workflows_dir)
+    gaps = [(lang, t) for lang in LANGUAGES for t in missing_texts(directory, texts, lang)]
+    for language, text in gaps:
+        print(
+            f"warning  {text.where}: no {language} text for {text.text[:80]!r}", file=sys.stderr
+        )
+    if gaps:
+        print(
+            f"warning  {len(gaps)} diagram text(s) without French: run `caseway translations "
+            "update`, translate them in workflows/translations/fr/LC_MESSAGES/workflows.po, "
+            "then `caseway translations compile`",
+            file=sys.stderr,
+        )
+    return len(gaps)
