@@ -8,11 +8,27 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po, write_po
 
+from engine.cli.main import main
 from engine.config import REPO_ROOT
 from engine.definitions import texts
-from tests.test_cli import Caseway, caseway  # noqa: F401 - the fixture
+from tests.test_cli import Caseway, Result
 
 SHIPPED = REPO_ROOT / "workflows" / "discretionary_benefit.bpmn"
+
+
+@pytest.fixture
+def caseway(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Caseway:
+    """`caseway(*args)` as an operator would type it, from the repository root."""
+    monkeypatch.chdir(REPO_ROOT)
+    monkeypatch.delenv("CASEWAY_DATABASE_URL", raising=False)
+
+    def run(*args: str) -> Result:
+        capsys.readouterr()
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
 
 
 def _renamed(tmp_path: Path) -> Path:
@@ -61,7 +77,8 @@ def test_update_then_compile_makes_a_new_text_french(
 
 
 def test_texts_people_read_are_extracted_and_technical_names_are_not() -> None:
-    found = texts.diagram_texts("intake.bpmn", (REPO_ROOT / "workflows" / "intake.bpmn").read_bytes())
+    intake = REPO_ROOT / "workflows" / "intake.bpmn"
+    found = texts.diagram_texts("intake.bpmn", intake.read_bytes())
     kinds = {t.kind for t in found}
     elements = {t.element.split()[0] for t in found}
 

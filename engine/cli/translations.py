@@ -124,7 +124,9 @@ def _compile(settings: Settings, args: argparse.Namespace) -> int:
 def _missing(settings: Settings, args: argparse.Namespace) -> int:
     texts = collect(_paths(settings, args))
     directory = catalog_directory(settings.workflows_dir)
-    gaps = [(language, t) for language in LANGUAGES for t in missing_texts(directory, texts, language)]
+    gaps = [
+        (language, t) for language in LANGUAGES for t in missing_texts(directory, texts, language)
+    ]
     for language, text in gaps:
         print(f"{text.where}: no {language} text for {text.text[:80]!r}", file=sys.stderr)
     print(f"{len(texts) - len(gaps)} of {len(texts)} texts translated")
@@ -138,9 +140,7 @@ def warn_untranslated(settings: Settings, files: list[tuple[str, bytes]]) -> int
     directory = catalog_directory(settings.workflows_dir)
     gaps = [(lang, t) for lang in LANGUAGES for t in missing_texts(directory, texts, lang)]
     for language, text in gaps:
-        print(
-            f"warning  {text.where}: no {language} text for {text.text[:80]!r}", file=sys.stderr
-        )
+        print(f"warning  {text.where}: no {language} text for {text.text[:80]!r}", file=sys.stderr)
     if gaps:
         print(
             f"warning  {len(gaps)} diagram text(s) without French: run `caseway translations "

@@ -64,14 +64,18 @@ def diagram_texts(file: str, content: bytes) -> list[DiagramText]:
             if name:
                 found.append(DiagramText(name, file, _label(node), "name"))
         elif qname.namespace == BPMN_NS and local in _TEXT_ELEMENTS:
-            _add_body(found, node, file, "documentation" if local == "documentation" else "annotation")
+            _add_body(
+                found, node, file, "documentation" if local == "documentation" else "annotation"
+            )
         elif local in _EXTENSION_TEXTS:
             _add_body(found, node, file, "instructions")
     return found
 
 
 def texts_of_files(files: Iterable[tuple[str, bytes]]) -> list[DiagramText]:
-    return [t for name, content in files if name.endswith(".bpmn") for t in diagram_texts(name, content)]
+    return [
+        t for name, content in files if name.endswith(".bpmn") for t in diagram_texts(name, content)
+    ]
 
 
 def _is_named(local: str) -> bool:

@@ -153,7 +153,7 @@ def problem_patterns() -> list[tuple[str, str]]:
         ),
         (
             r"^process is not executable \(set isExecutable=\"true\" to deploy it\)$",
-            _("process is not executable (set isExecutable=\"true\" to deploy it)"),
+            _('process is not executable (set isExecutable="true" to deploy it)'),
         ),
         (r"^no BPMN file was given$", _("no BPMN file was given")),
         (
