@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_babel import Babel, format_datetime, format_timedelta, get_locale
 
 from engine.api.context import services
@@ -92,7 +92,12 @@ def localized(node: Mapping[str, Any] | None, key: str = "title", default: str =
 def diagram_text(text: str | None) -> str:
     """A text from a diagram (task, process, lane name, instructions) in the page's language:
     the diagrams' own catalog (workflows/translations), English when it has no entry."""
-    return diagram_texts.translate(_diagram_catalog(), text, current_language())
+    if not text:
+        return ""
+    language = current_language()
+    if language == diagram_texts.SOURCE_LANGUAGE:
+        return text
+    return _diagram_messages(language).get(text.strip(), text)
 
 
 def diagram_labels() -> dict[str, str]:
@@ -100,12 +105,17 @@ def diagram_labels() -> dict[str, str]:
     language = current_language()
     if language == diagram_texts.SOURCE_LANGUAGE:
         return {}
-    found = diagram_texts.all_translations(_diagram_catalog(), language)
+    found = _diagram_messages(language)
     return {k: v for k, v in found.items() if len(k) <= LABEL_LENGTH}
 
 
-def _diagram_catalog() -> Path:
-    return diagram_texts.catalog_directory(services().settings.workflows_dir)
+def _diagram_messages(language: str) -> dict[str, str]:
+    """The catalog, looked up once per request (a 500-row inbox asks for it 500 times)."""
+    cached: dict[str, dict[str, str]] = g.setdefault("_diagram_messages", {})
+    if language not in cached:
+        directory = diagram_texts.catalog_directory(services().settings.workflows_dir)
+        cached[language] = diagram_texts.all_translations(directory, language)
+    return cached[language]
 
 
 def readable_answers(answers: tuple[Mapping[str, Any], Any]) -> list[dict[str, str]]:
