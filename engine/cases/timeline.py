@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from engine.cases.closing import reason_label
 from engine.cases.values import readable
 from engine.casework.commands import task_form
+from engine.definitions import texts as diagram_texts
 from engine.services import Services
 from engine.store.models import (
     AuditEvent,
@@ -88,7 +90,7 @@ LABELS: dict[str, tuple[str, str]] = {
 
 def build(session: Session, svc: Services, case: Case, language: str) -> list[dict[str, Any]]:
     zone = ZoneInfo(svc.settings.default_timezone)
-    text = _Words(language)
+    text = _Words(language, diagram_texts.catalog_directory(svc.settings.workflows_dir))
     instances = {
         i.id: i
         for i in session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
@@ -107,7 +109,9 @@ def build(session: Session, svc: Services, case: Case, language: str) -> list[di
 
     def process(instance_id: str | None) -> str:
         instance = instances.get(instance_id or "")
-        return names.get(instance.definition_id, instance.process_id) if instance else ""
+        if instance is None:
+            return ""
+        return text.diagram(names.get(instance.definition_id, instance.process_id))
 
     def form(task: HumanTask) -> dict[str, Any] | None:
         instance = instances.get(task.instance_id)
@@ -122,9 +126,14 @@ def build(session: Session, svc: Services, case: Case, language: str) -> list[di
 
 
 class _Words:
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, catalog: Path) -> None:
         self.fr = language == "fr"
         self.language = "fr" if self.fr else "en"
+        self.catalog = catalog
+
+    def diagram(self, text: str) -> str:
+        """A task or process name from a diagram, from the diagrams' catalog."""
+        return diagram_texts.translate(self.catalog, text, self.language)
 
     def title(self, action: str, **values: str) -> tuple[str, str]:
         kind, en, fr = TITLES[action]
@@ -148,7 +157,7 @@ def _event(
 ) -> Entry:
     detail = json.loads(event.detail_json or "{}")
     task = completed.get(event.task_id or "")
-    step = task.title if task else str(detail.get("task_name") or "")
+    step = text.diagram(task.title if task else str(detail.get("task_name") or ""))
     kind, title = text.title(event.action, process=process(event.instance_id), step=step)
     entries: list[dict[str, str]] = []
     if event.action == "task.complete" and task is not None and task.submitted_json:

@@ -20,6 +20,7 @@ from engine.cli import case_moves as cli_migration
 from engine.cli import check as cli_check
 from engine.cli import supervision as cli_supervision
 from engine.cli import whatif as cli_whatif
+from engine.cli import translations as cli_translations
 from engine.config import Settings
 from engine.deadlines.closures import ClosureExists, ClosureNotFound
 from engine.definitions.compile import (
@@ -174,6 +175,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_migration.register(sub, _services)
     cli_whatif.register(sub, _services)
     cli_check.register(sub, _services)
+    cli_translations.register(sub, _group)
     return parser
 
 
@@ -248,6 +250,7 @@ def _validate(settings: Settings, args: argparse.Namespace) -> int:
     compiled = compile_bundle(diagrams, FormSource(settings.forms_dir, forms), default_registry())
     for process in compiled:
         print(f"ok  {process.process_id}  ({len(process.user_tasks)} user tasks)")
+    cli_translations.warn_untranslated(settings, [(f.name, f.content) for f in files])
     if _notice_problems(settings, files):
         return 1
     print(f"ok  notices in {settings.notices_dir}")

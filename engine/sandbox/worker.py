@@ -23,7 +23,7 @@ from engine.sandbox.errors import (
     ScriptTooLarge,
     ScriptValueRefused,
 )
-from engine.sandbox.helpers import trusted_globals, warm
+from engine.sandbox.helpers import prepare, trusted_globals, warm
 from engine.sandbox.interpreter import Interpreter
 from engine.sandbox.limits import apply_process_limits, set_cpu_budget
 from engine.sandbox.protocol import ChannelClosed, read_frame, write_frame
@@ -69,6 +69,10 @@ def serve(fd_in: int, fd_out: int) -> int:
             request = read_frame(fd_in)
         except ChannelClosed:
             return 0
+        try:
+            prepare(request.get("helpers"))  # trusted work, before the script's CPU budget
+        except (KeyError, TypeError, ValueError):
+            pass  # a malformed description fails again, and is reported, in handle()
         set_cpu_budget(float(request["time_limit"]) + 1.0)
         try:
             answer = handle(request)

@@ -21,6 +21,7 @@ from engine.web.account import account
 from engine.web.case_pages import casefile, may_open_cases
 from engine.web.delivery import deliver
 from engine.web.designer import design
+from engine.web.diagram_words import init_diagram_words
 from engine.web.i18n import init_i18n
 from engine.web.inbox import work
 from engine.web.incident_pages import fix
@@ -49,6 +50,7 @@ def init_web(app: Flask) -> None:
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     init_i18n(app)
+    init_diagram_words(app)
     for blueprint in (assets, account, work, casefile, fix, supervise, design, deliver, client):
         app.register_blueprint(blueprint)
     init_oidc(app)

@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 from engine import policy
 from engine.casework import commands, queues
 from engine.definitions.deploy import list_definitions
+from engine.definitions.texts import element_instructions
 from engine.identity.users import Principal
 from engine.statuses import TaskStatus
 from engine.store.models import (
     Definition,
+    DefinitionFile,
     DefinitionForm,
     HumanTask,
     ProcessInstance,
@@ -58,7 +60,7 @@ class Step:
     """A finished step of the case, with what was entered (labelled by that step's form)."""
 
     task: HumanTask
-    answers: list[tuple[Mapping[str, Any], str, str]]  # (schema node for the label, key, value)
+    answers: tuple[dict[str, Any], dict[str, Any]]  # (the step's form schema, what was entered)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class TaskFile:
     task: HumanTask
     instance: ProcessInstance
     process_name: str
+    instructions: str  # the diagram's instructions for this step, in English (the page translates)
     schema: dict[str, Any]
     ui: dict[str, Any] | None
     values: dict[str, Any]
@@ -132,6 +135,7 @@ def task_file(session: Session, principal: Principal, task_id: str, now: datetim
         task=task,
         instance=instance,
         process_name=_process_name(session, instance),
+        instructions=_instructions(session, instance, task.task_name),
         schema=schema,
         ui=ui,
         values=values if isinstance(values, dict) else {},
@@ -156,25 +160,14 @@ def _steps(session: Session, instance: ProcessInstance) -> list[Step]:
 
 def _answers(
     session: Session, instance: ProcessInstance, task: HumanTask
-) -> list[tuple[Mapping[str, Any], str, str]]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The step's form schema and what was submitted; the page words them in its language."""
     if not task.submitted_json:
-        return []
+        return {}, {}
     submitted = json.loads(task.submitted_json)
     if not isinstance(submitted, dict):
-        return []
-    schema = commands.form_schema(session, instance.definition_id, task.form_key)
-    properties = schema.get("properties") or {}
-    return [
-        (properties[name], name, _plain(value))
-        for name, value in submitted.items()
-        if isinstance(properties.get(name), Mapping)
-    ]
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+        return {}, {}
+    return commands.form_schema(session, instance.definition_id, task.form_key), submitted
 
 
 def _ui_schema(session: Session, definition_id: int, form_key: str | None) -> dict[str, Any] | None:
@@ -185,6 +178,15 @@ def _ui_schema(session: Session, definition_id: int, form_key: str | None) -> di
         return None
     loaded = json.loads(form.ui_schema_json)
     return loaded if isinstance(loaded, dict) else None
+
+
+def _instructions(session: Session, instance: ProcessInstance, element_id: str) -> str:
+    files = session.execute(
+        select(DefinitionFile.filename, DefinitionFile.content).where(
+            DefinitionFile.definition_id == instance.definition_id
+        )
+    )
+    return element_instructions([(name, content) for name, content in files], element_id)
 
 
 def _process_name(session: Session, instance: ProcessInstance) -> str:

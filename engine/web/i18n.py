@@ -18,11 +18,14 @@ from flask import Flask, g, request, session
 from flask_babel import Babel, format_datetime, format_timedelta, get_locale
 
 from engine.api.context import services
+from engine.cases.values import readable
+from engine.definitions import texts as diagram_texts
 
 LANGUAGES = ("en", "fr")
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 SESSION_LANG = "lang"
+LABEL_LENGTH = 200  # longer diagram texts are documentation, never a shape's label
 
 babel = Babel()
 
@@ -39,8 +42,10 @@ def init_i18n(app: Flask) -> None:
         current_language=current_language,
         language_names=LANGUAGE_NAMES,
         localized=localized,
+        readable_answers=readable_answers,
+        diagram_labels=diagram_labels,
     )
-    app.jinja_env.filters.update(when=when, relative=relative)
+    app.jinja_env.filters.update(when=when, relative=relative, wf=diagram_text)
 
 
 def select_locale() -> str:
@@ -85,6 +90,42 @@ def localized(node: Mapping[str, Any] | None, key: str = "title", default: str =
             return translated
     value = node.get(key)
     return value if isinstance(value, str) and value else default
+
+
+def diagram_text(text: str | None) -> str:
+    """A text from a diagram (task, process, lane name, instructions) in the page's language:
+    the diagrams' own catalog (workflows/translations), English when it has no entry."""
+    if not text:
+        return ""
+    language = current_language()
+    if language == diagram_texts.SOURCE_LANGUAGE:
+        return text
+    return _diagram_messages(language).get(text.strip(), text)
+
+
+def diagram_labels() -> dict[str, str]:
+    """Every diagram text in the page's language, for relabelling shapes in the viewers."""
+    language = current_language()
+    if language == diagram_texts.SOURCE_LANGUAGE:
+        return {}
+    found = _diagram_messages(language)
+    return {k: v for k, v in found.items() if len(k) <= LABEL_LENGTH}
+
+
+def _diagram_messages(language: str) -> dict[str, str]:
+    """The catalog, looked up once per request (a 500-row inbox asks for it 500 times)."""
+    cached: dict[str, dict[str, str]] = g.setdefault("_diagram_messages", {})
+    if language not in cached:
+        directory = diagram_texts.catalog_directory(services().settings.workflows_dir)
+        cached[language] = diagram_texts.all_translations(directory, language)
+    return cached[language]
+
+
+def readable_answers(answers: tuple[Mapping[str, Any], Any]) -> list[dict[str, str]]:
+    """What a step's form received, labelled and worded from its schema in the page's language
+    (choices by their labels, yes/no, dates written out), as on the case page's timeline."""
+    schema, submitted = answers
+    return readable(schema, submitted, current_language(), office_zone())
 
 
 def when(moment: datetime | None) -> str:

@@ -24,6 +24,7 @@ from engine.web.formparse import explain as explain_form
 from engine.web.formparse import parse_submission, row_counts
 from engine.web.formview import build_fields, every_field, form_title
 from engine.web.guard import protect, require, safe_next
+from engine.web.i18n import diagram_text
 
 work = protect(Blueprint("work", __name__))
 
@@ -167,7 +168,7 @@ def complete(task_id: str) -> tuple[str, int] | Response:
     except DOMAIN_ERRORS as exc:
         flash(_lost(principal, task_id, exc), "error")
         return redirect(_task_url(task_id))
-    flash(_("Done: “%(title)s” is completed.", title=file.task.title), "success")
+    flash(_("Done: “%(title)s” is completed.", title=diagram_text(file.task.title)), "success")
     return redirect(_after_completion(principal, task_id))
 
 
@@ -248,7 +249,7 @@ def _task_page(
         all_fields=every,
         errors={p: m for p, m in (errors or {}).items() if p in placed},
         general=general,
-        form_title=form_title(file.schema, file.task.title),
+        form_title=form_title(file.schema, diagram_text(file.task.title)),
         can_work=casework.can_work(principal, file.task),
         has_draft=draft is not None,
         draft_at=draft_at,

@@ -139,6 +139,50 @@ def problem_patterns() -> list[tuple[str, str]]:
             r"^two files have this name; names must differ$",
             _("two files have this name; names must differ"),
         ),
+        (
+            r"^user task is in no lane and has no candidateGroups property: no queue gets it$",
+            _("user task is in no lane and has no candidateGroups property: no queue gets it"),
+        ),
+        (
+            r"^start events name different start forms; a process has at most one$",
+            _("start events name different start forms; a process has at most one"),
+        ),
+        (
+            r"^business rule task names no decision \(spiffworkflow:calledDecisionId\)$",
+            _("business rule task names no decision (spiffworkflow:calledDecisionId)"),
+        ),
+        (
+            r"^process is not executable \(set isExecutable=\"true\" to deploy it\)$",
+            _('process is not executable (set isExecutable="true" to deploy it)'),
+        ),
+        (r"^no BPMN file was given$", _("no BPMN file was given")),
+        (
+            r"^form '(?<key>.+)' was given twice$",
+            _("form “%(key)s” was given twice"),
+        ),
+        (
+            r"^the diagram has (?<count>\d+) flow elements; at most (?<most>\d+) are accepted",
+            _("the diagram has %(count)s flow elements; at most %(most)s are accepted"),
+        ),
+        (
+            r"^root element is <(?<tag>.+)>, expected <definitions>$",
+            _("root element is <%(tag)s>, expected <definitions>"),
+        ),
+        (
+            r"^a path through the process is too long for the parser to follow",
+            _(
+                "a path through the process is too long for the parser to follow; split it "
+                "into processes joined by call activities"
+            ),
+        ),
+        (
+            r"^the diagram could not be read \((?<reason>.*)\)$",
+            _("the diagram could not be read (%(reason)s)"),
+        ),
+        (
+            r"^(?<what>condition|timer|event expression|loop \w+|parameter \w+): (?<reason>.+)$",
+            _("%(what)s: %(reason)s (the expression was refused)"),
+        ),
     ]
 
 

@@ -93,7 +93,7 @@ def test_a_case_closes_in_french_too(api, case):
 
     assert body["timeline"][0]["title"] == "Dossier fermé"
     assert body["timeline"][0]["entries"] == [{"label": "Motif", "value": "Client injoignable"}]
-    assert "Arrêté : Ontario Works intake" in [e["title"] for e in body["timeline"]]
+    assert "Arrêté : Accueil d'Ontario au travail" in [e["title"] for e in body["timeline"]]
 
 
 def test_transfer_moves_the_case_and_its_open_work(api, svc, case):

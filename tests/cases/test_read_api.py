@@ -58,7 +58,7 @@ def test_the_timeline_reads_in_french(api, case):
     body = api.as_("casey").get("/api/cases/C-10", headers={"Accept-Language": "fr-CA,fr;q=0.9"})
     timeline = body.json["timeline"]
 
-    recorded = next(e for e in timeline if e["title"] == "Record the application")
+    recorded = next(e for e in timeline if e["title"] == "Inscrire la demande")
     assert {"label": "Requérant › Nom légal", "value": "Marie-Ève Tremblay"} in recorded["entries"]
     assert {"label": "Requérant › Langue préférée", "value": "Français"} in recorded["entries"]
     assert {"label": "Requérant › Besoin d'un interprète", "value": "Oui"} in recorded["entries"]

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.browser
 WORDS = {
     "en": {
         "new": "New case",
+        "intake": "Ontario Works intake",
         "open": "Open the case",
         "opened": "is open.",
         "found": "1 case found",
@@ -47,12 +48,13 @@ WORDS = {
     },
     "fr": {
         "new": "Nouveau dossier",
+        "intake": "Accueil d'Ontario au travail",
         "open": "Ouvrir le dossier",
         "opened": "est ouvert.",
         "found": "1 dossier trouvé",
-        "started": "Démarré : Ontario Works intake",
-        "needs": "Démarré : Needs assessment and service plan",
-        "referral": "Démarré : Warm referral to a partner",
+        "started": "Démarré : Accueil d'Ontario au travail",
+        "needs": "Démarré : Évaluation des besoins et plan de services",
+        "referral": "Démarré : Aiguillage accompagné vers un partenaire",
         "label": "Requérant › Nom légal",
         "language": "Requérant › Langue préférée",
         "language_value": "Français",
@@ -110,7 +112,7 @@ def test_a_case_from_intake_to_closing(chromium, server, api, passwords, lang):
     sign_in_with_keyboard(page, "ira", PASSWORD)
     page.get_by_role("link", name=words["new"]).click()
     assert_accessible(page, f"new case, choose ({lang})")
-    page.get_by_role("link", name="Ontario Works intake").click()
+    page.get_by_role("link", name=words["intake"]).click()
     assert_accessible(page, f"new case form ({lang})")
     page.fill("#field-client-date_of_birth", "1984-02-29")
     page.get_by_role("button", name=words["open"]).click()

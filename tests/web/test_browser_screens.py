@@ -234,6 +234,8 @@ def test_the_same_in_french(browser_page, api, intake, passwords):
     expect(page.locator(".tabs a").first).to_contain_text("(")
     assert_accessible(page, "inbox in French")
     page.goto(f"/tasks/{task['id']}")
+    expect(page.locator("h1")).to_contain_text("Inscrire la demande")
+    expect(page.locator("#diagram[data-ready=true]")).to_contain_text("Inscrire la demande")
     page.get_by_role("button", name="Terminer", exact=True).click()
 
     expect(page.locator("#error-summary")).to_contain_text("Le formulaire contient 3 problèmes")

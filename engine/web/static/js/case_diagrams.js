@@ -18,7 +18,10 @@
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         return response.text();
       })
-      .then(function (xml) { return viewer.importXML(xml); })
+      .then(function (xml) {
+      var relabel = window.CasewayDiagramLabels;
+      return viewer.importXML(relabel ? relabel(xml) : xml);
+    })
       .then(function () {
         viewer.get("canvas").zoom("fit-viewport", "auto");
         mark(viewer, container.dataset.current, "cw-current");
