@@ -19,8 +19,8 @@ from engine.casework.unit_of_work import changing
 from engine.cli import case_moves as cli_migration
 from engine.cli import check as cli_check
 from engine.cli import supervision as cli_supervision
-from engine.cli import whatif as cli_whatif
 from engine.cli import translations as cli_translations
+from engine.cli import whatif as cli_whatif
 from engine.config import Settings
 from engine.deadlines.closures import ClosureExists, ClosureNotFound
 from engine.definitions.compile import (
