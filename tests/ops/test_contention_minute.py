@@ -36,6 +36,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CLIENTS = 20
 CASES = 16
 SECONDS = float(os.environ.get("CASEWAY_CONTENTION_SECONDS", "60"))
+MIN_COMPLETIONS = 20  # one per client
 
 
 def test_twenty_clients_for_a_minute_lose_no_update(tmp_path: Path) -> None:
@@ -137,7 +138,8 @@ def _assert_books_balance(
     actions: Counter[str],
 ) -> None:
     assert statuses[409] > 0, statuses  # the clients really did collide
-    assert actions["complete"] > SECONDS and actions["unclaim"] > 0, actions
+    # Enough work to mean something, however busy the machine (a count, not a speed).
+    assert actions["complete"] >= MIN_COMPLETIONS and actions["unclaim"] > 0, actions
     svc = Services.build(Settings(database_url=url, scheduler_enabled=False))
     try:
         with svc.sessions() as session:
