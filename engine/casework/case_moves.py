@@ -25,9 +25,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import errors, policy
 from engine.audit import record
 from engine.casework import commands
-from engine.casework.sync import apply_outcome, unpack_state
+from engine.casework.sync import apply_outcome, placement_of, unpack_state
 from engine.deadlines.closures import closure_days
-from engine.definitions.compile import queue_key
 from engine.definitions.deploy import definition_version
 from engine.identity.users import Principal
 from engine.runtime import LoadedSpec, Outcome, RunContext
@@ -242,7 +241,7 @@ def _refresh_tasks(session: Session, outcome: Outcome) -> list[str]:
         row = session.get(HumanTask, view.task_id)
         if row is None:
             continue
-        queue = queue_key(view.properties.get("candidateGroups") or view.lane or "caseworker")
+        queue = placement_of(view).queue
         row.title = view.title
         row.form_key = _form_key(view.properties)
         if queue != row.queue:

@@ -34,6 +34,7 @@ from engine.clock import Clock
 from engine.deadlines.calendar import OfficeCalendar, default_calendar
 from engine.deadlines.standards import load_standards, standard_function
 from engine.runtime import task_marks
+from engine.runtime.routing_values import ROUTING_KEY, resolved_routing
 from engine.runtime.errors import (
     MessageNotExpected,
     NothingToRetry,
@@ -408,9 +409,11 @@ def _open_human_tasks(workflow: Any) -> list[HumanTaskView]:
                 instructions=extensions.get("instructionsForEndUser"),
                 priority=task_marks.priority_of(properties, data),
                 detail=task_marks.detail_of(properties, data),
+                routing=resolved_routing(extensions.get(ROUTING_KEY), data),
             )
         )
     return views
+
 
 
 def catches(task: Any) -> list[tuple[Any, Any]]:
