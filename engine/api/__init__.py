@@ -22,6 +22,7 @@ from engine.api import (
     outbox,
     partners,
     problems,
+    queues,
     reports,
     supervision,
     tasks,
@@ -61,7 +62,7 @@ def init_api(app: Flask) -> Api:
     api.spec.options["security"] = [{"bearer": []}]
     for module in (definitions, instances, messages, tasks, reports, offices, me, case_moves):
         api.register_blueprint(module.blp)
-    for module in (absences, supervision, cases, incidents, outbox, partners):
+    for module in (absences, supervision, cases, incidents, outbox, partners, queues):
         api.register_blueprint(module.blp)
     problems.register(app)
     unavailable.register(app)
