@@ -17,7 +17,9 @@ from typing import Any
 
 from lxml import etree
 
+from engine.definitions import structure
 from engine.definitions.problems import Problem
+from engine.runtime.timing import is_iso_literal
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -257,13 +259,33 @@ def _append_script(node: Any, name: str, lines: list[str]) -> None:
 
 
 def _juel_expressions(file: str, tree: Any, out: Normalized) -> None:
-    """`${…}` in conditions and timers is Camunda's; the sandbox evaluates Python."""
+    """`${…}` in conditions and timers is Camunda's; the sandbox evaluates Python. In a Camunda
+    file any other timer text is a literal, so it must be a date, duration or cycle."""
+    camunda = CAMUNDA_NS in (tree.nsmap or {}).values()
     tags = ("conditionExpression", "timeDuration", "timeDate", "timeCycle", "loopCardinality")
     for tag in tags:
         for node in tree.iter(_b(tag)):
-            python = juel_to_python(node.text or "")
+            text = (node.text or "").strip()
+            python = juel_to_python(text)
             if python is not None:
                 node.text = python
+            elif camunda and tag.startswith("time") and not _timer_literal(text):
+                event = _event_of(node)
+                out.problems.append(Problem(file, _id(event), structure.not_a_timer(text)))
+
+
+def _timer_literal(text: str) -> bool:
+    unquoted = text[1:-1] if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"" else text
+    return is_iso_literal(unquoted) or structure.is_cron(unquoted)
+
+
+def _event_of(node: Any) -> Any:
+    current = node.getparent()
+    while current is not None and not current.get("id"):
+        current = current.getparent()
+    if current is not None and etree.QName(current).localname == "timerEventDefinition":
+        current = current.getparent()
+    return current
 
 
 # -- data stores ----------------------------------------------------------------------------
