@@ -640,11 +640,38 @@ def _problem_from(file: str, exc: Exception, trees: Mapping[str, Any]) -> Proble
     failure = parse_failure(exc)
     if failure is None:
         return Problem(file, None, _unreadable(exc))
+    if "NotImplementedError" in failure.message or _caused_by_unsupported(exc):
+        return Problem(failure.file_name or file, failure.element_id, _unsupported(failure.message))
     if failure.from_validation:
         where = failure.file_name or file
         element = failure.element_id or _locate(trees.get(where), failure.line_number, str(exc))
         return Problem(where, element, _clean(failure.message))
     return Problem(file, failure.element_id, _clean(failure.message))
+
+
+_UNSUPPORTED = re.compile(r"Unsupported ([A-Za-z ]+?)(?::|'|,|$)")
+_DEFINITION = re.compile(r"<(?:\w+:)?(\w+)EventDefinition")
+
+
+def _caused_by_unsupported(exc: BaseException) -> bool:
+    current: BaseException | None = exc
+    for _ in range(10):
+        if current is None:
+            return False
+        if isinstance(current, NotImplementedError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _unsupported(message: str) -> str:
+    """The parser's NotImplementedError as a designer reads it: what, and that it cannot run."""
+    what = _UNSUPPORTED.search(message)
+    kind = _DEFINITION.search(message)
+    element = (what.group(1).strip().lower() if what else "element") + (
+        f" with a {kind.group(1)} event definition" if kind else ""
+    )
+    return f"unsupported {element}: Caseway cannot run this element (see docs/bpmn.md)"
 
 
 def _recursed(exc: BaseException) -> bool:

@@ -184,3 +184,14 @@ def test_corpus_never_answers_5xx(api, paths):
     response = upload(api.as_("dana"), *paths)
 
     assert response.status_code in (201, 422), response.get_data(as_text=True)[:300]
+
+
+def test_an_element_caseway_cannot_run_is_a_clean_4xx_naming_it(api):
+    response = upload(api.as_("dana"), DIALECTS / "spiff_compensation.bpmn")
+
+    # bpmn-elements implements compensation; until then it must be a clean refusal
+    assert response.status_code in (201, 422), response.get_data(as_text=True)[:300]
+    if response.status_code == 422:
+        (error,) = response.json["errors"]
+        assert error["element_id"] == "undo_book"
+        assert "NotImplementedError" not in error["message"]
