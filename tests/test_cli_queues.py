@@ -12,7 +12,9 @@ def test_deploy_warns_of_an_unknown_queue_and_queues_add_creates_it(
     upgraded: str,  # noqa: F811
 ) -> None:
     deployed = caseway("deploy", HOUSING)
-    added = caseway("queues", "add", "housing_review", "--title-fr", "Logement", "--role", "caseworker")
+    added = caseway(
+        "queues", "add", "housing_review", "--title-fr", "Logement", "--role", "caseworker"
+    )
     again = caseway("queues", "add", "housing_review")
     listed = caseway("queues", "list")
 

@@ -50,4 +50,6 @@ class OneQueue(MethodView):
         svc = services()
         principal = current_principal()
         with changing(svc) as session:
-            return work_queues.update_queue(session, principal, key, args, svc.clock.now()).as_dict()
+            return work_queues.update_queue(
+                session, principal, key, args, svc.clock.now()
+            ).as_dict()

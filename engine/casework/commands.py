@@ -25,8 +25,8 @@ from engine.cases import records as case_records
 from engine.casework import queues
 from engine.casework.sync import apply_outcome, unpack_state
 from engine.casework.visibility import can_view_instance
-from engine.deadlines.closures import closure_days
 from engine.casework.work_queues import known_keys
+from engine.deadlines.closures import closure_days
 from engine.definitions.compile import CompileOptions, SourceFile, compile_bundle, split_uploads
 from engine.definitions.deploy import Deployed, definition_version, deploy, latest_definition
 from engine.definitions.forms import EMPTY_FORM, FormSource, validate_submission

@@ -246,7 +246,9 @@ def _validate(settings: Settings, args: argparse.Namespace) -> int:
     """Needs no database: only the diagrams, the forms folder and the handler registry."""
     files = _diagram_files(args.paths)
     diagrams, forms = split_uploads(files)
-    options = CompileOptions(default_queue=settings.default_queue, manual_tasks=settings.manual_tasks)
+    options = CompileOptions(
+        default_queue=settings.default_queue, manual_tasks=settings.manual_tasks
+    )
     compiled = compile_bundle(
         diagrams, FormSource(settings.forms_dir, forms), default_registry(), options
     )

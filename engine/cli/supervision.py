@@ -342,7 +342,9 @@ def _caseloads(svc: Services, args: argparse.Namespace) -> int:
 
 def _queues(svc: Services, args: argparse.Namespace) -> int:
     if not args.office:
-        raise CasewayError("say which office: caseway queues --office OFFICE (or list, add, update)")
+        raise CasewayError(
+            "say which office: caseway queues --office OFFICE (or list, add, update)"
+        )
     with svc.readers() as session:
         lines = views.queue_summary(session, args.office, now=svc.clock.now())
     if args.json:

@@ -17,19 +17,18 @@ from lxml import etree
 from engine.definitions import structure
 from engine.definitions.decision_checks import decision_problems
 from engine.definitions.dialects import EXTERNAL_TASK_OPERATOR, normalize
-from engine.definitions.problems import Problem
 from engine.definitions.forms import FormProblem, FormSource, FormSpec, parse_uploaded_form
-from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
-from engine.errors import Invalid
-from engine.runtime.parse_errors import is_timer_definition, parse_failure, timer_kind
+from engine.definitions.problems import Problem
 from engine.definitions.routing import (
     DEFAULT_QUEUE,
     ROUTING_KEY,
     is_expression,
     place,
-    queue_key,
     read_routing,
 )
+from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
+from engine.errors import Invalid
+from engine.runtime.parse_errors import is_timer_definition, parse_failure, timer_kind
 from engine.runtime.spiff import PASS_THROUGH_KEY, new_parser, spec_to_json
 from engine.runtime.timing import TimerValueError, check_literal, is_iso_literal
 from engine.sandbox import ScriptError, check_expression, check_script
@@ -443,9 +442,7 @@ class _TaskContext:
                 "sits in one queue: give one queue the roles of all these groups)"
             )
             self.warnings.append(Problem(self.file, element, message))
-        form_key = props.get("formKey") or _strip_schema_suffix(
-            props.get("formJsonSchemaFilename")
-        )
+        form_key = props.get("formKey") or _strip_schema_suffix(props.get("formJsonSchemaFilename"))
         if form_key:
             try:
                 self.used[form_key] = self.forms.get(form_key)

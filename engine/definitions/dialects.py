@@ -186,7 +186,8 @@ def _decisions(file: str, tree: Any, out: Normalized) -> None:
 
 
 def form_key_of(camunda_key: str) -> str:
-    """`camunda-forms:deployment:intake.form`, `embedded:app:forms/intake.html`, `intake` → intake."""
+    """`camunda-forms:deployment:intake.form`, `embedded:app:forms/intake.html`, `intake`: all
+    name the Caseway form `intake`."""
     key = camunda_key.strip().rsplit(":", 1)[-1].rsplit("/", 1)[-1]
     for suffix in (".form", ".html", ".json", ".schema"):
         key = key.removesuffix(suffix)
@@ -213,7 +214,8 @@ def _form_keys(file: str, tree: Any, out: Normalized) -> None:
 def _input_output(file: str, tree: Any, out: Normalized) -> None:
     for mapping in list(tree.iter(_c("inputOutput"))):
         owner = _bpmn_owner(mapping)
-        pre, post = [], []
+        pre: list[str] = []
+        post: list[str] = []
         for param in mapping:
             kind = etree.QName(param).localname
             name = param.get("name") or ""
@@ -301,7 +303,9 @@ def _data_stores(file: str, tree: Any, out: Normalized) -> None:
     gone = {i for i in (*stores, *refs) if i}
     for tag in ("dataInputAssociation", "dataOutputAssociation"):
         for assoc in list(tree.iter(_b(tag))):
-            ends = {(e.text or "").strip() for e in assoc if etree.QName(e).localname.endswith("Ref")}
+            ends = {
+                (e.text or "").strip() for e in assoc if etree.QName(e).localname.endswith("Ref")
+            }
             if ends & gone:
                 assoc.getparent().remove(assoc)
     for ref_id, node in refs.items():

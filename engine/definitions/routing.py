@@ -103,9 +103,13 @@ def place(routing: Routing) -> Placement:
     """The queue and named people for a routing whose `${…}` values are already resolved."""
     groups = [g for g in routing.groups if queue_key(g) and not is_expression(g)]
     users = tuple(dict.fromkeys(u for u in routing.users if u and not is_expression(u)))
-    assignee = routing.assignee if routing.assignee and not is_expression(routing.assignee) else None
+    assignee = (
+        routing.assignee if routing.assignee and not is_expression(routing.assignee) else None
+    )
     if not groups:
-        return Placement(routing.default_queue, assignee, users, (), defaulted=not (users or assignee))
+        return Placement(
+            routing.default_queue, assignee, users, (), defaulted=not (users or assignee)
+        )
     keys = list(dict.fromkeys(queue_key(g) for g in groups))
     return Placement(keys[0], assignee, users, tuple(keys[1:]))
 

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.config import OidcSettings
-from engine.identity.users import Principal, add_user
 from engine.identity.queue_grants import granted_queues
+from engine.identity.users import Principal, add_user
 from engine.policy import STAFF_ROLES
 from engine.store.models import ExternalIdentity as IdentityLink
 from engine.store.models import User, UserRole

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.errors import UserProblem
-from engine.policy import ROLES, Role
 from engine.identity.queue_grants import granted_queues
+from engine.policy import ROLES, Role
 from engine.store.models import ApiToken, User, UserRole
 
 TOKEN_PREFIX = "cw_"

@@ -34,7 +34,6 @@ from engine.clock import Clock
 from engine.deadlines.calendar import OfficeCalendar, default_calendar
 from engine.deadlines.standards import load_standards, standard_function
 from engine.runtime import task_marks
-from engine.runtime.routing_values import ROUTING_KEY, resolved_routing
 from engine.runtime.errors import (
     MessageNotExpected,
     NothingToRetry,
@@ -43,6 +42,7 @@ from engine.runtime.errors import (
     TaskNotReady,
 )
 from engine.runtime.prune import finished_human_tasks, prune_history
+from engine.runtime.routing_values import ROUTING_KEY, resolved_routing
 from engine.runtime.script_environment import SandboxedEnvironment
 from engine.runtime.service_engine import RunContext, ServiceEngine
 from engine.runtime.spiff import (
@@ -413,7 +413,6 @@ def _open_human_tasks(workflow: Any) -> list[HumanTaskView]:
             )
         )
     return views
-
 
 
 def catches(task: Any) -> list[tuple[Any, Any]]:

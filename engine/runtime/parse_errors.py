@@ -58,7 +58,7 @@ def is_timer_definition(definition: Any) -> bool:
 
 
 def timer_kind(definition: Any) -> str:
-    """"cycle", "duration" or "date": which kind of value a timer definition wants."""
+    """ "cycle", "duration" or "date": which kind of value a timer definition wants."""
     if isinstance(definition, CycleTimerEventDefinition):
         return "cycle"
     if isinstance(definition, DurationTimerEventDefinition):

@@ -110,7 +110,9 @@ def test_unknown_lane_queue_is_a_warning_with_an_offer_then_works_once_created(a
     assess = open_task(instance, "Task_assess")
 
     messages = {w["element_id"]: w["message"] for w in deployed["warnings"]}
-    assert "housing_review" in messages["Task_assess"] and "does not exist" in messages["Task_assess"]
+    assert (
+        "housing_review" in messages["Task_assess"] and "does not exist" in messages["Task_assess"]
+    )
     assert offer["key"] == "housing_review" and "caseway queues add housing_review" in offer["cli"]
     assert created.status_code == 201, created.json
     assert assess["queue"] == "housing_review"
@@ -139,7 +141,12 @@ def test_queue_table_lists_creates_and_updates(api):
 
     created = dana.post(
         "/api/queues",
-        json={"key": "appeals", "title_en": "Appeals", "title_fr": "Appels", "roles": ["caseworker"]},
+        json={
+            "key": "appeals",
+            "title_en": "Appeals",
+            "title_fr": "Appels",
+            "roles": ["caseworker"],
+        },
     )
     again = dana.post("/api/queues", json={"key": "appeals"})
     bad_role = dana.post("/api/queues", json={"key": "x1", "roles": ["wizard"]})

@@ -45,7 +45,9 @@ def task(tag: str, attrs: str = "", inner: str = "") -> str:
     )
 
 
-def timed(value: str, kind: str = "timeDuration", interrupting: bool = True, flow: bool = True) -> str:
+def timed(
+    value: str, kind: str = "timeDuration", interrupting: bool = True, flow: bool = True
+) -> str:
     boundary = (
         f'<bpmn:boundaryEvent id="deadline" attachedToRef="task" '
         f'cancelActivity="{"true" if interrupting else "false"}">'
@@ -203,7 +205,9 @@ def test_java_code_is_refused_saying_so(attrs: str, inner: str, words: str) -> N
     ],
     ids=["camunda7", "zeebe"],
 )
-def test_external_tasks_parse_for_the_external_task_workers(attrs: str, inner: str, ns: str) -> None:
+def test_external_tasks_parse_for_the_external_task_workers(
+    attrs: str, inner: str, ns: str
+) -> None:
     (process,) = compile_all(bpmn(diagram(task("serviceTask", attrs, inner), extra_ns=ns)))
 
     spec = process.spec_json
@@ -212,7 +216,8 @@ def test_external_tasks_parse_for_the_external_task_workers(attrs: str, inner: s
 
 def test_a_decision_binding_other_than_latest_is_a_warning() -> None:
     body = task(
-        "businessRuleTask", 'camunda:decisionRef="leave_decision" camunda:decisionRefBinding="version"'
+        "businessRuleTask",
+        'camunda:decisionRef="leave_decision" camunda:decisionRefBinding="version"',
     )
     dmn = (REPO_ROOT / "tests/fixtures/dialects/leave_decision.dmn").read_bytes()
 
@@ -223,7 +228,7 @@ def test_a_decision_binding_other_than_latest_is_a_warning() -> None:
 
 def test_input_output_scripts_are_refused_naming_the_parameter() -> None:
     inner = (
-        "<bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name=\"x\">"
+        '<bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="x">'
         '<camunda:script scriptFormat="groovy">1</camunda:script></camunda:inputParameter>'
         "</camunda:inputOutput></bpmn:extensionElements>"
     )

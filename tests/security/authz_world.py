@@ -25,11 +25,11 @@ from engine.app import create_app
 from engine.cases.attachments import add_attachment, read_upload
 from engine.cases.notes import add_note
 from engine.casework import commands
+from engine.casework.work_queues import create_queue
 from engine.clock import FakeClock
 from engine.config import REPO_ROOT, Settings
 from engine.deadlines.closures import add_closure
 from engine.definitions.compile import SourceFile, read_paths
-from engine.casework.work_queues import create_queue
 from engine.delivery.partners import create_partner
 from engine.delivery.secrets import SecretBox
 from engine.identity.users import Principal, add_user, issue_token, revoke_tokens
