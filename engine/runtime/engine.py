@@ -247,6 +247,7 @@ class Runtime:
     def _load(self, spec: LoadedSpec, state: str, engine: ServiceEngine) -> Any:
         workflow = workflow_from_json(state, spec.spec, spec.subprocess_specs)
         workflow.script_engine = engine
+        _predict_childless(workflow)
         return workflow
 
     def _find(self, workflow: Any, task_id: str) -> Any:
@@ -382,6 +383,18 @@ def _finish_exhausted_cycles(workflow: Any) -> bool:
     if exhausted:
         workflow.refresh_timers()
     return exhausted
+
+
+def _predict_childless(workflow: Any) -> None:
+    """A ready task without children (a case moved onto a step that gained boundary events,
+    engine.runtime.state_moves) gets its predicted children, as Spiff gives every other one, so
+    completing it opens what follows."""
+    for owner in (workflow, *workflow.subprocesses.values()):
+        if any(
+            task.state == TaskState.READY and not task.children and task.task_spec.outputs
+            for task in owner.tasks.values()
+        ):
+            owner._predict()
 
 
 def _has_automatic_ready(workflow: Any) -> bool:
