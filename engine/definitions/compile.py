@@ -8,7 +8,7 @@ import hashlib
 import json
 import re
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from engine.definitions.forms import FormProblem, FormSource, FormSpec, parse_up
 from engine.definitions.problems import Problem
 from engine.definitions.routing import (
     DEFAULT_QUEUE,
+    process_default_queue,
     ROUTING_KEY,
     is_expression,
     place,
@@ -284,6 +285,9 @@ def _compile_process(
     used_forms: dict[str, FormSpec] = {}
     user_tasks: dict[str, UserTaskInfo] = {}
     nodes = _nodes_by_id(trees.values())
+    process_default = process_default_queue(nodes.get(pid))
+    if process_default:
+        options = replace(options, default_queue=process_default)
     tasks = _TaskContext(process_file, nodes, forms, used_forms, options, warnings)
     for task_spec in _all_specs(spec, subprocess_specs):
         element = getattr(task_spec, "bpmn_id", None)

@@ -18,7 +18,15 @@ from typing import Any
 
 from engine.runtime.routing_values import ROUTING_KEY
 
-__all__ = ["ROUTING_KEY", "Placement", "Routing", "place", "queue_key", "read_routing"]
+__all__ = [
+    "ROUTING_KEY",
+    "Placement",
+    "Routing",
+    "place",
+    "process_default_queue",
+    "queue_key",
+    "read_routing",
+]
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -116,6 +124,17 @@ def place(routing: Routing) -> Placement:
 
 def is_expression(value: str) -> bool:
     return _EXPRESSION.match(value.strip()) is not None
+
+
+def process_default_queue(process: Any) -> str | None:
+    """A process's own default queue: a `defaultQueue` property (Camunda or Spiff) on the
+    process element; None when it has none (the deploy's setting applies)."""
+    if process is None:
+        return None
+    for prop in process.iterfind(f"{{{BPMN_NS}}}extensionElements/*/*"):
+        if prop.get("name") == "defaultQueue" and (prop.get("value") or "").strip():
+            return queue_key(prop.get("value"))
+    return None
 
 
 def _split(text: str) -> tuple[str, ...]:

@@ -247,3 +247,21 @@ def test_manual_tasks_can_be_configured_as_checklist_tasks() -> None:
 
     assert passing.user_tasks == {}
     assert checklist.user_tasks["task"].queue == "caseworker"
+
+
+def test_a_process_may_name_its_own_default_queue() -> None:
+    content = diagram(task("userTask")).replace(
+        b'isExecutable="true">',
+        b'isExecutable="true"><bpmn:extensionElements><camunda:properties>'
+        b'<camunda:property name="defaultQueue" value="Intake Worker"/></camunda:properties>'
+        b"</bpmn:extensionElements>",
+    )
+
+    (process,) = compile_all(bpmn(diagram_ns(content)))
+
+    assert process.user_tasks["task"].queue == "intake_worker"
+    assert "'intake_worker'" in process.warnings[0].message
+
+
+def diagram_ns(content: bytes) -> bytes:
+    return content.replace(b"<bpmn:definitions ", f"<bpmn:definitions {CAMUNDA} ".encode(), 1)
