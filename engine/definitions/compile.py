@@ -21,10 +21,10 @@ from engine.definitions.forms import FormProblem, FormSource, FormSpec, parse_up
 from engine.definitions.problems import Problem
 from engine.definitions.routing import (
     DEFAULT_QUEUE,
-    process_default_queue,
     ROUTING_KEY,
     is_expression,
     place,
+    process_default_queue,
     read_routing,
 )
 from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
