@@ -149,6 +149,17 @@ def _sync_tasks(
             session.add(row)
             if row.assignee is None:
                 route_new_task(session, row, actor=actor, now=now)
+            else:  # the diagram names the person (camunda:assignee, humanPerformer)
+                record(
+                    session,
+                    at=now,
+                    actor=actor,
+                    action="task.route",
+                    instance_id=instance.id,
+                    task_id=row.id,
+                    assignee=row.assignee,
+                    reason="diagram",
+                )
         else:
             # a deadline that fired without interrupting leaves the task overdue, not undated
             row.due_at = due.get(view.task_id, row.due_at)

@@ -45,6 +45,7 @@ def test_camunda_modeler_diagram_runs_to_the_end(api):
 
     assert deployed["warnings"] == [] and deployed["missing_queues"] == []
     assert record["assignee"] == "casey"  # camunda:assignee
+    assert "task.route" in [h["action"] for h in instance["history"]]  # audited
     assert record["form"]["key"] == "leave_request"  # camunda:formKey
     assert done.status_code == 200
     assert instance["data"]["requested_days"] == 3  # camunda:outputParameter
