@@ -63,6 +63,10 @@ class Settings:
     public_url: str = "http://127.0.0.1:5000"
     # How long a client's self-service link works (engine/cases/client_links.py).
     client_link_days: int = 14
+    # Where a deployed user task with no routing at all goes (docs/bpmn.md), and whether
+    # bpmn:manualTask passes straight through ("pass") or opens a checklist task ("checklist").
+    default_queue: str = "triage"
+    manual_tasks: str = "pass"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -101,6 +105,8 @@ class Settings:
             sms=SmsSettings.from_env(env),
             notices_dir=Path(env.get("CASEWAY_NOTICES_DIR", base.notices_dir)),
             offices_config=Path(offices) if offices else None,
+            default_queue=env.get("CASEWAY_DEFAULT_QUEUE") or base.default_queue,
+            manual_tasks=env.get("CASEWAY_MANUAL_TASKS") or base.manual_tasks,
             partner_secret_key=env.get("CASEWAY_PARTNER_SECRET_KEY") or None,
             outbox_max_attempts=int(
                 env.get("CASEWAY_OUTBOX_MAX_ATTEMPTS", base.outbox_max_attempts)

@@ -148,17 +148,34 @@ def holds_queue(roles: Collection[str], queue: str) -> bool:
 
 
 def held_queues(principal: Principal) -> frozenset[str]:
-    """The queue keys a principal holds (each role's own key)."""
-    return frozenset(principal.roles)
+    """The queue keys a principal holds: each role's own key, and the queues the queue table
+    gives their roles or them by name (Principal.queues)."""
+    return frozenset(principal.roles) | principal.queues
 
 
 def queue_tabs(principal: Principal) -> tuple[str, ...]:
-    """The queues a user's inbox shows, in a fixed order (admins: every queue)."""
-    return tuple(
+    """The queues a user's inbox shows, in a fixed order (admins: every role queue), then the
+    queue table's queues they hold."""
+    roles = tuple(
         role.value
         for role in Role
         if role in QUEUE_ROLES and (is_admin(principal) or holds_queue(principal.roles, role))
     )
+    return roles + tuple(sorted(principal.queues - set(roles)))
+
+
+def is_candidate(task: HumanTask, username: str) -> bool:
+    """Named on the task itself (potentialOwner users, camunda:candidateUsers)."""
+    return f",{username}," in (task.candidate_users or "")
+
+
+# Who may list and change the queue table (queue key, titles, roles and staff, office).
+def may_manage_queues(principal: Principal) -> bool:
+    return may(principal, Action.DESIGN)
+
+
+def may_list_queues(principal: Principal) -> bool:
+    return may(principal, Action.DESIGN) or may(principal, Action.SUPERVISE)
 
 
 def sees_every_task(principal: Principal) -> bool:
@@ -173,6 +190,8 @@ def sees_office_tasks(principal: Principal) -> bool:
 def may_see_task(principal: Principal, task: HumanTask) -> bool:
     if sees_every_task(principal) or task.assignee == principal.username:
         return True
+    if is_candidate(task, principal.username):
+        return True
     if task.office != principal.office:
         return False
     return sees_office_tasks(principal) or task.queue in held_queues(principal)
@@ -181,7 +200,8 @@ def may_see_task(principal: Principal, task: HumanTask) -> bool:
 def may_take_from_queue(principal: Principal, task: HumanTask) -> bool:
     return (
         is_admin(principal)
-        or holds_queue(principal.roles, task.queue)
+        or task.queue in held_queues(principal)
+        or is_candidate(task, principal.username)
         or Role.SUPERVISOR in principal.roles
     )
 
@@ -257,7 +277,7 @@ def assignee_problem(task: HumanTask, staff: StaffRecord | None, username: str) 
     task's queue, in its office (admins: any), and not excluded by four eyes."""
     if staff is None or not staff.active:
         return f"no active user {username!r}"
-    if not holds_queue(staff.roles, task.queue):
+    if not holds_queue(staff.roles, task.queue) and not is_candidate(task, username):
         return f"{username} does not hold role {task.queue!r} for this queue"
     if staff.office != task.office and Role.ADMIN not in staff.roles:
         return f"{username} works in office {staff.office!r}, not {task.office!r}"

@@ -23,6 +23,7 @@ from engine.api import (
     outbox,
     partners,
     problems,
+    queues,
     reports,
     supervision,
     tasks,
@@ -63,7 +64,17 @@ def init_api(app: Flask) -> Api:
     api.spec.options["security"] = [{"bearer": []}]
     for module in (definitions, instances, messages, tasks, reports, offices, me, case_moves):
         api.register_blueprint(module.blp)
-    for module in (absences, supervision, cases, incidents, outbox, partners, client_links, whatif):
+    for module in (
+        absences,
+        supervision,
+        cases,
+        incidents,
+        outbox,
+        partners,
+        queues,
+        client_links,
+        whatif,
+    ):
         api.register_blueprint(module.blp)
     problems.register(app)
     unavailable.register(app)

@@ -38,6 +38,10 @@ class CaseCheckSchema(Schema):
     status = fields.String()
     waiting = fields.List(fields.String())
     blockers = fields.List(fields.Nested(BlockerSchema))
+    timers_from_move = fields.List(
+        fields.String(),
+        metadata={"description": "waiting steps that gain deadlines or events: they start now"},
+    )
 
 
 class MigrationResult(Schema):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -12,10 +14,10 @@ from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
 from engine import errors, policy
 from engine.api.auth import current_principal
 from engine.api.context import services
-from engine.api.schemas import DefinitionPage, DeployResult, PageArgs
+from engine.api.schemas import DefinitionPage, DeployResult, DeployWarningSchema, PageArgs
 from engine.casework import commands
 from engine.definitions.compile import SourceFile, compile_bundle, split_uploads
-from engine.definitions.deploy import definition_version, list_definitions
+from engine.definitions.deploy import Deployed, definition_version, list_definitions
 from engine.definitions.forms import FormSource
 from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
 from engine.store.models import DefinitionFile
@@ -44,6 +46,7 @@ class ValidatedProcess(Schema):
 
 class ValidateResult(Schema):
     processes = fields.List(fields.Nested(ValidatedProcess))
+    warnings = fields.List(fields.Nested(DeployWarningSchema))
 
 
 @blp.route("")
@@ -70,7 +73,7 @@ class Definitions(MethodView):
         principal = current_principal()
         svc = services()
         deployed = commands.deploy_files(svc, principal, uploaded_files())
-        return {"deployed": [d.as_dict() for d in deployed]}
+        return {"deployed": [d.as_dict() for d in deployed], **deploy_notes(deployed)}
 
 
 @blp.route("/validate")
@@ -85,13 +88,39 @@ class ValidateDefinitions(MethodView):
             raise errors.Forbidden("only designers can validate definitions")
         svc = services()
         diagrams, forms = split_uploads(uploaded_files())
-        compiled = compile_bundle(diagrams, FormSource(svc.settings.forms_dir, forms), svc.registry)
+        compiled = compile_bundle(
+            diagrams,
+            FormSource(svc.settings.forms_dir, forms),
+            svc.registry,
+            commands.compile_options(svc),
+        )
+        warnings = list(dict.fromkeys(w for c in compiled for w in c.warnings))
         return {
             "processes": [
                 {"process_id": c.process_id, "name": c.name, "user_tasks": len(c.user_tasks)}
                 for c in compiled
-            ]
+            ],
+            "warnings": [w.as_dict() for w in warnings],
         }
+
+
+def deploy_notes(deployed: list[Deployed]) -> dict[str, list[dict[str, Any]]]:
+    """The deploy's warnings, and an offer to create each queue it named that does not exist."""
+    warnings = list(dict.fromkeys(w for d in deployed for w in d.warnings))
+    missing = sorted({key for d in deployed for key in d.missing_queues})
+    offers = [
+        {
+            "key": key,
+            "create": {
+                "method": "POST",
+                "href": "/api/queues",
+                "body": {"key": key, "title_en": key.replace("_", " ").capitalize()},
+            },
+            "cli": f"caseway queues add {key} --role supervisor",
+        }
+        for key in missing
+    ]
+    return {"warnings": [w.as_dict() for w in warnings], "missing_queues": offers}
 
 
 def uploaded_files() -> list[SourceFile]:

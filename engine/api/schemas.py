@@ -152,8 +152,53 @@ class DeployedSchema(Schema):
     created = fields.Boolean()
 
 
+class DeployWarningSchema(Schema):
+    file = fields.String()
+    element_id = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class QueueOfferSchema(Schema):
+    """How to create a queue the deploy named but does not exist."""
+
+    key = fields.String()
+    create = fields.Dict(metadata={"description": "method, href and body of the request"})
+    cli = fields.String(metadata={"description": "the same from the command line"})
+
+
 class DeployResult(Schema):
     deployed = fields.List(fields.Nested(DeployedSchema))
+    warnings = fields.List(fields.Nested(DeployWarningSchema))
+    missing_queues = fields.List(fields.Nested(QueueOfferSchema))
+
+
+_NAMES = fields.List(fields.String(validate=validate.Length(min=1, max=80)))
+
+
+class QueueSchema(Schema):
+    key = fields.String()
+    title_en = fields.String()
+    title_fr = fields.String()
+    roles = fields.List(fields.String())
+    users = fields.List(fields.String())
+    office = fields.String(allow_none=True)
+
+
+class QueueListSchema(Schema):
+    items = fields.List(fields.Nested(QueueSchema))
+    total = fields.Integer()
+
+
+class QueueUpdateArgs(Schema):
+    title_en = fields.String(validate=validate.Length(min=1, max=200))
+    title_fr = fields.String(validate=validate.Length(min=1, max=200))
+    roles = _NAMES
+    users = _NAMES
+    office = fields.String(allow_none=True, validate=validate.Length(max=80))
+
+
+class QueueCreateArgs(QueueUpdateArgs):
+    key = fields.String(required=True, validate=validate.Length(min=1, max=80))
 
 
 class DefinitionSchema(Schema):

@@ -25,9 +25,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import errors, policy
 from engine.audit import record
 from engine.casework import commands
-from engine.casework.sync import apply_outcome, unpack_state
+from engine.casework.sync import apply_outcome, placement_of, unpack_state
 from engine.deadlines.closures import closure_days
-from engine.definitions.compile import queue_key
 from engine.definitions.deploy import definition_version
 from engine.identity.users import Principal
 from engine.runtime import LoadedSpec, Outcome, RunContext
@@ -47,6 +46,8 @@ class CaseCheck:
     status: str
     waiting: tuple[str, ...]
     blockers: tuple[Blocker, ...]
+    # Waiting tasks that gain boundary events in the target: their timers start at the move.
+    timers_from_move: tuple[str, ...] = ()
 
     @property
     def movable(self) -> bool:
@@ -59,6 +60,7 @@ class CaseCheck:
             "status": self.status,
             "waiting": list(self.waiting),
             "blockers": [b.as_dict() for b in self.blockers],
+            "timers_from_move": list(self.timers_from_move),
         }
 
 
@@ -184,11 +186,13 @@ def _check(
     svc: Services, instance: ProcessInstance, target: Definition
 ) -> tuple[CaseCheck, dict[str, Any]]:
     state = json.loads(unpack_state(instance.state))
-    waiting, blockers, reshaped = check_state(state, _spec(svc, target), target.version)
+    waiting, blockers, reshaped, gained = check_state(state, _spec(svc, target), target.version)
     if instance.status == InstanceStatus.ERROR:
         message = "the case has an open incident; retry it before moving it"
         blockers.insert(0, Blocker("status", None, message))
-    check = CaseCheck(instance.id, instance.business_key, instance.status, waiting, tuple(blockers))
+    check = CaseCheck(
+        instance.id, instance.business_key, instance.status, waiting, tuple(blockers), gained
+    )
     return check, reshaped
 
 
@@ -217,7 +221,9 @@ def _apply(
         message = f"the case fails under version {target.version}: {detail}"
         raise _Blocked(Blocker("unreadable", None, message))
     from_version = instance.version
+    claims = _claims(session, instance.id)
     apply_outcome(session, instance, outcome, actor=principal.username, now=now)
+    _keep_claims(session, outcome, claims)
     released = _refresh_tasks(session, outcome)
     instance.definition_id = target.id
     instance.version = target.version
@@ -234,6 +240,25 @@ def _apply(
     )
 
 
+def _claims(session: Session, instance_id: str) -> dict[str, tuple[str, Any, Any]]:
+    """Who holds each open task (by step), so a task re-opened beside new boundary events
+    stays with them."""
+    rows = session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open")
+    )
+    return {r.task_name: (r.assignee, r.claimed_at, r.claimed_by) for r in rows if r.assignee}
+
+
+def _keep_claims(
+    session: Session, outcome: Outcome, claims: Mapping[str, tuple[str, Any, Any]]
+) -> None:
+    for view in outcome.open_tasks:
+        row = session.get(HumanTask, view.task_id)
+        held = claims.get(view.name)
+        if row is not None and held is not None and row.assignee is None:
+            row.assignee, row.claimed_at, row.claimed_by = held
+
+
 def _refresh_tasks(session: Session, outcome: Outcome) -> list[str]:
     """Open task rows take the target's titles, forms and queues; a task whose queue changed
     goes back to its new queue unclaimed. Returns the released task ids."""
@@ -242,7 +267,7 @@ def _refresh_tasks(session: Session, outcome: Outcome) -> list[str]:
         row = session.get(HumanTask, view.task_id)
         if row is None:
             continue
-        queue = queue_key(view.properties.get("candidateGroups") or view.lane or "caseworker")
+        queue = placement_of(view).queue
         row.title = view.title
         row.form_key = _form_key(view.properties)
         if queue != row.queue:

@@ -26,8 +26,9 @@ from engine.cases import records as case_records
 from engine.casework import queues
 from engine.casework.sync import apply_outcome, unpack_state
 from engine.casework.visibility import can_view_instance
+from engine.casework.work_queues import known_keys
 from engine.deadlines.closures import closure_days
-from engine.definitions.compile import SourceFile, compile_bundle, split_uploads
+from engine.definitions.compile import CompileOptions, SourceFile, compile_bundle, split_uploads
 from engine.definitions.deploy import Deployed, definition_version, deploy, latest_definition
 from engine.definitions.forms import EMPTY_FORM, FormSource, validate_submission
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -71,7 +72,10 @@ def deploy_files(svc: Services, principal: Principal, files: list[SourceFile]) -
         raise Forbidden("only designers can deploy definitions")
     diagrams, uploaded_forms = split_uploads(files)
     compiled = compile_bundle(
-        diagrams, FormSource(svc.settings.forms_dir, uploaded_forms), svc.registry
+        diagrams,
+        FormSource(svc.settings.forms_dir, uploaded_forms),
+        svc.registry,
+        compile_options(svc),
     )
     try:
         with transaction(svc.sessions) as session:
@@ -82,6 +86,18 @@ def deploy_files(svc: Services, principal: Principal, files: list[SourceFile]) -
             return deployed
     except IntegrityError as exc:
         raise Conflict("another deploy of the same process finished first; try again") from exc
+
+
+def compile_options(svc: Services) -> CompileOptions:
+    """The deploy's routing settings, with the queues that exist now (for unknown-queue
+    warnings)."""
+    with svc.readers() as session:
+        known = known_keys(session)
+    return CompileOptions(
+        default_queue=svc.settings.default_queue,
+        known_queues=known,
+        manual_tasks=svc.settings.manual_tasks,
+    )
 
 
 def _schedule_timer_start(svc: Services, session: Session, item: Deployed) -> None:

@@ -334,7 +334,17 @@ def _slices(principal: Principal, wanted: InboxFilter) -> list[ColumnElement[boo
     slices: list[ColumnElement[bool]] = [and_(office, HumanTask.queue == q) for q in held]
     outside = or_(HumanTask.office != principal.office, HumanTask.queue.not_in(held))
     slices.append(and_(mine, outside) if held else mine)
+    if not wanted.queue:  # tasks naming the user, in none of the slices above
+        not_mine = or_(HumanTask.assignee.is_(None), HumanTask.assignee != principal.username)
+        named = _named(principal)
+        slices.append(and_(named, not_mine, outside) if held else and_(named, not_mine))
     return slices
+
+
+def _named(principal: Principal) -> ColumnElement[bool]:
+    """The user is one of the task's candidate users (stored ",ann,bob,")."""
+    escaped = principal.username.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return HumanTask.candidate_users.like(f"%,{escaped},%", escape="\\")
 
 
 def _visible(query: Select[Any], principal: Principal) -> Select[Any]:
@@ -348,5 +358,6 @@ def visible_task_condition(principal: Principal) -> ColumnElement[bool]:
     mine = HumanTask.assignee == principal.username
     office = HumanTask.office == principal.office
     if policy.sees_office_tasks(principal):
-        return or_(office, mine)
-    return or_(and_(office, HumanTask.queue.in_(sorted(policy.held_queues(principal)))), mine)
+        return or_(office, mine, _named(principal))
+    held = sorted(policy.held_queues(principal))
+    return or_(and_(office, HumanTask.queue.in_(held)), mine, _named(principal))

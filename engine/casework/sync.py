@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
-from engine.definitions.compile import queue_key
+from engine.definitions.routing import Placement, Routing, place, queue_key
 from engine.runtime import HumanTaskView, Outcome, TimerView
 from engine.statuses import FINISHED_INSTANCE_STATUSES, ClosedReason, TaskStatus
 from engine.store.models import (
@@ -25,6 +25,7 @@ from engine.store.models import (
     TaskDraft,
     Timer,
 )
+from engine.supervision.moves import SYSTEM_ACTOR
 from engine.supervision.routing import route_new_task
 
 # An instance's current index rows, read to compare with its new state (statements built once).
@@ -147,7 +148,19 @@ def _sync_tasks(
             row.due_at = due.get(view.task_id)
             row.excluded_users = _four_eyes(session, instance, view, actor, completed_task_id)
             session.add(row)
-            route_new_task(session, row, actor=actor, now=now)
+            if row.assignee is None:
+                route_new_task(session, row, actor=actor, now=now)
+            else:  # the diagram names the person (camunda:assignee, humanPerformer)
+                record(
+                    session,
+                    at=now,
+                    actor=actor,
+                    action="task.route",
+                    instance_id=instance.id,
+                    task_id=row.id,
+                    assignee=row.assignee,
+                    reason="diagram",
+                )
         else:
             # a deadline that fired without interrupting leaves the task overdue, not undated
             row.due_at = due.get(view.task_id, row.due_at)
@@ -205,10 +218,12 @@ def _four_eyes(
 
 
 def _new_task(instance: ProcessInstance, view: HumanTaskView, now: datetime) -> HumanTask:
-    group = view.properties.get("candidateGroups") or view.lane or "caseworker"
     form_key = view.properties.get("formKey") or _form_from_filename(
         view.properties.get("formJsonSchemaFilename")
     )
+    placement = placement_of(view)
+    queue, assignee = placement.queue, placement.assignee
+    candidates = ",".join(placement.candidate_users)
     return HumanTask(
         id=view.task_id,
         instance_id=instance.id,
@@ -217,14 +232,25 @@ def _new_task(instance: ProcessInstance, view: HumanTaskView, now: datetime) -> 
         office=instance.office,
         task_name=view.name,
         title=view.title,
-        queue=queue_key(group),
+        queue=queue,
         form_key=form_key,
-        assignee=None,
+        assignee=assignee,
+        claimed_at=now if assignee else None,
+        claimed_by=SYSTEM_ACTOR if assignee else None,
+        candidate_users=f",{candidates}," if candidates else None,
         status=TaskStatus.OPEN,
         created_at=now,
         priority=view.priority,
         detail=view.detail,
     )
+
+
+def placement_of(view: HumanTaskView) -> Placement:
+    """Where an opening task goes: its stored routing, or for definitions deployed before
+    routing was stored, its candidateGroups property or lane (caseworker when neither)."""
+    if view.routing:
+        return place(Routing.from_dict(view.routing))
+    return Placement(queue_key(view.properties.get("candidateGroups") or view.lane or "caseworker"))
 
 
 def _label_with_case(session: Session, instance: ProcessInstance, row: HumanTask) -> None:

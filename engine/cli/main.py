@@ -18,12 +18,14 @@ from engine.casework.commands import deploy_files
 from engine.casework.unit_of_work import changing
 from engine.cli import case_moves as cli_migration
 from engine.cli import check as cli_check
+from engine.cli import queues as cli_queues
 from engine.cli import supervision as cli_supervision
 from engine.cli import translations as cli_translations
 from engine.cli import whatif as cli_whatif
 from engine.config import Settings
 from engine.deadlines.closures import ClosureExists, ClosureNotFound
 from engine.definitions.compile import (
+    CompileOptions,
     DefinitionInvalid,
     SourceFile,
     compile_bundle,
@@ -171,11 +173,12 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--once", action="store_true", help="fire what is due now and exit")
     worker.set_defaults(run=_worker)
 
-    cli_supervision.register(sub, _group, _services)
+    views = cli_supervision.register(sub, _group, _services)
     cli_migration.register(sub, _services)
     cli_whatif.register(sub, _services)
     cli_check.register(sub, _services)
     cli_translations.register(sub, _group)
+    cli_queues.register(views["queues"], _services)
     return parser
 
 
@@ -247,9 +250,15 @@ def _validate(settings: Settings, args: argparse.Namespace) -> int:
     """Needs no database: only the diagrams, the forms folder and the handler registry."""
     files = _diagram_files(args.paths)
     diagrams, forms = split_uploads(files)
-    compiled = compile_bundle(diagrams, FormSource(settings.forms_dir, forms), default_registry())
+    options = CompileOptions(
+        default_queue=settings.default_queue, manual_tasks=settings.manual_tasks
+    )
+    compiled = compile_bundle(
+        diagrams, FormSource(settings.forms_dir, forms), default_registry(), options
+    )
     for process in compiled:
         print(f"ok  {process.process_id}  ({len(process.user_tasks)} user tasks)")
+        _print_warnings(process.warnings)
     cli_translations.warn_untranslated(settings, [(f.name, f.content) for f in files])
     if _notice_problems(settings, files):
         return 1
@@ -282,7 +291,16 @@ def _deploy(settings: Settings, args: argparse.Namespace) -> int:
     for d in deployed:
         state = "new version" if d.created else "unchanged"
         print(f"{d.process_id} v{d.version}  {state}")
+        _print_warnings(d.warnings)
+    for key in sorted({key for d in deployed for key in d.missing_queues}):
+        print(f"create it with: caseway queues add {key} --role supervisor", file=sys.stderr)
     return 0
+
+
+def _print_warnings(warnings: Sequence[Any]) -> None:
+    for w in warnings:
+        where = f"{w.file}" + (f" [{w.element_id}]" if w.element_id else "")
+        print(f"warning: {where}: {w.message}", file=sys.stderr)
 
 
 def _users_add(settings: Settings, args: argparse.Namespace) -> int:

@@ -28,7 +28,8 @@ ServicesFactory = Callable[[Settings], AbstractContextManager[Services]]
 CLI_SUPERVISOR = Principal("cli", "*", frozenset({Role.ADMIN.value}))
 
 
-def register(sub: Any, group: Callable[..., Any], services: ServicesFactory) -> None:
+def register(sub: Any, group: Callable[..., Any], services: ServicesFactory) -> dict[str, Any]:
+    """Every supervision command; returns the view parsers (`queues` gets subcommands)."""
     report = sub.add_parser("report", help="service-standards report by queue and task")
     report.add_argument("--office", help="one office (default: all)")
     report.add_argument("--since", type=_moment, help="ISO date/time (default: 28 days ago)")
@@ -49,10 +50,12 @@ def register(sub: Any, group: Callable[..., Any], services: ServicesFactory) -> 
     remove.add_argument("office")
     remove.add_argument("day", type=date.fromisoformat)
     remove.set_defaults(run=lambda s, a: _closure_remove(services, s, a))
-    register_staffing(sub, group, services)
+    return register_staffing(sub, group, services)
 
 
-def register_staffing(sub: Any, group: Callable[..., Any], services: ServicesFactory) -> None:
+def register_staffing(
+    sub: Any, group: Callable[..., Any], services: ServicesFactory
+) -> dict[str, Any]:
     """Absences, reassignment and the team, caseload and queue views."""
     away = group(sub, "absences", "staff absences and their cover")
     add = away.add_parser("add", help="record an absence; the worker's tasks move at its start")
@@ -90,15 +93,19 @@ def register_staffing(sub: Any, group: Callable[..., Any], services: ServicesFac
     move.add_argument("--as", dest="actor", default="cli")
     move.set_defaults(run=_guarded(services, _reassign))
 
+    parsers: dict[str, Any] = {}
     for name, show, text in (
         ("team", _team, "per worker: open, overdue, next due, cases, away, covering"),
         ("caseloads", _caseloads, "active cases per caseworker against the target"),
         ("queues", _queues, "unassigned tasks per queue, oldest and most urgent"),
     ):
         view = sub.add_parser(name, help=text)
-        view.add_argument("--office", required=True)
+        # `caseway queues` also has subcommands for the queue table (engine.cli.queues)
+        view.add_argument("--office", required=name != "queues")
         view.add_argument("--json", action="store_true", help="print JSON instead of a table")
         view.set_defaults(run=_guarded(services, show))
+        parsers[name] = view
+    return parsers
 
 
 def _moment(text: str) -> datetime:
@@ -345,6 +352,10 @@ def _caseloads(svc: Services, args: argparse.Namespace) -> int:
 
 
 def _queues(svc: Services, args: argparse.Namespace) -> int:
+    if not args.office:
+        raise CasewayError(
+            "say which office: caseway queues --office OFFICE (or list, add, update)"
+        )
     with svc.readers() as session:
         lines = views.queue_summary(session, args.office, now=svc.clock.now())
     if args.json:

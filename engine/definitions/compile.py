@@ -7,19 +7,30 @@ import ast
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
+from engine.definitions import structure
 from engine.definitions.decision_checks import decision_problems
+from engine.definitions.dialects import EXTERNAL_TASK_OPERATOR, normalize
 from engine.definitions.forms import FormProblem, FormSource, FormSpec, parse_uploaded_form
+from engine.definitions.problems import Problem
+from engine.definitions.routing import (
+    DEFAULT_QUEUE,
+    ROUTING_KEY,
+    is_expression,
+    place,
+    process_default_queue,
+    read_routing,
+)
 from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
 from engine.errors import Invalid
-from engine.runtime.parse_errors import is_timer_definition, parse_failure
-from engine.runtime.spiff import new_parser, spec_to_json
+from engine.runtime.parse_errors import is_timer_definition, parse_failure, timer_kind
+from engine.runtime.spiff import PASS_THROUGH_KEY, new_parser, spec_to_json
 from engine.runtime.timing import TimerValueError, check_literal, is_iso_literal
 from engine.sandbox import ScriptError, check_expression, check_script
 from handlers import HandlerRegistry
@@ -64,16 +75,6 @@ class SourceFile:
         return self.name.lower().endswith(".dmn")
 
 
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    element_id: str | None
-    message: str
-
-    def as_dict(self) -> dict[str, str | None]:
-        return {"file": self.file, "element_id": self.element_id, "message": self.message}
-
-
 class DefinitionInvalid(Invalid):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(p.message for p in problems))
@@ -96,6 +97,16 @@ class UserTaskInfo:
 
 
 @dataclass(frozen=True)
+class CompileOptions:
+    """Deploy settings: the queue a task routed nowhere goes to, the queue keys that exist
+    (None: do not check), and whether manual tasks open a checklist task or pass through."""
+
+    default_queue: str = DEFAULT_QUEUE
+    known_queues: Collection[str] | None = None
+    manual_tasks: str = "pass"  # or "checklist"
+
+
+@dataclass(frozen=True)
 class CompiledProcess:
     process_id: str
     name: str
@@ -105,11 +116,8 @@ class CompiledProcess:
     forms: Mapping[str, FormSpec]
     user_tasks: Mapping[str, UserTaskInfo] = field(default_factory=dict)
     start_form_key: str | None = None
-
-
-def queue_key(name: str) -> str:
-    """Lane "Intake Worker" → queue `intake_worker` (DESIGN contract)."""
-    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+    warnings: tuple[Problem, ...] = ()
+    missing_queues: tuple[str, ...] = ()  # queue keys named by the diagram that do not exist
 
 
 def read_paths(paths: Iterable[Path]) -> list[SourceFile]:
@@ -164,28 +172,45 @@ def split_uploads(files: list[SourceFile]) -> tuple[list[SourceFile], dict[str, 
 
 
 def compile_bundle(
-    files: list[SourceFile], forms: FormSource, registry: HandlerRegistry
+    files: list[SourceFile],
+    forms: FormSource,
+    registry: HandlerRegistry,
+    options: CompileOptions | None = None,
 ) -> list[CompiledProcess]:
-    """Everything a deploy needs, or DefinitionInvalid listing every problem found."""
+    """Everything a deploy needs, or DefinitionInvalid listing every problem found.
+
+    Each stage (XML, structure, dialect, parser, per-element checks) runs on every file the
+    earlier stages did not rule out, so one answer lists all the problems there are."""
+    options = options or CompileOptions()
     bpmn_files = [f for f in files if not f.is_dmn]
     if not bpmn_files:
         raise DefinitionInvalid([Problem(files[0].name if files else "", None, NO_BPMN)])
     problems = _duplicate_names(files)
     trees: dict[str, Any] = {}
+    warnings: dict[str, list[Problem]] = {}
+    bad: set[str] = {p.file for p in problems}
     for f in files:
-        if f.name in trees:
+        if f.name in trees or f.name in bad:
             continue
         try:
             tree = parse_untrusted(f.content)
         except UnsafeXml as exc:
             problems.append(Problem(f.name, None, str(exc)))
+            bad.add(f.name)
             continue
-        problems.extend(_precheck(f, tree))
         trees[f.name] = tree
-    if problems:
-        raise DefinitionInvalid(problems)
+        found = _precheck(f, tree)
+        if not found and not f.is_dmn:
+            normalized = normalize(f.name, tree)
+            warnings[f.name] = normalized.warnings
+            found = normalized.problems + _decision_refs(f, tree)
+        if found:
+            problems.extend(found)
+            bad.add(f.name)
     parser = new_parser()
     for f in sorted(files, key=lambda f: not f.is_dmn):
+        if f.name in bad or f.name not in trees:
+            continue
         try:
             if f.is_dmn:
                 parser.add_dmn_xml(trees[f.name], filename=f.name)
@@ -193,18 +218,40 @@ def compile_bundle(
                 parser.add_bpmn_xml(trees[f.name], filename=f.name)
         except Exception as exc:  # every parser failure is reported, never raised as a 500
             problems.append(_problem_from(f.name, exc, trees))
-    if problems:
-        raise DefinitionInvalid(problems)
+            bad.add(f.name)
     compiled = []
-    for pid in parser.get_process_ids():
+    for pid in _process_ids(parser, bad):
         try:
-            compiled.append(_compile_process(parser, pid, files, trees, forms, registry))
+            compiled.append(
+                _compile_process(parser, pid, files, trees, forms, registry, options, warnings)
+            )
         except DefinitionInvalid as exc:
             problems.extend(exc.problems)
-    problems.extend(_unused_files(bpmn_files, trees, set(parser.get_process_ids())))
+    good = {name: tree for name, tree in trees.items() if name not in bad}
+    problems.extend(
+        _unused_files(
+            [f for f in bpmn_files if f.name in good], good, set(_process_ids(parser, bad))
+        )
+    )
+    if not compiled and not problems:  # every process is only called, none is executable
+        problems = [
+            Problem(f.name, p.get("id"), NOT_EXECUTABLE)
+            for f in bpmn_files
+            for p in good[f.name].iterfind(f".//{{{BPMN_NS}}}process")
+        ]
     if problems:
         raise DefinitionInvalid(list(dict.fromkeys(problems)))
     return compiled
+
+
+def _process_ids(parser: Any, bad: set[str]) -> list[str]:
+    """Processes of files that parsed (a failed file may have left some registered)."""
+    ids = []
+    for pid in parser.get_process_ids():
+        process_parser = parser.get_process_parser(pid)
+        if process_parser is None or (process_parser.filename or "") not in bad:
+            ids.append(pid)
+    return ids
 
 
 def _duplicate_names(files: list[SourceFile]) -> list[Problem]:
@@ -224,6 +271,8 @@ def _compile_process(
     trees: Mapping[str, Any],
     forms: FormSource,
     registry: HandlerRegistry,
+    options: CompileOptions,
+    file_warnings: Mapping[str, list[Problem]],
 ) -> CompiledProcess:
     process_file = parser.get_process_parser(pid).filename or ""
     try:
@@ -232,14 +281,23 @@ def _compile_process(
     except Exception as exc:
         raise DefinitionInvalid([_problem_from(process_file, exc, trees)]) from exc
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     used_forms: dict[str, FormSpec] = {}
     user_tasks: dict[str, UserTaskInfo] = {}
+    nodes = _nodes_by_id(trees.values())
+    process_default = process_default_queue(nodes.get(pid))
+    if process_default:
+        options = replace(options, default_queue=process_default)
+    tasks = _TaskContext(process_file, nodes, forms, used_forms, options, warnings)
     for task_spec in _all_specs(spec, subprocess_specs):
         element = getattr(task_spec, "bpmn_id", None)
         try:
-            problems.extend(_check_expressions(process_file, element, task_spec))
-            if getattr(task_spec, "manual", False):
-                info, task_problems = _user_task_info(process_file, task_spec, forms, used_forms)
+            problems.extend(_check_expressions(process_file, element, task_spec, nodes))
+            if _passes_through(task_spec, options):
+                task_spec.extensions[PASS_THROUGH_KEY] = True
+                task_spec.manual = False
+            elif getattr(task_spec, "manual", False):
+                info, task_problems = tasks.user_task_info(task_spec)
                 problems.extend(task_problems)
                 if info is not None:
                     user_tasks[info.bpmn_id] = info
@@ -249,19 +307,59 @@ def _compile_process(
             problems.append(Problem(process_file, element, _unreadable(exc)))
     start_form_key, start_problems = _start_form(process_file, spec, forms, used_forms)
     problems.extend(start_problems)
+    try:
+        spec_json = spec_to_json(spec, subprocess_specs)
+    except Exception as exc:  # an element the serializer does not know: a problem, not a 500
+        problems.append(Problem(process_file, None, _unreadable(exc)))
     if problems:
         raise DefinitionInvalid(problems)
     relevant = _relevant_files(parser, pid, subprocess_specs, files)
+    for f in relevant:
+        warnings[:0] = file_warnings.get(f.name, [])
+    missing = _missing_queues(user_tasks.values(), options)
+    for key in missing:
+        message = (
+            f"queue {key!r} does not exist: nobody can take its tasks until it is created "
+            f"(POST /api/queues or `caseway queues add {key}`)"
+        )
+        warnings.extend(
+            Problem(process_file, t.bpmn_id, message) for t in user_tasks.values() if t.queue == key
+        )
     return CompiledProcess(
         process_id=pid,
         name=spec.description or pid,
-        spec_json=spec_to_json(spec, subprocess_specs),
+        spec_json=spec_json,
         sha256=_fingerprint(relevant, used_forms),
         files=tuple(relevant),
         forms=used_forms,
         user_tasks=user_tasks,
         start_form_key=start_form_key,
+        warnings=tuple(dict.fromkeys(warnings)),
+        missing_queues=missing,
     )
+
+
+def _passes_through(task_spec: Any, options: CompileOptions) -> bool:
+    """Plain tasks always run straight through; manual tasks unless configured as checklists."""
+    kind = type(task_spec).__name__
+    return kind == "NoneTask" or (kind == "ManualTask" and options.manual_tasks != "checklist")
+
+
+def _missing_queues(tasks: Iterable[UserTaskInfo], options: CompileOptions) -> tuple[str, ...]:
+    if options.known_queues is None:
+        return ()
+    known = {*options.known_queues, options.default_queue}
+    return tuple(sorted({t.queue for t in tasks if t.queue and t.queue not in known}))
+
+
+def _nodes_by_id(trees: Iterable[Any]) -> dict[str, Any]:
+    nodes: dict[str, Any] = {}
+    for tree in trees:
+        for node in tree.iter(f"{{{BPMN_NS}}}*"):
+            ident = node.get("id")
+            if ident and ident not in nodes:
+                nodes[ident] = node
+    return nodes
 
 
 def _relevant_files(
@@ -309,26 +407,57 @@ def _all_specs(spec: Any, subprocess_specs: Mapping[str, Any]) -> list[Any]:
     return specs
 
 
-def _user_task_info(
-    file: str, task_spec: Any, forms: FormSource, used: dict[str, FormSpec]
-) -> tuple[UserTaskInfo | None, list[Problem]]:
-    props = dict((getattr(task_spec, "extensions", {}) or {}).get("properties", {}))
-    element = task_spec.bpmn_id
-    group = props.get("candidateGroups") or task_spec.lane
-    if not group or not queue_key(group):
-        message = "user task is in no lane and has no candidateGroups property: no queue gets it"
-        return None, [Problem(file, element, message)]
-    if "," in group:
-        message = f"candidateGroups {group!r} names several queues; a task goes to exactly one"
-        return None, [Problem(file, element, message)]
-    form_key = props.get("formKey") or _strip_schema_suffix(props.get("formJsonSchemaFilename"))
-    if form_key:
-        try:
-            used[form_key] = forms.get(form_key)
-        except FormProblem as exc:
-            return None, [Problem(file, element, str(exc))]
-    title = task_spec.bpmn_name or element
-    return UserTaskInfo(element, title, queue_key(group), form_key), []
+@dataclass
+class _TaskContext:
+    file: str
+    nodes: Mapping[str, Any]
+    forms: FormSource
+    used: dict[str, FormSpec]
+    options: CompileOptions
+    warnings: list[Problem]
+
+    def user_task_info(self, task_spec: Any) -> tuple[UserTaskInfo | None, list[Problem]]:
+        """The task's queue from its routing (stored on the spec for the runtime), its form."""
+        props = dict((getattr(task_spec, "extensions", {}) or {}).get("properties", {}))
+        element = task_spec.bpmn_id
+        node = self.nodes.get(element)
+        routing = read_routing(
+            node if node is not None else _EMPTY,
+            lane=task_spec.lane,
+            spiff_groups=props.get("candidateGroups"),
+            default_queue=self.options.default_queue,
+        )
+        task_spec.extensions[ROUTING_KEY] = routing.as_dict()
+        placement = place(routing)
+        dynamic = any(
+            is_expression(v) for v in (*routing.groups, *routing.users, routing.assignee or "")
+        )
+        if placement.defaulted and not dynamic:
+            message = (
+                "user task has no routing (potentialOwner, humanPerformer, camunda:assignee, "
+                "candidateUsers or candidateGroups, a candidateGroups property or a lane): it "
+                f"goes to the default queue {placement.queue!r}"
+            )
+            self.warnings.append(Problem(self.file, element, message))
+        if placement.ignored_groups:
+            ignored = ", ".join(placement.ignored_groups)
+            message = (
+                f"the task goes to queue {placement.queue!r} only; {ignored} not used (a task "
+                "sits in one queue: give one queue the roles of all these groups)"
+            )
+            self.warnings.append(Problem(self.file, element, message))
+        form_key = props.get("formKey") or _strip_schema_suffix(props.get("formJsonSchemaFilename"))
+        if form_key:
+            try:
+                self.used[form_key] = self.forms.get(form_key)
+            except FormProblem as exc:
+                return None, [Problem(self.file, element, str(exc))]
+        title = task_spec.bpmn_name or element
+        queue = "" if dynamic and placement.defaulted else placement.queue
+        return UserTaskInfo(element, title, queue, form_key), []
+
+
+_EMPTY = etree.Element(f"{{{BPMN_NS}}}userTask")
 
 
 def _start_form(
@@ -369,6 +498,8 @@ def _check_operator(
 ) -> list[Problem]:
     operator = task_spec.operation_name
     handler = registry.get(operator)
+    if handler is None and operator == EXTERNAL_TASK_OPERATOR:
+        return []  # an external task: workers do the work (see engine.definitions.dialects)
     if handler is None:
         known = ", ".join(registry.names()) or "none"
         message = f"service task operator {operator!r} has no handler (known: {known})"
@@ -389,7 +520,9 @@ def _check_operator(
     return problems
 
 
-def _check_expressions(file: str, element: str | None, task_spec: Any) -> list[Problem]:
+def _check_expressions(
+    file: str, element: str | None, task_spec: Any, nodes: Mapping[str, Any]
+) -> list[Problem]:
     """Everything SpiffWorkflow will exec/eval must get past the sandbox at deploy time."""
     problems = []
     for attr in ("script", "prescript", "postscript"):
@@ -413,7 +546,8 @@ def _check_expressions(file: str, element: str | None, task_spec: Any) -> list[P
         if not isinstance(source, str):
             continue
         if is_timer_definition(definition):
-            problems += _timer_problem(file, element, definition, source)
+            literal_text = structure.camunda_dialect(nodes.get(element or ""))
+            problems += _timer_problem(file, element, definition, source, literal_text)
         else:
             problems += _expression_problem(file, element, source, "event expression")
     return problems
@@ -426,21 +560,38 @@ def _event_definitions(task_spec: Any) -> list[Any]:
     return [definition, *(getattr(definition, "event_definitions", None) or [])]
 
 
-def _timer_problem(file: str, element: str | None, definition: Any, source: str) -> list[Problem]:
-    """Literals (bare or quoted) are checked now; expressions compile now, run when reached."""
+def _timer_problem(
+    file: str, element: str | None, definition: Any, source: str, literal_text: bool
+) -> list[Problem]:
+    """Literals (bare or quoted) are checked now; expressions compile now, run when reached.
+    In the Camunda dialect a timer's text is a literal unless written `${…}` (already turned
+    into Python by engine.definitions.dialects), so a bare word there is a bad literal."""
     literal = source.strip()
+    if structure.is_cron(literal):
+        return _cron_problem(file, element, definition, literal)
     if not is_iso_literal(literal):
         try:
             quoted = ast.literal_eval(literal)
         except (ValueError, SyntaxError):
+            if literal_text and structure.is_bare_word(literal):
+                return [Problem(file, element, structure.not_a_timer(literal))]
             return _expression_problem(file, element, source, "timer")
         if not isinstance(quoted, str):
-            return [Problem(file, element, f"timer {literal!r} is not a date, duration or cycle")]
+            return [Problem(file, element, structure.not_a_timer(literal))]
         literal = quoted
+        if structure.is_cron(literal):
+            return _cron_problem(file, element, definition, literal)
     try:
         check_literal(definition, literal)
     except TimerValueError as exc:
-        return [Problem(file, element, f"timer: {exc}")]
+        return [Problem(file, element, f"{structure.not_a_timer(literal)} ({exc})")]
+    return []
+
+
+def _cron_problem(file: str, element: str | None, definition: Any, literal: str) -> list[Problem]:
+    if timer_kind(definition) != "cycle":
+        message = f"timer {literal!r} is a cron expression: use it as a time cycle (timeCycle)"
+        return [Problem(file, element, message)]
     return []
 
 
@@ -466,11 +617,20 @@ def _precheck(f: SourceFile, tree: Any) -> list[Problem]:
             "per file (split it into processes joined by call activities)"
         )
         return [Problem(f.name, None, message)]
+    return structure.problems(f.name, tree)
+
+
+def _decision_refs(f: SourceFile, tree: Any) -> list[Problem]:
+    """A business rule task with no decision crashes the DMN parser (after the Camunda
+    dialect's decisionRef was read as one)."""
     problems = []
     for node in tree.iterfind(f".//{{{BPMN_NS}}}businessRuleTask"):
         refs = node.findall(f"./{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}calledDecisionId")
         if not refs or not (refs[0].text or "").strip():
-            message = "business rule task names no decision (spiffworkflow:calledDecisionId)"
+            message = (
+                "business rule task names no decision (camunda:decisionRef or "
+                "spiffworkflow:calledDecisionId)"
+            )
             problems.append(Problem(f.name, node.get("id"), message))
     return problems
 
@@ -481,11 +641,38 @@ def _problem_from(file: str, exc: Exception, trees: Mapping[str, Any]) -> Proble
     failure = parse_failure(exc)
     if failure is None:
         return Problem(file, None, _unreadable(exc))
+    if "NotImplementedError" in failure.message or _caused_by_unsupported(exc):
+        return Problem(failure.file_name or file, failure.element_id, _unsupported(failure.message))
     if failure.from_validation:
         where = failure.file_name or file
         element = failure.element_id or _locate(trees.get(where), failure.line_number, str(exc))
         return Problem(where, element, _clean(failure.message))
     return Problem(file, failure.element_id, _clean(failure.message))
+
+
+_UNSUPPORTED = re.compile(r"Unsupported ([A-Za-z ]+?)(?::|'|,|$)")
+_DEFINITION = re.compile(r"<(?:\w+:)?(\w+)EventDefinition")
+
+
+def _caused_by_unsupported(exc: BaseException) -> bool:
+    current: BaseException | None = exc
+    for _ in range(10):
+        if current is None:
+            return False
+        if isinstance(current, NotImplementedError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _unsupported(message: str) -> str:
+    """The parser's NotImplementedError as a designer reads it: what, and that it cannot run."""
+    what = _UNSUPPORTED.search(message)
+    kind = _DEFINITION.search(message)
+    element = (what.group(1).strip().lower() if what else "element") + (
+        f" with a {kind.group(1)} event definition" if kind else ""
+    )
+    return f"unsupported {element}: Caseway cannot run this element (see docs/bpmn.md)"
 
 
 def _recursed(exc: BaseException) -> bool:

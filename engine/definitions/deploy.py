@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.definitions.compile import CompiledProcess
+from engine.definitions.problems import Problem
 from engine.store.models import Definition, DefinitionFile, DefinitionForm
 
 
@@ -21,6 +22,8 @@ class Deployed:
     sha256: str
     created: bool
     definition_id: int
+    warnings: tuple[Problem, ...] = ()
+    missing_queues: tuple[str, ...] = ()  # queue keys the diagram names that do not exist
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -34,7 +37,14 @@ class Deployed:
 def deploy(
     session: Session, compiled: list[CompiledProcess], *, actor: str, now: datetime
 ) -> list[Deployed]:
-    return [_deploy_one(session, process, actor=actor, now=now) for process in compiled]
+    return [
+        replace(
+            _deploy_one(session, process, actor=actor, now=now),
+            warnings=process.warnings,
+            missing_queues=process.missing_queues,
+        )
+        for process in compiled
+    ]
 
 
 def _deploy_one(

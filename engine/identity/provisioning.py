@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.config import OidcSettings
+from engine.identity.queue_grants import granted_queues
 from engine.identity.users import Principal, add_user
 from engine.policy import STAFF_ROLES
 from engine.store.models import ExternalIdentity as IdentityLink
@@ -129,7 +130,8 @@ def provision(
     if not user.active:
         raise SignInRefused("inactive", user.username)
     _update(session, user, identity, now)
-    return Principal(user.username, identity.office, identity.roles)
+    queues = granted_queues(session, user.username, identity.office, identity.roles)
+    return Principal(user.username, identity.office, identity.roles, queues)
 
 
 def _first_sign_in(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.errors import UserProblem
+from engine.identity.queue_grants import granted_queues
 from engine.policy import ROLES, Role
 from engine.store.models import ApiToken, User, UserRole
 
@@ -28,9 +29,12 @@ class Principal:
     username: str
     office: str
     roles: frozenset[str]
+    # Queues held through the queue table (a queue row naming one of the roles or the person),
+    # beyond each role's own queue; filled in when the principal is authenticated.
+    queues: frozenset[str] = frozenset()
 
     def with_name(self, username: str) -> Principal:
-        return Principal(username, self.office, self.roles)
+        return Principal(username, self.office, self.roles, self.queues)
 
 
 SYSTEM = Principal("system", "*", frozenset({Role.SYSTEM.value, Role.ADMIN.value}))
@@ -70,8 +74,11 @@ def principal_for(session: Session, username: str) -> Principal | None:
     user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
     if user is None:
         return None
-    roles = session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)).all()
-    return Principal(user.username, user.office, frozenset(roles))
+    roles = frozenset(
+        session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)).all()
+    )
+    queues = granted_queues(session, user.username, user.office, roles)
+    return Principal(user.username, user.office, roles, queues)
 
 
 def list_users(session: Session) -> list[tuple[User, list[str]]]:
@@ -127,7 +134,8 @@ def authenticate(session: Session, token: str, *, now: datetime) -> Principal | 
     if not rows:
         return None
     roles = frozenset(row.role for row in rows if row.role is not None)
-    return Principal(rows[0].username, rows[0].office, roles)
+    username, office = rows[0].username, rows[0].office
+    return Principal(username, office, roles, granted_queues(session, username, office, roles))
 
 
 def set_password(

@@ -42,6 +42,7 @@ from engine.runtime.errors import (
     TaskNotReady,
 )
 from engine.runtime.prune import finished_human_tasks, prune_history
+from engine.runtime.routing_values import ROUTING_KEY, resolved_routing
 from engine.runtime.script_environment import SandboxedEnvironment
 from engine.runtime.service_engine import RunContext, ServiceEngine
 from engine.runtime.spiff import (
@@ -246,6 +247,7 @@ class Runtime:
     def _load(self, spec: LoadedSpec, state: str, engine: ServiceEngine) -> Any:
         workflow = workflow_from_json(state, spec.spec, spec.subprocess_specs)
         workflow.script_engine = engine
+        _predict_childless(workflow)
         return workflow
 
     def _find(self, workflow: Any, task_id: str) -> Any:
@@ -383,6 +385,18 @@ def _finish_exhausted_cycles(workflow: Any) -> bool:
     return exhausted
 
 
+def _predict_childless(workflow: Any) -> None:
+    """A ready task without children (a case moved onto a step that gained boundary events,
+    engine.runtime.state_moves) gets its predicted children, as Spiff gives every other one, so
+    completing it opens what follows."""
+    for owner in (workflow, *workflow.subprocesses.values()):
+        if any(
+            task.state == TaskState.READY and not task.children and task.task_spec.outputs
+            for task in owner.tasks.values()
+        ):
+            owner._predict()
+
+
 def _has_automatic_ready(workflow: Any) -> bool:
     return any(
         task.state == TaskState.READY and not task.task_spec.manual for task in _all_tasks(workflow)
@@ -408,6 +422,7 @@ def _open_human_tasks(workflow: Any) -> list[HumanTaskView]:
                 instructions=extensions.get("instructionsForEndUser"),
                 priority=task_marks.priority_of(properties, data),
                 detail=task_marks.detail_of(properties, data),
+                routing=resolved_routing(extensions.get(ROUTING_KEY), data),
             )
         )
     return views

@@ -13,6 +13,8 @@ from SpiffWorkflow.bpmn.parser.ValidationException import (  # type: ignore[impo
     ValidationException,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (  # type: ignore[import-untyped]
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
     TimerEventDefinition,
 )
 from SpiffWorkflow.exceptions import (  # type: ignore[import-untyped]
@@ -53,3 +55,12 @@ def parse_failure(exc: Exception) -> ParseFailure | None:
 
 def is_timer_definition(definition: Any) -> bool:
     return isinstance(definition, TimerEventDefinition)
+
+
+def timer_kind(definition: Any) -> str:
+    """ "cycle", "duration" or "date": which kind of value a timer definition wants."""
+    if isinstance(definition, CycleTimerEventDefinition):
+        return "cycle"
+    if isinstance(definition, DurationTimerEventDefinition):
+        return "duration"
+    return "date"

@@ -98,6 +98,8 @@ def _make_serializer() -> Any:
 
 SERIALIZER = _make_serializer()
 STATE_FORMAT = 1
+# A task spec extension set at deploy on plain and manual tasks that run straight through.
+PASS_THROUGH_KEY = "caseway_pass_through"
 FINISHED_KEY = "caseway_finished_human_tasks"  # see engine.runtime.prune.finished_human_tasks
 TERMINATED_KEY = "caseway_terminated"  # set by Runtime.terminate; Spiff cannot tell it apart
 # from a terminate end event (both are `cancel()`), and the instance must stay "terminated".
@@ -119,7 +121,18 @@ def spec_from_json(text: str) -> tuple[Any, dict[str, Any]]:
     dct = json.loads(text)
     spec = registry.restore(dct["spec"])
     subs = {k: registry.restore(v) for k, v in dct["subprocess_specs"].items()}
+    for process in (spec, *subs.values()):
+        _restore_pass_through(process)
     return spec, subs
+
+
+def _restore_pass_through(process: Any) -> None:
+    """Plain and manual tasks set to pass through: their spec classes set `manual` again
+    when restored, so the flag the deploy stored decides."""
+    for task_spec in process.task_specs.values():
+        extensions = getattr(task_spec, "extensions", None)
+        if isinstance(extensions, dict) and extensions.get(PASS_THROUGH_KEY):
+            task_spec.manual = False
 
 
 def workflow_to_json(workflow: Any) -> str:

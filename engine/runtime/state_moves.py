@@ -36,8 +36,9 @@ class Blocker:
 
 def check_state(
     state: dict[str, Any], target: LoadedSpec, to_version: int
-) -> tuple[tuple[str, ...], list[Blocker], dict[str, Any]]:
-    """(waiting task names, blockers, the state re-shaped for the target).
+) -> tuple[tuple[str, ...], list[Blocker], dict[str, Any], tuple[str, ...]]:
+    """(waiting task names, blockers, the state re-shaped for the target, the waiting tasks
+    that gain boundary events: their timers start when the case moves).
 
     Reads SpiffWorkflow's serialized layout: `tasks` by id with `task_spec` (a name), `state`,
     `parent`, `children`; `subprocesses` by id, each with `spec` and its own `tasks`.
@@ -54,25 +55,31 @@ def check_state(
             blockers.append(Blocker("subprocess_missing", sub.get("spec"), message))
         parts.append((sub, sub_spec.task_specs if sub_spec is not None else None))
     waiting: list[str] = []
+    gained: list[str] = []
     for part, specs in parts:
         waiting.extend(_active_names(part))
         if specs is not None:
-            blockers.extend(_check_part(part, specs, to_version))
-    return tuple(dict.fromkeys(waiting)), blockers, reshaped
+            blockers.extend(_check_part(part, specs, to_version, gained))
+    return tuple(dict.fromkeys(waiting)), blockers, reshaped, tuple(gained)
 
 
 def _active_names(part: dict[str, Any]) -> list[str]:
     return [t["task_spec"] for t in part["tasks"].values() if t["state"] & (_READY | _WAITING)]
 
 
-def _check_part(part: dict[str, Any], specs: Mapping[str, Any], to_version: int) -> list[Blocker]:
+def _check_part(
+    part: dict[str, Any], specs: Mapping[str, Any], to_version: int, gained: list[str]
+) -> list[Blocker]:
     tasks: dict[str, Any] = part["tasks"]
     blockers: list[Blocker] = []
     dropped: set[str] = set()
-    for task_id, task in tasks.items():
+    for task_id, task in list(tasks.items()):
         name, state = task["task_spec"], task["state"]
         if name in specs:
-            if state & (_READY | _WAITING):
+            if state & _READY and _gains_boundary_events(tasks, task, specs[name]):
+                blockers.extend(_start_boundary_events(tasks, task_id, task, dropped))
+                gained.append(name)
+            elif state & (_READY | _WAITING):
                 blockers.extend(_position(tasks, task, specs[name], to_version))
             continue
         if state & _ACTIVE:
@@ -112,6 +119,30 @@ def _position(
         "it cannot change shape while it waits"
     )
     return [Blocker("position_changed", name, message)]
+
+
+def _gains_boundary_events(tasks: Mapping[str, Any], task: Mapping[str, Any], spec: Any) -> bool:
+    """A ready task that had no boundary events and has some in the target."""
+    parent = tasks.get(task.get("parent") or "")
+    parent_name = parent["task_spec"] if parent is not None else ""
+    split = f"{task['task_spec']}{_SPLIT_SUFFIX}"
+    inputs = {getattr(i, "name", None) for i in getattr(spec, "inputs", [])}
+    return split in inputs and not parent_name.endswith(_SPLIT_SUFFIX)
+
+
+def _start_boundary_events(
+    tasks: dict[str, Any], task_id: str, task: dict[str, Any], dropped: set[str]
+) -> list[Blocker]:
+    """The ready task becomes its target's boundary-event split, ready to run: the engine then
+    opens the task again beside its new boundary events, whose timers start now."""
+    below = [i for child in task.get("children", []) for i in _subtree(tasks, child)]
+    if any(tasks[i]["state"] & ~_PREDICTED for i in below):
+        message = f"work has started below waiting task {task['task_spec']!r}"
+        return [Blocker("position_changed", task["task_spec"], message)]
+    dropped.update(below)
+    task["task_spec"] = f"{task['task_spec']}{_SPLIT_SUFFIX}"
+    task["children"] = []
+    return []
 
 
 def _subtree(tasks: Mapping[str, Any], task_id: str) -> list[str]:

@@ -21,6 +21,9 @@ class HumanTaskView:
     instructions: str | None = None
     priority: int = 0  # 0 normal, 1 high, 2 urgent (runtime/task_marks.py)
     detail: str | None = None  # e.g. the need and partner of a referral
+    # Who the task is for, as the deploy read it (engine.definitions.routing), `${name}`
+    # values read from the case data; empty for definitions deployed before routing existed.
+    routing: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

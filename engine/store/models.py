@@ -194,6 +194,9 @@ class HumanTask(Base):
     closed_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     # Four eyes: users who completed the tasks named by the `fourEyesWith` property may not act.
     excluded_users: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    # Named people who may take the task besides its queue (BPMN potentialOwner users,
+    # camunda:candidateUsers), stored ",ann,bob," so one LIKE finds a name.
+    candidate_users: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     # Inbox marks from the task's data when it opened (engine/runtime/task_marks.py):
     # 0 normal, 1 high, 2 urgent; and a detail line such as the need and partner of a referral.
     priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
@@ -673,3 +676,20 @@ class ClientLink(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
     __table_args__ = (Index("ix_client_link_case", "case_key", "office"),)
+
+
+class WorkQueue(Base):
+    """A queue as data: lanes and candidate groups name one by key. Who holds it: the people
+    with one of `roles` or named in `users` (comma-separated), in `office` (None: every
+    office). A role's own key is a queue of that role even without a row."""
+
+    __tablename__ = "work_queue"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    title_en: Mapped[str] = mapped_column(String(200))
+    title_fr: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    users: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    office: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -28,9 +28,10 @@ from sqlalchemy.orm import Session
 from engine import errors
 from engine.clock import FakeClock
 from engine.deadlines.closures import closure_days
-from engine.definitions.compile import SourceFile, compile_bundle, queue_key, split_uploads
+from engine.definitions.compile import CompileOptions, SourceFile, compile_bundle, split_uploads
 from engine.definitions.deploy import latest_definition
 from engine.definitions.forms import FormSource
+from engine.definitions.routing import queue_key
 from engine.runtime.engine import LoadedSpec, Runtime
 from engine.runtime.replay import Replay, replay
 from engine.runtime.service_engine import RunContext
@@ -180,7 +181,11 @@ def parse_estimate(text: str) -> tuple[str, timedelta]:
 def candidate_spec(svc: Services, process_id: str, files: list[SourceFile]) -> LoadedSpec:
     """Compile the uploaded candidate (DefinitionInvalid lists its problems)."""
     diagrams, forms = split_uploads(files)
-    compiled = compile_bundle(diagrams, FormSource(svc.settings.forms_dir, forms), svc.registry)
+    options = CompileOptions(
+        default_queue=svc.settings.default_queue, manual_tasks=svc.settings.manual_tasks
+    )
+    forms_source = FormSource(svc.settings.forms_dir, forms)
+    compiled = compile_bundle(diagrams, forms_source, svc.registry, options)
     for item in compiled:
         if item.process_id == process_id:
             return LoadedSpec.from_json(item.spec_json)

@@ -26,6 +26,7 @@ from engine.web.i18n import init_i18n
 from engine.web.inbox import work
 from engine.web.incident_pages import fix
 from engine.web.oidc import init_oidc
+from engine.web.queue_pages import queue_table
 from engine.web.self_service import client
 from engine.web.supervisor import supervise
 
@@ -53,6 +54,7 @@ def init_web(app: Flask) -> None:
     init_diagram_words(app)
     for blueprint in (assets, account, work, casefile, fix, supervise, design, deliver, client):
         app.register_blueprint(blueprint)
+    app.register_blueprint(queue_table)
     init_oidc(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.context_processor(_page_context)
@@ -69,6 +71,7 @@ def _page_context() -> dict[str, Any]:
         "supervise",
         "design",
         "deliver",
+        "queue_table",
     }:
         return {}
     principal = session_principal()
@@ -111,6 +114,7 @@ def menu_for(principal: Principal) -> list[tuple[str, str]]:
         items += [
             ("design.definitions", _("Definitions")),
             ("design.modeler", _("New diagram")),
+            ("queue_table.queue_list", _("Queue table")),
         ]
     return items
 

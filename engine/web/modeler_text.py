@@ -200,6 +200,10 @@ def modeler_text() -> dict[str, object]:
         "deploying": _("Deploying…"),
         "deployed": _("Deployed %(process)s version %(version)s."),
         "unchanged": _("%(process)s is unchanged (still version %(version)s)."),
+        "warnings": _(
+            "%(count)s warning(s) listed below: it deploys, but a queue may be missing "
+            "(see the queue table) or a task may go to the default queue."
+        ),
         "requestFailed": _("The server refused the request: %(reason)s"),
         "show": _("Show"),
         "wholeFile": _("whole file"),

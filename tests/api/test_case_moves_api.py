@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -14,7 +15,8 @@ from tests.api.helpers import WORKFLOWS, open_task, start, upload, upload_bytes
 BENEFIT = WORKFLOWS / "discretionary_benefit.bpmn"
 NAME = "discretionary_benefit.bpmn"
 REQUEST = {"client_name": "Ana", "purpose": "dental", "amount": 900}
-BOUNDARY = b"""<bpmn:boundaryEvent id="request_deadline" attachedToRef="record_request">
+BOUNDARY = b"""<bpmn:boundaryEvent id="request_deadline" attachedToRef="record_request"
+        cancelActivity="false">
       <bpmn:timerEventDefinition><bpmn:timeDuration>P5D</bpmn:timeDuration></bpmn:timerEventDefinition>
     </bpmn:boundaryEvent>
     <bpmn:endEvent id="end"""
@@ -117,16 +119,30 @@ def test_a_case_waiting_at_a_removed_task_is_blocked(api):
     assert api.as_("casey").get(f"/api/instances/{recording}").json["status"] == "completed"
 
 
-def test_a_waiting_task_that_gained_a_boundary_timer_is_blocked(api):
+def test_a_waiting_task_that_gains_a_timer_moves_and_the_timer_starts_at_the_move(api, clock):
     upload(api.as_("dana"), BENEFIT)
-    _case(api, "CASE-1")
+    case = _case(api, "CASE-1")
+    task = open_task(api.as_("casey").get(f"/api/instances/{case}").json, "record_request")
+    api.as_("casey").post(f"/api/tasks/{task['id']}/claim")
     _v2(api, BENEFIT.read_bytes().replace(b'<bpmn:endEvent id="end', BOUNDARY, 1))
+    clock.advance(hours=1)
 
-    response = _migrate(api)
+    dry = _migrate(api)
+    moved = _migrate(api, dry_run=False)
 
-    (blocked,) = response.json["blocked"]
-    assert blocked["blockers"][0]["code"] == "position_changed"
-    assert blocked["blockers"][0]["task_name"] == "record_request"
+    (would,) = dry.json["moved"]
+    assert would["timers_from_move"] == ["record_request"] and dry.json["blocked"] == []
+    assert [c["instance_id"] for c in moved.json["moved"]] == [case]
+    instance = api.as_("casey").get(f"/api/instances/{case}").json
+    assert instance["version"] == 2
+    reopened = open_task(instance, "record_request")
+    assert reopened["assignee"] == "casey"  # the claim stays with the worker
+    (timer,) = instance["timers"]
+    assert timer["due_at"].startswith((clock.now() + timedelta(days=5)).date().isoformat())
+    done = api.as_("casey").post(f"/api/tasks/{reopened['id']}/complete", json={"data": REQUEST})
+    assert done.status_code == 200
+    after = api.as_("casey").get(f"/api/instances/{case}").json
+    assert open_task(after, "approve_request") and after["timers"] == []
 
 
 def test_a_renamed_step_still_in_the_working_history_blocks(api):

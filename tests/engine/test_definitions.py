@@ -163,13 +163,14 @@ def test_miwg_business_rule_tasks_without_spiff_decision_are_refused(name: str) 
     assert all("names no decision" in p.message for p in problems)
 
 
-def test_miwg_c91_is_refused_only_for_its_queueless_task() -> None:
+def test_miwg_c91_deploys_with_its_unrouted_task_in_the_default_queue() -> None:
     source = bpmn((MIWG / "C.9.1.bpmn").read_bytes(), "C.9.1.bpmn")
 
-    problems = problems_of(source)
+    (process,) = compile_files(source)
 
-    assert [(p.element_id, p.message.split(" ")[0]) for p in problems] == [
-        ("UserTask_CallCustomer", "user")
+    assert process.user_tasks["UserTask_CallCustomer"].queue == "triage"
+    assert [(w.element_id, "default queue" in w.message) for w in process.warnings] == [
+        ("UserTask_CallCustomer", True)
     ]
 
 
@@ -283,11 +284,13 @@ def test_complete_service_task_compiles() -> None:
     assert compiled[0].process_id == "proc"
 
 
-def test_user_task_in_no_lane_without_candidate_groups_is_refused() -> None:
-    problem = only_problem(bpmn(diagram(task("userTask"), lanes=False)))
+def test_user_task_in_no_lane_without_candidate_groups_goes_to_the_default_queue() -> None:
+    (process,) = compile_files(bpmn(diagram(task("userTask"), lanes=False)))
 
-    assert (problem.file, problem.element_id) == ("case.bpmn", "task")
-    assert "lane" in problem.message and "candidateGroups" in problem.message
+    assert process.user_tasks["task"].queue == "triage"
+    (warning,) = process.warnings
+    assert (warning.file, warning.element_id) == ("case.bpmn", "task")
+    assert "lane" in warning.message and "'triage'" in warning.message
 
 
 def test_candidate_groups_give_a_laneless_user_task_its_queue() -> None:
@@ -298,13 +301,14 @@ def test_candidate_groups_give_a_laneless_user_task_its_queue() -> None:
     assert compiled[0].user_tasks["task"].queue == "intake_worker"
 
 
-def test_candidate_groups_naming_several_queues_is_refused() -> None:
+def test_candidate_groups_naming_several_queues_use_the_first_with_a_warning() -> None:
     body = task("userTask", extensions=properties(candidateGroups="caseworker, supervisor"))
 
-    problem = only_problem(bpmn(diagram(body, lanes=False)))
+    (process,) = compile_files(bpmn(diagram(body, lanes=False)))
 
-    assert problem.element_id == "task"
-    assert "one" in problem.message
+    assert process.user_tasks["task"].queue == "caseworker"
+    (warning,) = process.warnings
+    assert warning.element_id == "task" and "supervisor" in warning.message
 
 
 def test_form_key_without_a_form_is_refused_naming_element_and_key() -> None:

@@ -25,6 +25,7 @@ from engine.app import create_app
 from engine.cases.attachments import add_attachment, read_upload
 from engine.cases.notes import add_note
 from engine.casework import commands
+from engine.casework.work_queues import create_queue
 from engine.clock import FakeClock
 from engine.config import REPO_ROOT, Settings
 from engine.deadlines.closures import add_closure
@@ -389,6 +390,15 @@ class World:
 
         return int(self._once(("partner", office), False, make))
 
+    def queue(self) -> str:
+        def make() -> str:
+            admin = Principal("ada", HOME, frozenset({"admin"}))
+            fields = {"key": "matrix_queue", "roles": ["caseworker"]}
+            with transaction(self.svc.sessions) as session:
+                return create_queue(session, admin, fields, self.svc.clock.now()).key
+
+        return str(self._once(("queue",), False, make))
+
     # -- setup ------------------------------------------------------------------------------
 
     def _seed(self) -> None:
@@ -737,6 +747,23 @@ def _outbox_retry(world: World, subject: str, caller: Caller) -> Call:
 def _outbox_handled(world: World, subject: str, caller: Caller) -> Call:
     note = {"note": "Told the client by phone"}
     return Call(f"/api/outbox/{world.undelivered(_office(subject))}/handled", note)
+
+
+_fixed("GET /api/queues/table", "/api/queues/table")
+
+
+@endpoint("POST /api/queues")
+def _new_queue(world: World, subject: str, caller: Caller) -> Call:
+    if subject != "-":
+        raise KeyError(subject)
+    return Call("/api/queues", {"key": f"matrix_new_{world.serial()}", "roles": ["caseworker"]})
+
+
+@endpoint("PATCH /api/queues/{key}")
+def _one_queue(world: World, subject: str, caller: Caller) -> Call:
+    if subject != "-":
+        raise KeyError(subject)
+    return Call(f"/api/queues/{world.queue()}", {"title_fr": "Renommée"})
 
 
 @endpoint("POST /api/partners")

@@ -306,6 +306,16 @@ MATRIX: dict[str, dict[str, str]] = {
         "sudbury":          "401 401 401 401 403 | 403 403 403 200 200 | 404 404 404 404 200",
         "ottawa":           "401 401 401 401 403 | 404 404 404 404 200 | 403 403 403 200 200",
     },
+    # The queue table: designers and admins change it; supervisors may read it.
+    "GET /api/queues/table": {
+        "-":                "401 401 401 401 403 | 200 403 403 200 200 | 200 403 403 200 200",
+    },
+    "POST /api/queues": {
+        "-":                "401 401 401 401 403 | 201 403 403 403 201 | 201 403 403 403 201",
+    },
+    "PATCH /api/queues/{key}": {
+        "-":                "401 401 401 401 403 | 200 403 403 403 200 | 200 403 403 403 200",
+    },
 }
 # fmt: on
 

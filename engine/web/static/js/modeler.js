@@ -476,12 +476,21 @@
     }
   }
 
+  // Warnings (an unknown queue, a task routed nowhere, an ignored data store) do not stop a
+  // deploy; they are listed like problems so each element can be shown.
+  function warned(body) {
+    var warnings = body.warnings || [];
+    if (!warnings.length) { return ""; }
+    showProblems(warnings);
+    return " " + fmt(text.warnings, { count: warnings.length });
+  }
+
   document.getElementById("validate").addEventListener("click", function () {
     setStatus(text.validating);
     upload(canvasEl.dataset.validateUrl).then(function (reply) {
       answer(reply, function (body) {
         var names = body.processes.map(function (p) { return p.process_id; }).join(", ");
-        setStatus(fmt(text.valid, { processes: names }));
+        setStatus(fmt(text.valid, { processes: names }) + warned(body));
       });
     });
   });
@@ -493,7 +502,7 @@
         var messages = body.deployed.map(function (d) {
           return fmt(d.created ? text.deployed : text.unchanged, { process: d.process_id, version: d.version });
         });
-        setStatus(messages.join(" "));
+        setStatus(messages.join(" ") + warned(body));
       });
     });
   });
