@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import errors, policy
 from engine.audit import record
 from engine.cases import records as case_records
-from engine.casework import queues
+from engine.casework import outcomes, queues
 from engine.casework.sync import apply_outcome, unpack_state
 from engine.casework.visibility import can_view_instance
 from engine.deadlines.closures import closure_days
@@ -270,11 +270,9 @@ def _complete_locked(
             raise refusal
         if task.assignee is None:
             queues.claim(session, principal, task, now)
-        validate_submission(
-            form_schema(session, instance.definition_id, task.form_key, svc),
-            submitted,
-            today=office_today(svc, instance.office, now),
-        )
+        schema = form_schema(session, instance.definition_id, task.form_key, svc)
+        validate_submission(schema, submitted, today=office_today(svc, instance.office, now))
+        outcome_rows = outcomes.extract(schema, submitted, json.loads(instance.data_json))
         outcome = svc.runtime.complete_task(
             _spec_by_id(svc, session, instance.definition_id),
             unpack_state(instance.state),
@@ -304,6 +302,18 @@ def _complete_locked(
             no_waits=not locked.has_waits,
         )
         session.execute(delete(TaskDraft).where(TaskDraft.task_id == task.id))
+        outcomes.add_rows(
+            session,
+            outcome_rows,
+            office=instance.office,
+            case_key=instance.business_key,
+            case_id=instance.case_id,
+            instance_id=instance.id,
+            task_id=task.id,
+            actor=principal.username,
+            now=now,
+            zone=ZoneInfo(svc.runtime.calendar_for(instance.office).timezone),
+        )
         return task, instance
 
 

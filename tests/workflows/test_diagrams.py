@@ -50,7 +50,7 @@ def test_every_shipped_process_compiles_with_its_queues_and_forms():
         "intake": {"intake_worker", "caseworker", "supervisor"},
         "needs_assessment": {"caseworker", "supervisor"},
         "service_plan_review": {"caseworker", "supervisor"},
-        "warm_referral": {"caseworker"},
+        "warm_referral": {"caseworker", "supervisor"},
     }
     intake = next(p for p in compiled if p.process_id == "intake")
     assert sorted(f.name for f in intake.files) == ["intake.bpmn", "intake_triage.dmn"]
