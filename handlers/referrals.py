@@ -38,12 +38,17 @@ PARTNERS = {
 PARTNER_KEY = re.compile(r"[a-z][a-z0-9_]{0,79}")
 
 
-def plan_referrals(ctx: HandlerContext, *, referrals: dict, client_name: str) -> list[dict]:
+def plan_referrals(
+    ctx: HandlerContext, *, referrals: dict, client_name: str, notice_channel: str = ""
+) -> list[dict]:
     """`referrals` maps a need to `{partner, reason, urgent?}`; one referral per need.
 
     Each gets a referral id (case number, need and this instance) that the partner quotes
-    back when it accepts or declines.
+    back when it accepts or declines; `notice_channel` (mail/email) is how the client gets the
+    referral's closure survey.
     """
+    if notice_channel not in ("", "mail", "email"):
+        raise HandlerInputError(f"plan_referrals: unknown notice_channel {notice_channel!r}")
     if not client_name.strip():
         raise HandlerInputError("plan_referrals: client_name is empty")
     planned = []
@@ -65,6 +70,7 @@ def plan_referrals(ctx: HandlerContext, *, referrals: dict, client_name: str) ->
                 "partner": partner,
                 "reason": reason.strip(),
                 "urgent": bool(item.get("urgent", False)),
+                **({"notice_channel": notice_channel} if notice_channel else {}),
             }
         )
     return planned

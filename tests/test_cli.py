@@ -16,7 +16,7 @@ from engine.config import REPO_ROOT
 from engine.identity.users import Principal, authenticate
 from engine.store.db import make_engine, session_factory
 
-SHIPPED = REPO_ROOT / "workflows" / "discretionary_benefit.bpmn"
+SHIPPED = REPO_ROOT / "tests" / "fixtures" / "discretionary_benefit.bpmn"
 DEMO_STAFF = {
     "dana": ("sudbury", "designer"),
     "ira": ("sudbury", "intake_worker"),
