@@ -25,6 +25,7 @@ from engine.web.i18n import init_i18n
 from engine.web.inbox import work
 from engine.web.incident_pages import fix
 from engine.web.oidc import init_oidc
+from engine.web.outcomes import outcomes_page
 from engine.web.supervisor import supervise
 
 assets = Blueprint(
@@ -48,7 +49,7 @@ def init_web(app: Flask) -> None:
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     init_i18n(app)
-    for blueprint in (assets, account, work, casefile, fix, supervise, design, deliver):
+    for blueprint in (assets, account, work, casefile, fix, supervise, design, deliver, outcomes_page):
         app.register_blueprint(blueprint)
     init_oidc(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
@@ -66,6 +67,7 @@ def _page_context() -> dict[str, Any]:
         "supervise",
         "design",
         "deliver",
+        "outcome_report",
     }:
         return {}
     principal = session_principal()
@@ -94,6 +96,7 @@ def menu_for(principal: Principal) -> list[tuple[str, str]]:
             ("supervise.team", _("Team")),
             ("supervise.queues", _("Queues")),
             ("supervise.standards", _("Service standards")),
+            ("outcome_report.outcomes", _("Outcomes")),
             ("supervise.absences", _("Absences")),
             ("fix.incidents", _("Incidents")),
         ]
