@@ -15,8 +15,9 @@ saw; a value starting with `=` is a literal. A list of codes (`each` over string
 row per code, the code as its result. `when` / `unless` name a submitted field: the entry
 counts only when it is truthy / falsy (`{"kind": "referral", "unless": "consent_given",
 "result": "=not_connected", "reason": "=no_consent"}`). An entry whose result is absent or
-empty makes no row (an optional outcome left blank). Declaring outcomes on the form keeps the diagram free of
-bookkeeping steps and makes the row part of the same transaction as the completion.
+empty makes no row (an optional outcome left blank). Declaring outcomes on the form keeps the
+diagram free of bookkeeping steps and makes the row part of the same transaction as the
+completion.
 """
 
 from __future__ import annotations
@@ -92,9 +93,7 @@ def _rows(
         items = value if isinstance(value, list) else []
     for item in items:
         values = {
-            name: _value(entry.get(name), item, submitted, seen)
-            for name in FIELDS
-            if name in entry
+            name: _value(entry.get(name), item, submitted, seen) for name in FIELDS if name in entry
         }
         if isinstance(item, str) and "result" not in entry:
             values["result"] = item

@@ -121,4 +121,3 @@ def _reaches(principal: Principal, office: str) -> bool:
 
 def _zone(svc: Services, office: str) -> ZoneInfo:
     return ZoneInfo(svc.runtime.calendar_for(office).timezone)
-

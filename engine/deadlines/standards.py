@@ -34,7 +34,8 @@ DEFAULTS: Mapping[str, tuple[Any, str]] = {
     "referral_follow_up_business_days": (5, "Caseway default: follow up unaccepted referrals"),
     "discretionary_approval_threshold": (
         250,
-        "Local policy: front-line staff decide discretionary benefits up to $250, supervisors above",
+        "Local policy: front-line staff decide discretionary benefits up to $250, "
+        "supervisors above",
     ),
     # -- needs assessment, warm referrals, discretionary benefits (docs/workflows.md) ----------
     "first_meeting_business_days": (

@@ -49,7 +49,17 @@ def init_web(app: Flask) -> None:
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     init_i18n(app)
-    for blueprint in (assets, account, work, casefile, fix, supervise, design, deliver, outcomes_page):
+    for blueprint in (
+        assets,
+        account,
+        work,
+        casefile,
+        fix,
+        supervise,
+        design,
+        deliver,
+        outcomes_page,
+    ):
         app.register_blueprint(blueprint)
     init_oidc(app)
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -90,7 +90,10 @@ def monthly_chart(report: OutcomeReport) -> MonthlyChart:
 
 def _filter(office: str) -> tuple[OutcomeFilter, dict[str, str]]:
     """The page's filters; a malformed month or key is ignored rather than refused."""
-    raw = {name: (request.args.get(name) or "").strip() for name in ("since", "until", "partner", "need")}
+    raw = {
+        name: (request.args.get(name) or "").strip()
+        for name in ("since", "until", "partner", "need")
+    }
     values = {
         "since": raw["since"] if MONTH.fullmatch(raw["since"]) else "",
         "until": raw["until"] if MONTH.fullmatch(raw["until"]) else "",

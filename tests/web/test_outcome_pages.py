@@ -51,9 +51,9 @@ def test_the_page_draws_connections_per_month_and_counts_by_partner(web: WebClie
 
     assert "Referrals connected and not connected, month by month" in page
     assert page.count('fill="#1e6b33"') == 1  # one month with connections (sudbury only)
-    assert "<th scope=\"row\">2027-01</th><td class=\"num\">2</td><td class=\"num\">0</td>" in page
+    assert '<th scope="row">2027-01</th><td class="num">2</td><td class="num">0</td>' in page
     assert "food_bank" not in page  # another office
-    assert "<th scope=\"row\">housing_services</th><td class=\"num\">2</td>" in page
+    assert '<th scope="row">housing_services</th><td class="num">2</td>' in page
     filtered = _text(web.get("/outcomes?partner=family_support&since=2027-01"))
     assert "Every count (1 outcomes)" in filtered
 
@@ -67,11 +67,24 @@ def test_the_csv_download_has_one_row_per_outcome(web: WebClient, svc):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.data.decode())))
     assert rows[0] == [
-        "case", "office", "kind", "need", "partner", "result", "reason", "recorded_at",
+        "case",
+        "office",
+        "kind",
+        "need",
+        "partner",
+        "result",
+        "reason",
+        "recorded_at",
         "recorded_by",
     ]
     assert rows[1][:7] == [
-        "CASE-0", "sudbury", "referral", "housing", "housing_services", "not_connected", "'=cmd()",
+        "CASE-0",
+        "sudbury",
+        "referral",
+        "housing",
+        "housing_services",
+        "not_connected",
+        "'=cmd()",
     ]
 
 

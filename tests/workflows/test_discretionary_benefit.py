@@ -21,9 +21,7 @@ def recorded(api):
     return complete(api, "casey", case, "record_request", REQUEST)
 
 
-def test_below_the_threshold_the_caseworker_decides_and_the_notice_says_it_all(
-    api, svc, recorded
-):
+def test_below_the_threshold_the_caseworker_decides_and_the_notice_says_it_all(api, svc, recorded):
     decide = task(recorded, "decide_benefit")
     assert (decide["queue"], decide["assignee"]) == ("caseworker", "casey")
     assert decide["due_at"] == "2027-01-11T14:00:00+00:00"  # benefit_decision_business_days
@@ -35,7 +33,11 @@ def test_below_the_threshold_the_caseworker_decides_and_the_notice_says_it_all(
     assert done["status"] == "completed"
     assert task(done, "decide_benefit", "completed")["completed_by"] == "casey"
     (notice,) = outbox(svc, recorded["id"])
-    assert (notice.channel, notice.recipient, notice.kind) == ("mail", "Pat Doe", "discretionary_benefit")
+    assert (notice.channel, notice.recipient, notice.kind) == (
+        "mail",
+        "Pat Doe",
+        "discretionary_benefit",
+    )
     assert notice.subject == "Your discretionary benefit request: approved"
     assert "approved: $180.00" in notice.body
     assert "Reason: Estimate OK" in notice.body
@@ -54,7 +56,10 @@ def test_a_refusal_needs_a_reason_the_client_reads(api, svc, recorded):
     assert [e["field"] for e in refused.json["errors"]] == ["data.approval_note"]
 
     complete(
-        api, "casey", recorded, "decide_benefit",
+        api,
+        "casey",
+        recorded,
+        "decide_benefit",
         {"approved": False, "approval_note": "Covered by the dental program."},
     )
 
@@ -73,7 +78,10 @@ def test_above_the_threshold_a_different_supervisor_decides(api, svc):
 
     assert api.as_("sam").post(f"/api/tasks/{approval['id']}/claim").status_code == 403
     done = complete(
-        api, "ada", case, "approve_benefit",
+        api,
+        "ada",
+        case,
+        "approve_benefit",
         {"approved": True, "amount_approved": 300, "approval_note": "Up to the local maximum."},
     )
 

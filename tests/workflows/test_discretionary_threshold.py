@@ -23,7 +23,11 @@ def test_an_office_threshold_sends_smaller_requests_to_a_supervisor(api):
     case = start(api.as_("casey"), "discretionary_benefit", "CASE-43", {})
 
     case = complete(
-        api, "casey", case, "record_request", {"client_name": "Pat", "purpose": "dental", "amount": 180}
+        api,
+        "casey",
+        case,
+        "record_request",
+        {"client_name": "Pat", "purpose": "dental", "amount": 180},
     )
 
     assert open_tasks(case) == ["approve_benefit"]

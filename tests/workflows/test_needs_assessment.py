@@ -111,7 +111,11 @@ def test_a_small_benefit_is_decided_by_the_caseworker_and_the_plan_letter_does_n
 
 def test_a_large_benefit_goes_to_a_supervisor_in_its_own_process(api, assessment):
     done = complete(
-        api, "casey", assessment, "build_plan", {**PLAN, "benefit_requested": True, "benefit": BENEFIT}
+        api,
+        "casey",
+        assessment,
+        "build_plan",
+        {**PLAN, "benefit_requested": True, "benefit": BENEFIT},
     )
 
     assert done["status"] == "completed"

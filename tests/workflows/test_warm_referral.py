@@ -206,9 +206,14 @@ def test_declined_then_second_partner_connects_and_outcomes_are_counted(
     assert csv_response.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(csv_response.get_data(as_text=True))))
     assert rows[0][:6] == ["case", "office", "kind", "need", "partner", "result"]
-    assert ["CASE-9", "sudbury", "referral", "housing", "housing_services", "not_connected"] == rows[
-        1
-    ][:6]
+    assert [
+        "CASE-9",
+        "sudbury",
+        "referral",
+        "housing",
+        "housing_services",
+        "not_connected",
+    ] == rows[1][:6]
     assert rows[1][6] == "partner_declined" and rows[1][8] == "casey"
     assert rows[2][4:6] == ["family_support", "connected"]
 
@@ -329,7 +334,10 @@ def test_a_closure_survey_is_answered_later_through_the_api(api, svc, partner, r
     sent(api, referral)
     post(partner, "referral_accepted", {})
     complete(
-        api, "casey", instance(api, referral["id"]), "confirm_connection",
+        api,
+        "casey",
+        instance(api, referral["id"]),
+        "confirm_connection",
         {**CONNECTED, "send_survey": True},
     )
     (survey,) = [m for m in outbox(svc, referral["id"]) if m.kind == "closure_survey"]
@@ -353,6 +361,7 @@ def test_a_closure_survey_is_answered_later_through_the_api(api, svc, partner, r
         "satisfaction=4": 1,
     }
     assert api.as_("casey").get("/api/reports/outcomes").status_code == 403
+
 
 def test_an_unknown_partner_is_left_undelivered_not_an_incident(api, svc, partner):
     """Partners are directory data: a key the office's directory lacks does not stop the case;
