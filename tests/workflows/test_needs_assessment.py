@@ -187,3 +187,32 @@ def test_a_requested_benefit_must_be_described(api, assessment):
     assert response.status_code == 422
     fields = {e["field"] for e in response.json["errors"]}
     assert fields == {"data.benefit", "data.referrals.rent"}
+
+
+def test_a_withdrawn_client_closes_the_case_and_every_process_of_it_ends(
+    api, svc, assessment_deployed
+):
+    from tests.cases.helpers import MARIE, opened
+
+    opened(
+        api.as_("casey"),
+        key="C-60",
+        client=MARIE,
+        process_id="needs_assessment",
+        data={"case_number": "C-60", "client_name": MARIE["name"]},
+    )
+    (meeting,) = api.as_("casey").get("/api/tasks?case=C-60").json["items"]
+    case = instance(api, meeting["instance_id"])
+    case = complete(api, "casey", case, "assess_needs", ASSESSED)
+    complete(api, "casey", case, "build_plan", PLAN)
+    assert (
+        len(api.as_("casey").get("/api/tasks?case=C-60").json["items"]) == 3
+    )  # 2 referrals + review
+
+    closed = api.as_("casey").post("/api/cases/C-60/close", json={"reason": "withdrawn"})
+
+    assert closed.status_code == 200, closed.json
+    statuses = {i["process_id"]: i["status"] for i in closed.json["instances"]}
+    assert statuses["warm_referral"] == "terminated"
+    assert statuses["service_plan_review"] == "terminated"
+    assert api.as_("casey").get("/api/tasks?case=C-60").json["items"] == []
