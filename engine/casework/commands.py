@@ -272,7 +272,9 @@ def _complete_locked(
             queues.claim(session, principal, task, now)
         schema = form_schema(session, instance.definition_id, task.form_key, svc)
         validate_submission(schema, submitted, today=office_today(svc, instance.office, now))
-        outcome_rows = outcomes.extract(schema, submitted, json.loads(instance.data_json))
+        # the case data is parsed only for forms that declare outcomes (most do not)
+        seen = json.loads(instance.data_json) if outcomes.declared(schema) else {}
+        outcome_rows = outcomes.extract(schema, submitted, seen)
         outcome = svc.runtime.complete_task(
             _spec_by_id(svc, session, instance.definition_id),
             unpack_state(instance.state),
@@ -302,18 +304,19 @@ def _complete_locked(
             no_waits=not locked.has_waits,
         )
         session.execute(delete(TaskDraft).where(TaskDraft.task_id == task.id))
-        outcomes.add_rows(
-            session,
-            outcome_rows,
-            office=instance.office,
-            case_key=instance.business_key,
-            case_id=instance.case_id,
-            instance_id=instance.id,
-            task_id=task.id,
-            actor=principal.username,
-            now=now,
-            zone=ZoneInfo(svc.runtime.calendar_for(instance.office).timezone),
-        )
+        if outcome_rows:
+            outcomes.add_rows(
+                session,
+                outcome_rows,
+                office=instance.office,
+                case_key=instance.business_key,
+                case_id=instance.case_id,
+                instance_id=instance.id,
+                task_id=task.id,
+                actor=principal.username,
+                now=now,
+                zone=ZoneInfo(svc.runtime.calendar_for(instance.office).timezone),
+            )
         return task, instance
 
 
