@@ -93,7 +93,7 @@ def test_validate_shipped_workflows_exits_zero(caseway: Caseway, db_url: str) ->
     result = caseway("validate", "workflows/")
 
     assert result.code == 0
-    assert "ok  discretionary_benefit  (2 user tasks)" in result.out
+    assert "ok  discretionary_benefit  (4 user tasks)" in result.out
     assert result.err == ""
 
 
