@@ -177,6 +177,7 @@ def _referral(rng: random.Random, today: date) -> Payload:
         "summary": "Client agreed to be referred; prefers mornings.",
         "contact_preference": rng.choice(["phone", "email"]),
         "language": "en",
+        "client_contact": {"phone": "705-555-0100"},
     }
 
 
@@ -221,6 +222,7 @@ TASKS: dict[str, tuple[str, Builder]] = {
     "assess_needs": ("needs_assessment", _needs),
     "build_plan": ("service_plan", _plan),
     "approve_benefit": ("benefit_approval", _benefit_approval),
+    "decide_benefit": ("benefit_approval", _benefit_approval),
     "prepare_referral": ("referral_prepare", _referral),
     "review_plan": ("plan_review", _plan_review),
     "review_overdue": ("plan_review", _plan_review),

@@ -15,7 +15,7 @@ from engine.store.db import transaction
 
 FIVE_TASKS = FIXTURES / "five_tasks.bpmn"
 LOOP_REVIEW = REPO_ROOT / "tests" / "fixtures" / "loop_review.bpmn"
-DISCRETIONARY_BENEFIT = REPO_ROOT / "workflows" / "discretionary_benefit.bpmn"
+DISCRETIONARY_BENEFIT = REPO_ROOT / "tests" / "fixtures" / "discretionary_benefit.bpmn"
 OFFICE = "bench"
 # One user per queue of the five-task process, plus a second caseworker for four-eyes steps.
 STAFF: dict[str, list[str]] = {

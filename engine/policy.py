@@ -58,6 +58,8 @@ class Action(StrEnum):
     RETRY_INSTANCE = "retry_instance"
     MANAGE_DELIVERY = "manage_delivery"  # the undelivered list, the partner directory
     PRINT_LETTERS = "print_letters"  # the daily letters to print and mail
+    SEE_OUTCOMES = "see_outcomes"  # the outcomes report (counts and CSV)
+    ANSWER_SURVEY = "answer_survey"  # record a client's closure-survey answers
 
 
 GRANTS: Mapping[Action, frozenset[str]] = {
@@ -70,6 +72,9 @@ GRANTS: Mapping[Action, frozenset[str]] = {
     Action.RETRY_INSTANCE: WORKER_ROLES,
     Action.MANAGE_DELIVERY: _names(Role.SUPERVISOR, Role.ADMIN),
     Action.PRINT_LETTERS: _names(Role.SUPERVISOR, Role.ADMIN, Role.INTAKE_WORKER),
+    Action.SEE_OUTCOMES: _names(Role.SUPERVISOR, Role.ADMIN),
+    # the office's portal relays a client's answers; staff type in a mailed-back form
+    Action.ANSWER_SURVEY: WORKER_ROLES | _names(Role.SYSTEM),
 }
 
 

@@ -38,12 +38,17 @@ PARTNERS = {
 PARTNER_KEY = re.compile(r"[a-z][a-z0-9_]{0,79}")
 
 
-def plan_referrals(ctx: HandlerContext, *, referrals: dict, client_name: str) -> list[dict]:
+def plan_referrals(
+    ctx: HandlerContext, *, referrals: dict, client_name: str, notice_channel: str = ""
+) -> list[dict]:
     """`referrals` maps a need to `{partner, reason, urgent?}`; one referral per need.
 
     Each gets a referral id (case number, need and this instance) that the partner quotes
-    back when it accepts or declines.
+    back when it accepts or declines; `notice_channel` (mail/email) is how the client gets the
+    referral's closure survey.
     """
+    if notice_channel not in ("", "mail", "email"):
+        raise HandlerInputError(f"plan_referrals: unknown notice_channel {notice_channel!r}")
     if not client_name.strip():
         raise HandlerInputError("plan_referrals: client_name is empty")
     planned = []
@@ -65,6 +70,7 @@ def plan_referrals(ctx: HandlerContext, *, referrals: dict, client_name: str) ->
                 "partner": partner,
                 "reason": reason.strip(),
                 "urgent": bool(item.get("urgent", False)),
+                **({"notice_channel": notice_channel} if notice_channel else {}),
             }
         )
     return planned
@@ -86,8 +92,16 @@ def send_referral(
     summary: str,
     consent_given: bool,
     urgent: bool = False,
+    contact: dict | None = None,
+    language: str = "",
+    accessibility_needs: str = "",
 ) -> dict[str, Any]:
-    """Queue the referral for the partner's channel; refuses without the client's consent."""
+    """Queue the referral for the partner's channel; refuses without the client's consent.
+
+    How to reach the client (`contact`: preference, phone, email), their language and their
+    accessibility needs are personal information: they travel only inside a consented referral
+    (`shared_details`), so a diagram cannot leak them by passing `consent_given=False`.
+    """
     if not consent_given:
         raise HandlerInputError("send_referral: the client has not consented to share it")
     if not referral_id.strip():
@@ -98,27 +112,79 @@ def send_referral(
         raise HandlerInputError(f"send_referral: unknown need {need!r}")
     if not summary.strip() or not client_name.strip():
         raise HandlerInputError("send_referral: client_name and summary are required")
+    payload: dict[str, Any] = {
+        "referral_id": referral_id,
+        "case_number": ctx.business_key,
+        "client_name": client_name,
+        "need": need,
+        "reason": summary,
+        "urgent": urgent,
+        "consent_given": consent_given,
+    }
+    payload.update(shared_details(consent_given, contact, language, accessibility_needs))
     ctx.emit(
         OutboxMessage(
             channel="partner",
             recipient=partner,
             subject=f"{'URGENT ' if urgent else ''}Referral {referral_id}: {NEEDS[need]}",
             body=summary,
-            payload={
-                "referral_id": referral_id,
-                "case_number": ctx.business_key,
-                "client_name": client_name,
-                "need": need,
-                "reason": summary,
-                "urgent": urgent,
-                "consent_given": consent_given,
-            },
+            payload=payload,
             kind="referral",
         )
     )
     return {"referral_id": referral_id, "partner": partner, "sent_at": ctx.now.isoformat()}
 
 
+CONTACT_KEYS = ("preference", "phone", "email")
+
+
+def shared_details(
+    consent_given: bool, contact: dict | None, language: str, accessibility_needs: str
+) -> dict[str, Any]:
+    """The personal details a referral may carry: none without consent; with it, only the
+    non-empty contact fields, the language and the accessibility needs."""
+    if not consent_given:
+        return {}
+    contact = contact or {}
+    unknown = sorted(set(contact) - set(CONTACT_KEYS))
+    if unknown:
+        raise HandlerInputError(f"send_referral: unknown contact field(s) {', '.join(unknown)}")
+    shared: dict[str, Any] = {}
+    kept = {k: str(v).strip() for k, v in contact.items() if isinstance(v, str) and v.strip()}
+    if kept:
+        shared["contact"] = kept
+    if language.strip():
+        shared["language"] = language.strip()
+    if accessibility_needs.strip():
+        shared["accessibility_needs"] = accessibility_needs.strip()
+    return shared
+
+
+SURVEY_CHANNELS = ("mail", "email", "sms")
+
+
+def closure_survey(
+    ctx: HandlerContext, *, recipient: str, channel: str, need: str = "", partner: str = ""
+) -> dict[str, Any]:
+    """Send the client the optional closure survey. Its code is this instance's id: the client
+    (through the portal) or staff (from a mailed form) answer it with POST /api/surveys/{code}."""
+    if channel not in SURVEY_CHANNELS:
+        raise HandlerInputError(f"closure_survey: channel must be one of {SURVEY_CHANNELS}")
+    if not recipient.strip():
+        raise HandlerInputError("closure_survey: recipient is empty")
+    ctx.emit(
+        OutboxMessage(
+            channel=channel,
+            recipient=recipient,
+            subject="closure_survey",
+            payload={"survey": ctx.instance_id, "need": need, "partner": partner},
+            kind="closure_survey",
+        )
+    )
+    return {"survey": ctx.instance_id, "sent_at": ctx.now.isoformat()}
+
+
 def register(registry: HandlerRegistry) -> None:
     registry.register("plan_referrals", plan_referrals)
     registry.register("send_referral", send_referral)
+    registry.register("closure_survey", closure_survey)

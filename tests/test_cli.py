@@ -17,7 +17,7 @@ from engine.config import REPO_ROOT
 from engine.identity.users import Principal, authenticate
 from engine.store.db import make_engine, session_factory
 
-SHIPPED = REPO_ROOT / "workflows" / "discretionary_benefit.bpmn"
+SHIPPED = REPO_ROOT / "tests" / "fixtures" / "discretionary_benefit.bpmn"
 DEMO_STAFF = {
     "dana": ("sudbury", "designer"),
     "ira": ("sudbury", "intake_worker"),
@@ -94,7 +94,7 @@ def test_validate_shipped_workflows_exits_zero(caseway: Caseway, db_url: str) ->
     result = caseway("validate", "workflows/")
 
     assert result.code == 0
-    assert "ok  discretionary_benefit  (2 user tasks)" in result.out
+    assert "ok  discretionary_benefit  (4 user tasks)" in result.out
     assert result.err == ""
 
 

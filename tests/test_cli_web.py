@@ -15,7 +15,7 @@ from engine.config import REPO_ROOT, Settings
 from engine.identity.users import Principal, verify_password
 from engine.services import Services
 
-BENEFIT = REPO_ROOT / "workflows" / "discretionary_benefit.bpmn"
+BENEFIT = REPO_ROOT / "tests" / "fixtures" / "discretionary_benefit.bpmn"
 Run = Callable[..., tuple[int, str, str]]
 
 

@@ -21,6 +21,7 @@ from engine.api import (
     messages,
     offices,
     outbox,
+    outcomes,
     partners,
     problems,
     queues,
@@ -74,6 +75,7 @@ def init_api(app: Flask) -> Api:
         queues,
         client_links,
         whatif,
+        outcomes,
     ):
         api.register_blueprint(module.blp)
     problems.register(app)

@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import errors, policy
 from engine.audit import record
 from engine.cases import records as case_records
-from engine.casework import queues
+from engine.casework import outcomes, queues
 from engine.casework.sync import apply_outcome, unpack_state
 from engine.casework.visibility import can_view_instance
 from engine.casework.work_queues import known_keys
@@ -306,11 +306,11 @@ def _complete_locked(
             raise refusal
         if task.assignee is None:
             queues.claim(session, principal, task, now)
-        validate_submission(
-            form_schema(session, instance.definition_id, task.form_key, svc),
-            submitted,
-            today=office_today(svc, instance.office, now),
-        )
+        schema = form_schema(session, instance.definition_id, task.form_key, svc)
+        validate_submission(schema, submitted, today=office_today(svc, instance.office, now))
+        # the case data is parsed only for forms that declare outcomes (most do not)
+        seen = json.loads(instance.data_json) if outcomes.declared(schema) else {}
+        outcome_rows = outcomes.extract(schema, submitted, seen)
         outcome = svc.runtime.complete_task(
             _spec_by_id(svc, session, instance.definition_id),
             unpack_state(instance.state),
@@ -340,6 +340,19 @@ def _complete_locked(
             no_waits=not locked.has_waits,
         )
         session.execute(delete(TaskDraft).where(TaskDraft.task_id == task.id))
+        if outcome_rows:
+            outcomes.add_rows(
+                session,
+                outcome_rows,
+                office=instance.office,
+                case_key=instance.business_key,
+                case_id=instance.case_id,
+                instance_id=instance.id,
+                task_id=task.id,
+                actor=principal.username,
+                now=now,
+                zone=ZoneInfo(svc.runtime.calendar_for(instance.office).timezone),
+            )
         return task, instance
 
 

@@ -28,6 +28,8 @@ from engine.store.models import (
 from engine.supervision.moves import SYSTEM_ACTOR
 from engine.supervision.routing import route_new_task
 
+# A user task property naming the boundary timer that is its deadline (docs/timers.md).
+DUE_TIMER = "dueTimer"
 # An instance's current index rows, read to compare with its new state (statements built once).
 _OPEN_TASKS = select(HumanTask).where(
     HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == TaskStatus.OPEN
@@ -139,7 +141,7 @@ def _sync_tasks(
         if fresh
         else {row.id: row for row in session.scalars(_OPEN_TASKS, {"instance_id": instance.id})}
     )
-    due = _due_by_task(outcome.timers)
+    due = _due_by_task(outcome.timers, outcome.open_tasks)
     for view in outcome.open_tasks:
         row = open_rows.pop(view.task_id, None)
         if row is None:
@@ -270,14 +272,24 @@ def _form_from_filename(name: str | None) -> str | None:
     return name.rsplit("/", 1)[-1].removesuffix(".json").removesuffix(".schema")
 
 
-def _due_by_task(timers: list[TimerView]) -> dict[str, datetime]:
-    """A task's deadline: its earliest interrupting timer, else its earliest timer."""
+def _due_by_task(
+    timers: list[TimerView], tasks: list[HumanTaskView] | None = None
+) -> dict[str, datetime]:
+    """A task's deadline: the boundary timer its `dueTimer` property names (a reminder or
+    escalation that keeps the worker is then not mistaken for the deadline), else its earliest
+    interrupting timer, else its earliest timer."""
     by_task: dict[str, list[TimerView]] = {}
     for timer in timers:
         if timer.attached_to:
             by_task.setdefault(timer.attached_to, []).append(timer)
+    named = {view.task_id: view.properties.get(DUE_TIMER) for view in tasks or []}
     due = {}
     for task_id, attached in by_task.items():
+        if named.get(task_id):  # fired already: the task keeps the deadline it had
+            chosen = [t.due_at for t in attached if t.name == named[task_id]]
+            if chosen:
+                due[task_id] = chosen[0]
+            continue
         interrupting = [t.due_at for t in attached if t.interrupting]
         due[task_id] = min(interrupting) if interrupting else min(t.due_at for t in attached)
     return due

@@ -3,7 +3,8 @@
 Municipalities set their own local standards, so diagrams never hard-code a figure: they ask
 `standard("applicant_contact_business_days")`. Override any value in a JSON file named by
 CASEWAY_STANDARDS_CONFIG. Sources: ../shared/SERVICE_STANDARDS.md (re-check against the live
-directives before relying on a figure in production).
+directives before relying on a figure in production). A source starting "Local policy" is an
+office's choice, not a provincial figure: offices set it for themselves.
 """
 
 from __future__ import annotations
@@ -31,7 +32,37 @@ DEFAULTS: Mapping[str, tuple[Any, str]] = {
     "return_call_business_days": (2, "Caseway default for returning client calls"),
     "complaint_answer_business_days": (5, "Toronto ESS: written complaint answer in 5 days"),
     "referral_follow_up_business_days": (5, "Caseway default: follow up unaccepted referrals"),
-    "discretionary_approval_threshold": (250, "Caseway default: supervisor approval above $"),
+    "discretionary_approval_threshold": (
+        250,
+        "Local policy: front-line staff decide discretionary benefits up to $250, "
+        "supervisors above",
+    ),
+    # -- needs assessment, warm referrals, discretionary benefits (docs/workflows.md) ----------
+    "first_meeting_business_days": (
+        5,
+        "Local policy, after MSDSB intake guidelines 2.1 (seen by the 5th working day): first "
+        "meeting when the provincial hand-off gives no date",
+    ),
+    "referral_prepare_business_days": (5, "Local policy: prepare a referral with the client"),
+    "referral_urgent_business_days": (
+        1,
+        "Local policy: an urgent referral is prepared and followed up after 1 business day",
+    ),
+    "referral_max_follow_ups": (3, "Local policy: follow-ups before choosing another partner"),
+    "referral_connection_business_days": (
+        10,
+        "Local policy: confirm the client met the partner within 10 business days of acceptance",
+    ),
+    "benefit_decision_business_days": (5, "Local policy: decide a discretionary benefit"),
+    "escalation_supervisor_notice_business_days": (
+        1,
+        "Local policy: tell the supervisor 1 business day after a missed deadline",
+    ),
+    "escalation_reassign_business_days": (
+        3,
+        "Local policy: reassign to the supervisor queue 3 business days after the deadline",
+    ),
+    "escalated_task_business_days": (2, "Local policy: an escalated task's own deadline"),
 }
 
 

@@ -11,8 +11,9 @@ from engine.deadlines.standards import load_standards
 from engine.delivery.offices import load_offices
 from engine.delivery.templates import NoticeTemplates
 
-# Notices the shipped handlers emit themselves (open_case, request_documents, send_referral).
-HANDLER_NOTICES = ("application_received", "documents_request", "referral")
+# Notices the shipped handlers emit themselves (open_case, request_documents, send_referral,
+# closure_survey).
+HANDLER_NOTICES = ("application_received", "documents_request", "referral", "closure_survey")
 _NOTICE_PARAMETER = re.compile(
     r"""id="notice"[^>]*?value=(?:'"([a-z0-9_]+)"'|"&quot;([a-z0-9_]+)&quot;")"""
 )

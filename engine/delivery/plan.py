@@ -240,6 +240,13 @@ def referral_document(
             "phone": client.phone if client else None,
             "safe_contact": bool(client and client.safe_contact),
         }
+        # what the caseworker confirmed with the client for this referral (send_referral puts
+        # it in the row only inside a consented referral)
+        details = {
+            k: data[k] for k in ("contact", "language", "accessibility_needs") if data.get(k)
+        }
+        if details:
+            document["referral_details"] = details
     return document
 
 

@@ -693,3 +693,31 @@ class WorkQueue(Base):
     office: Mapped[str | None] = mapped_column(String(80), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutcomeRecord(Base):
+    """One outcome of a client's service (a referral connected or not, a plan goal, a
+    financial-empowerment result, a closure-survey answer), written in the transaction of the
+    task completion (or survey answer) that produced it; read by the outcomes report."""
+
+    __tablename__ = "outcome"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    office: Mapped[str] = mapped_column(String(80))
+    case_key: Mapped[str] = mapped_column(String(200))  # the business key (case number)
+    case_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    instance_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    kind: Mapped[str] = mapped_column(String(40))  # referral, plan_goal, financial, survey
+    need: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    partner: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    result: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM of recorded_at in the office's zone
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(80))
+
+    __table_args__ = (
+        Index("ix_outcome_office_month", "office", "month"),
+        Index("ix_outcome_case", "office", "case_key"),
+    )

@@ -28,6 +28,7 @@ from engine.web.incident_pages import fix
 from engine.web.oidc import init_oidc
 from engine.web.queue_pages import queue_table
 from engine.web.self_service import client
+from engine.web.outcomes import outcomes_page
 from engine.web.supervisor import supervise
 
 assets = Blueprint(
@@ -52,7 +53,18 @@ def init_web(app: Flask) -> None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     init_i18n(app)
     init_diagram_words(app)
-    for blueprint in (assets, account, work, casefile, fix, supervise, design, deliver, client):
+    for blueprint in (
+        assets,
+        account,
+        work,
+        casefile,
+        fix,
+        supervise,
+        design,
+        deliver,
+        outcomes_page,
+        client,
+    ):
         app.register_blueprint(blueprint)
     app.register_blueprint(queue_table)
     init_oidc(app)
@@ -72,6 +84,7 @@ def _page_context() -> dict[str, Any]:
         "design",
         "deliver",
         "queue_table",
+        "outcome_report",
     }:
         return {}
     principal = session_principal()
@@ -100,6 +113,7 @@ def menu_for(principal: Principal) -> list[tuple[str, str]]:
             ("supervise.team", _("Team")),
             ("supervise.queues", _("Queues")),
             ("supervise.standards", _("Service standards")),
+            ("outcome_report.outcomes", _("Outcomes")),
             ("supervise.absences", _("Absences")),
             ("fix.incidents", _("Incidents")),
         ]

@@ -17,7 +17,7 @@ from tests.api.helpers import WORKFLOWS, open_task, start, upload
 
 @pytest.fixture
 def case(api):
-    upload(api.as_("dana"), WORKFLOWS / "discretionary_benefit.bpmn")
+    upload(api.as_("dana"), WORKFLOWS.parent / "tests" / "fixtures" / "discretionary_benefit.bpmn")
     return start(api.as_("casey"), "discretionary_benefit", "CASE-AUD").json
 
 

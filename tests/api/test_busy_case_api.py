@@ -29,7 +29,9 @@ def pg_api(postgres_url, settings, clock, registry):  # type: ignore[no-untyped-
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_locked_case_answers_409_with_retry_after_and_changes_nothing(pg_api, postgres_url):
-    upload(pg_api.as_("dana"), WORKFLOWS / "discretionary_benefit.bpmn")
+    upload(
+        pg_api.as_("dana"), WORKFLOWS.parent / "tests" / "fixtures" / "discretionary_benefit.bpmn"
+    )
     case = start(pg_api.as_("casey"), "discretionary_benefit", "CASE-LOCK").json
     task = open_task(case, "record_request")
     pg_api.as_("casey").post(f"/api/tasks/{task['id']}/claim")

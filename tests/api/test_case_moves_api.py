@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engine.store.models import AuditEvent
 from tests.api.helpers import WORKFLOWS, open_task, start, upload, upload_bytes
 
-BENEFIT = WORKFLOWS / "discretionary_benefit.bpmn"
+BENEFIT = WORKFLOWS.parent / "tests" / "fixtures" / "discretionary_benefit.bpmn"
 NAME = "discretionary_benefit.bpmn"
 REQUEST = {"client_name": "Ana", "purpose": "dental", "amount": 900}
 BOUNDARY = b"""<bpmn:boundaryEvent id="request_deadline" attachedToRef="record_request"

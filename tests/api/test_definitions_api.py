@@ -6,7 +6,7 @@ import io
 
 from tests.api.helpers import WORKFLOWS, open_task, start, upload, upload_bytes
 
-BENEFIT = WORKFLOWS / "discretionary_benefit.bpmn"
+BENEFIT = WORKFLOWS.parent / "tests" / "fixtures" / "discretionary_benefit.bpmn"
 
 
 def test_designer_deploys_a_new_definition(api):

@@ -45,7 +45,7 @@ def registry(partner_system: Partner) -> HandlerRegistry:
 
 @pytest.fixture
 def deployed(api):
-    upload(api.as_("dana"), WORKFLOWS / "discretionary_benefit.bpmn")
+    upload(api.as_("dana"), WORKFLOWS.parent / "tests" / "fixtures" / "discretionary_benefit.bpmn")
 
 
 def keyed(key: str) -> dict[str, str]:

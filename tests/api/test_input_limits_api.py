@@ -11,7 +11,7 @@ from tests.api.helpers import WORKFLOWS, upload
 
 @pytest.fixture
 def designed(api):
-    upload(api.as_("dana"), WORKFLOWS / "discretionary_benefit.bpmn")
+    upload(api.as_("dana"), WORKFLOWS.parent / "tests" / "fixtures" / "discretionary_benefit.bpmn")
     return api
 
 

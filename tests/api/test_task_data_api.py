@@ -22,7 +22,7 @@ def fields(response: Any) -> set[str]:
 
 @pytest.fixture
 def benefit(api: Any) -> dict:
-    upload(api.as_("dana"), WORKFLOWS / "discretionary_benefit.bpmn")
+    upload(api.as_("dana"), WORKFLOWS.parent / "tests" / "fixtures" / "discretionary_benefit.bpmn")
     return start(api.as_("casey"), "discretionary_benefit", "CASE-D").json
 
 

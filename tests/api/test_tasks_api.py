@@ -16,7 +16,7 @@ REQUEST = {"client_name": "Pat Doe", "purpose": "dental", "amount": 400}
 
 @pytest.fixture
 def case(api):
-    upload(api.as_("dana"), WORKFLOWS / "discretionary_benefit.bpmn")
+    upload(api.as_("dana"), WORKFLOWS.parent / "tests" / "fixtures" / "discretionary_benefit.bpmn")
     return start(api.as_("casey"), "discretionary_benefit", "CASE-7").json
 
 
@@ -166,7 +166,7 @@ def test_supervisor_assigns_only_to_someone_who_works_the_queue(api, case):
 
 
 def test_inbox_filters_and_pages(api):
-    upload(api.as_("dana"), WORKFLOWS / "discretionary_benefit.bpmn")
+    upload(api.as_("dana"), WORKFLOWS.parent / "tests" / "fixtures" / "discretionary_benefit.bpmn")
     for n in range(3):
         start(api.as_("casey"), "discretionary_benefit", f"CASE-{n}")
     first = api.as_("cole").get("/api/tasks?limit=2").json
@@ -215,7 +215,7 @@ def test_two_threads_completing_one_task_exactly_one_wins(api, case, svc):
 
 
 def test_nested_form_data_of_a_completed_task_never_changes(api, svc):
-    upload(api.as_("dana"), WORKFLOWS / "discretionary_benefit.bpmn")
+    upload(api.as_("dana"), WORKFLOWS.parent / "tests" / "fixtures" / "discretionary_benefit.bpmn")
     instance = start(api.as_("casey"), "discretionary_benefit", "CASE-N").json
     task = open_task(instance, "record_request")
     data = {**REQUEST, "notes": "first"}

@@ -36,6 +36,7 @@ PREPARED = {
     "summary": "Eviction on February 1; needs a unit.",
     "contact_preference": "phone",
     "language": "en",
+    "client_contact": {},
 }
 
 
@@ -93,6 +94,7 @@ def test_a_warm_referral_reaches_the_partner_signed(api, svc, clock, partner_at)
         "phone": "+17055550101",
         "safe_contact": False,
     }
+    assert document["referral_details"] == {"contact": {"preference": "phone"}, "language": "en"}
     (queued,) = rows(svc)
     assert request.headers["Idempotency-Key"] == f"caseway-outbox-{queued.id}"
     assert row(svc, queued.id).status == "sent"

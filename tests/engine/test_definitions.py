@@ -125,9 +125,15 @@ def test_shipped_workflows_compile_with_their_queues_and_forms() -> None:
     process = next(p for p in compiled if p.process_id == "discretionary_benefit")
     assert {t.bpmn_id: t.queue for t in process.user_tasks.values()} == {
         "record_request": "caseworker",
-        "approve_request": "supervisor",
+        "decide_benefit": "caseworker",
+        "decide_benefit_escalated": "supervisor",
+        "approve_benefit": "supervisor",
     }
-    assert set(process.forms) == {"benefit_request", "benefit_approval"}
+    assert set(process.forms) == {
+        "discretionary_benefit_start",
+        "benefit_request",
+        "benefit_approval",
+    }
     assert [f.name for f in process.files] == ["discretionary_benefit.bpmn"]
 
 

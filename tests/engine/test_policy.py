@@ -25,6 +25,8 @@ MAY: dict[Action, str] = {
     Action.RETRY_INSTANCE: "-   y   y   y   y   -   -",
     Action.MANAGE_DELIVERY: "-  -   -   y   y   -   -",
     Action.PRINT_LETTERS:  "-   y   -   y   y   -   -",
+    Action.SEE_OUTCOMES:   "-   -   -   y   y   -   -",
+    Action.ANSWER_SURVEY:  "-   y   y   y   y   -   y",
 }
 # fmt: on
 

@@ -111,7 +111,7 @@ def test_malformed_xml_is_refused(data: bytes) -> None:
 
 
 def test_ordinary_bpmn_parses() -> None:
-    data = (REPO_ROOT / "workflows" / "discretionary_benefit.bpmn").read_bytes()
+    data = (REPO_ROOT / "tests" / "fixtures" / "discretionary_benefit.bpmn").read_bytes()
 
     root = parse_untrusted(data)
 
@@ -130,7 +130,7 @@ def test_utf8_with_bom_and_latin1_declarations_parse() -> None:
 def test_compile_bundle_reports_unsafe_xml_against_the_right_file() -> None:
     good = SourceFile(
         "discretionary_benefit.bpmn",
-        (REPO_ROOT / "workflows" / "discretionary_benefit.bpmn").read_bytes(),
+        (REPO_ROOT / "tests" / "fixtures" / "discretionary_benefit.bpmn").read_bytes(),
     )
     bad = SourceFile("evil.bpmn", XXE_FILE)
 

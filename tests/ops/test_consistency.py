@@ -27,7 +27,10 @@ WORKER = Principal("casey", "sudbury", frozenset({"caseworker"}))
 def cases(svc) -> dict[str, str]:
     files = [
         SourceFile(p.name, p.read_bytes())
-        for p in (FIXTURES / "wait_then_act.bpmn", WORKFLOWS / "discretionary_benefit.bpmn")
+        for p in (
+            FIXTURES / "wait_then_act.bpmn",
+            WORKFLOWS.parent / "tests" / "fixtures" / "discretionary_benefit.bpmn",
+        )
     ]
     deploy_files(svc, DESIGNER, files)
     waiting = start_instance(

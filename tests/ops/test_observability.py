@@ -66,7 +66,7 @@ def test_a_scheduler_pass_keeps_readiness_and_counts_firings(app, svc, clock):
 
 
 def test_metrics_count_requests_and_show_open_work(api, clock):
-    upload(api.as_("dana"), WORKFLOWS / "discretionary_benefit.bpmn")
+    upload(api.as_("dana"), WORKFLOWS.parent / "tests" / "fixtures" / "discretionary_benefit.bpmn")
     start(api.as_("casey"), "discretionary_benefit", "CASE-M")
     clock.advance(days=1)
 

@@ -597,8 +597,22 @@ def _view(path: str) -> Builder:
     return build
 
 
-for _path in ("/api/team", "/api/caseloads", "/api/queues", "/api/reports/service-standards"):
+for _path in (
+    "/api/team",
+    "/api/caseloads",
+    "/api/queues",
+    "/api/reports/service-standards",
+    "/api/reports/outcomes",
+):
     ENDPOINTS[f"GET {_path}"] = _view(_path)
+
+
+@endpoint("POST /api/surveys/{code}")
+def _survey(world: World, subject: str, caller: Caller) -> Call:
+    """No survey was sent under this code: callers who may answer surveys learn nothing (404)."""
+    if subject != "unknown code":
+        raise KeyError(subject)
+    return Call("/api/surveys/no-such-survey", {"answers": {"helped": "yes"}})
 
 
 @endpoint("GET /api/cases/{business_key}/owner")

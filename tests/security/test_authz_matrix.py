@@ -191,6 +191,14 @@ MATRIX: dict[str, dict[str, str]] = {
         "own office":       "401 401 401 401 403 | 403 403 403 200 200 | 403 403 403 200 200",
         "office=sudbury":   "401 401 401 401 403 | 403 403 403 200 200 | 403 403 403 403 200",
     },
+    "GET /api/reports/outcomes": {
+        "own office":       "401 401 401 401 403 | 403 403 403 200 200 | 403 403 403 200 200",
+        "office=sudbury":   "401 401 401 401 403 | 403 403 403 200 200 | 403 403 403 403 200",
+    },
+    # Closure-survey answers: staff (and the office's portal) may answer; partners may not.
+    "POST /api/surveys/{code}": {
+        "unknown code":     "401 401 401 401 403 | 403 404 404 404 404 | 403 404 404 404 404",
+    },
     # A home case (cole's); the office is part of its address, so another office → 404.
     "GET /api/cases/{business_key}/owner": {
         "own office":       "401 401 401 401 403 | 404 200 200 200 200 | 404 404 404 404 404",

@@ -157,7 +157,12 @@ def test_the_request_carries_state_nonce_and_pkce_and_the_code_needs_the_verifie
 
 
 def test_the_signed_in_user_works_the_queue_of_their_office(browser, oidc, api):
-    assert upload(api.as_("dana"), WORKFLOWS / "discretionary_benefit.bpmn").status_code == 201
+    assert (
+        upload(
+            api.as_("dana"), WORKFLOWS.parent / "tests" / "fixtures" / "discretionary_benefit.bpmn"
+        ).status_code
+        == 201
+    )
     task = open_task(start(api.as_("casey"), "discretionary_benefit").json, "record_request")
     sign_in_through_provider(browser)
 

@@ -61,7 +61,9 @@ def web(app, passwords: str) -> Iterator[WebClient]:  # type: ignore[no-untyped-
 
 @pytest.fixture
 def deployed(api) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    response = upload(api.as_("dana"), WORKFLOWS / "discretionary_benefit.bpmn")
+    response = upload(
+        api.as_("dana"), WORKFLOWS.parent / "tests" / "fixtures" / "discretionary_benefit.bpmn"
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 

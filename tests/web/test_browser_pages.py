@@ -55,7 +55,7 @@ def case(api, deployed) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     api.as_("casey").post(f"/api/tasks/{task['id']}/claim")
     start(api.as_("casey"), "discretionary_benefit", "CASE-2")
     changed = (
-        (WORKFLOWS / "discretionary_benefit.bpmn")
+        (WORKFLOWS.parent / "tests" / "fixtures" / "discretionary_benefit.bpmn")
         .read_bytes()
         .replace(b"Record the benefit request", b"Record the request")
     )

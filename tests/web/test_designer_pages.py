@@ -7,7 +7,7 @@ import re
 from tests.api.helpers import WORKFLOWS, start, upload_bytes
 from tests.web.conftest import WebClient
 
-BENEFIT = WORKFLOWS / "discretionary_benefit.bpmn"
+BENEFIT = WORKFLOWS.parent / "tests" / "fixtures" / "discretionary_benefit.bpmn"
 
 
 def _text(response) -> str:  # type: ignore[no-untyped-def]

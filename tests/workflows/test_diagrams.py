@@ -11,6 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from lxml import etree
 
+from engine.casework.outcomes import FIELDS, declaration_problems
 from engine.config import REPO_ROOT
 from engine.definitions.compile import compile_bundle, read_paths
 from engine.definitions.forms import FormSource
@@ -50,7 +51,8 @@ def test_every_shipped_process_compiles_with_its_queues_and_forms():
         "intake": {"intake_worker", "caseworker", "supervisor"},
         "needs_assessment": {"caseworker", "supervisor"},
         "service_plan_review": {"caseworker", "supervisor"},
-        "warm_referral": {"caseworker"},
+        "warm_referral": {"caseworker", "supervisor"},
+        "plan_outcomes": {"caseworker"},
     }
     intake = next(p for p in compiled if p.process_id == "intake")
     assert sorted(f.name for f in intake.files) == ["intake.bpmn", "intake_triage.dmn"]
@@ -182,3 +184,19 @@ def test_the_triage_table_diverts_only_to_known_partners_and_needs():
     ) - {"none"}
     assert {r[5].strip('"') for r in diversions} <= set(NEEDS)
     assert rules[0][3] == '"emergency"' and rules[-1][:3] == ["-", "-", "-"]
+
+
+@pytest.mark.parametrize("path", SCHEMAS, ids=[p.name.split(".")[0] for p in SCHEMAS])
+def test_outcome_declarations_are_well_formed(path: Path):
+    schema = json.loads(path.read_text(encoding="utf-8"))
+
+    assert declaration_problems(schema) == []
+    for entry in schema.get("x-outcomes", []):
+        named = [v for k, v in entry.items() if k in ("each", "when", "unless")]
+        named += [v for k, v in entry.items() if k in FIELDS and not str(v).startswith("=")]
+        fields = set(schema["properties"])
+        if "each" in entry:
+            items = schema["properties"][entry["each"]]["items"]
+            fields |= set(items.get("properties", {}))
+        context = {"need", "partner"}  # from the case data the task saw
+        assert set(named) <= fields | context, path.name

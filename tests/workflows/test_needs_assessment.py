@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from engine.casework import timers
 from handlers.referrals import NEEDS
 from tests.workflows.helpers import (
     children,
     complete,
     deploy,
+    instance,
     open_tasks,
     outbox,
     start,
@@ -38,8 +40,18 @@ BENEFIT = {"purpose": "moving", "amount": 600, "justification": "Move to a cheap
 
 
 @pytest.fixture
-def assessment(api):
-    deploy(api, "needs_assessment.bpmn", "warm_referral.bpmn", "service_plan_review.bpmn")
+def assessment_deployed(api):
+    deploy(
+        api,
+        "needs_assessment.bpmn",
+        "warm_referral.bpmn",
+        "service_plan_review.bpmn",
+        "discretionary_benefit.bpmn",
+    )
+
+
+@pytest.fixture
+def assessment(api, assessment_deployed):
     case = start(api.as_("casey"), "needs_assessment", "CASE-30", CASE)
     return complete(api, "casey", case, "assess_needs", ASSESSED)
 
@@ -81,25 +93,24 @@ def test_a_plan_without_referrals_still_schedules_its_reviews(api, assessment):
     assert len(children(api, "service_plan_review", "CASE-30")) == 1
 
 
-def test_a_discretionary_benefit_waits_for_a_supervisor_while_referrals_go_out(
+def test_a_small_benefit_is_decided_by_the_caseworker_and_the_plan_letter_does_not_wait(
     api, svc, assessment
 ):
-    plan = {**PLAN, "benefit_requested": True, "benefit": BENEFIT}
+    plan = {**PLAN, "benefit_requested": True, "benefit": {**BENEFIT, "amount": 180}}
 
-    case = complete(api, "casey", assessment, "build_plan", plan)
+    done = complete(api, "casey", assessment, "build_plan", plan)
 
-    assert case["status"] == "waiting"
-    assert open_tasks(case) == ["approve_benefit"]
-    assert task(case, "approve_benefit")["queue"] == "supervisor"
-    assert len(children(api, "warm_referral", "CASE-30")) == 2
-    done = complete(api, "sam", case, "approve_benefit", {"approved": True, "approval_note": "OK"})
-    assert done["status"] == "completed"
-    subjects = [m.subject for m in outbox(svc, assessment["id"])]
-    assert subjects == ["Your discretionary benefit request: approved", "Your service plan"]
+    assert done["status"] == "completed"  # the plan letter went out
+    assert [m.kind for m in outbox(svc, assessment["id"])] == ["service_plan"]
+    (benefit,) = children(api, "discretionary_benefit", "CASE-30")
+    assert open_tasks(benefit) == ["decide_benefit"]
+    decide = task(benefit, "decide_benefit")
+    assert (decide["queue"], decide["assignee"]) == ("caseworker", "casey")
+    assert benefit["data"]["benefit"]["amount"] == 180
 
 
-def test_a_refused_benefit_tells_the_client_about_the_review(api, svc, assessment):
-    case = complete(
+def test_a_large_benefit_goes_to_a_supervisor_in_its_own_process(api, assessment):
+    done = complete(
         api,
         "casey",
         assessment,
@@ -107,28 +118,62 @@ def test_a_refused_benefit_tells_the_client_about_the_review(api, svc, assessmen
         {**PLAN, "benefit_requested": True, "benefit": BENEFIT},
     )
 
-    complete(api, "sam", case, "approve_benefit", {"approved": False, "approval_note": "Policy"})
+    assert done["status"] == "completed"
+    (benefit,) = children(api, "discretionary_benefit", "CASE-30")
+    assert open_tasks(benefit) == ["approve_benefit"]
+    assert task(benefit, "approve_benefit")["queue"] == "supervisor"
 
-    notice = outbox(svc, assessment["id"])[0]
-    assert notice.subject == "Your discretionary benefit request: not approved"
-    assert "internal review within 30 days" in notice.body
+
+def test_the_first_meeting_is_due_when_the_province_says(api, assessment_deployed):
+    case = start(
+        api.as_("casey"),
+        "needs_assessment",
+        "CASE-32",
+        {**CASE, "first_meeting_due_at": "2027-01-08T16:00:00-05:00"},
+    )
+
+    assert task(case, "assess_needs")["due_at"] == "2027-01-08T21:00:00+00:00"
 
 
-def test_the_requester_cannot_approve_their_own_benefit(api):
-    deploy(api, "needs_assessment.bpmn", "warm_referral.bpmn", "service_plan_review.bpmn")
-    case = start(api.as_("sam"), "needs_assessment", "CASE-31", CASE)
-    case = complete(api, "sam", case, "assess_needs", ASSESSED)
-    plan = {**PLAN, "benefit_requested": True, "benefit": BENEFIT}
-    case = complete(api, "sam", case, "build_plan", plan)
-    approval = task(case, "approve_benefit")
+def test_without_a_provincial_date_the_first_meeting_standard_applies(api, assessment_deployed):
+    case = start(api.as_("casey"), "needs_assessment", "CASE-33", CASE)
 
-    refused = api.as_("sam").post(f"/api/tasks/{approval['id']}/claim")
+    # first_meeting_business_days (5, local policy) from the start on Monday 09:00
+    assert task(case, "assess_needs")["due_at"] == "2027-01-11T14:00:00+00:00"
 
-    assert refused.status_code == 403
-    assert "four eyes" in refused.json["detail"]
-    approved = complete(api, "ada", case, "approve_benefit", {"approved": True})
-    assert approved["status"] == "completed"
-    assert task(approved, "approve_benefit", "completed")["completed_by"] == "ada"
+
+def test_a_missed_first_meeting_keeps_the_worker_then_escalates_with_its_own_deadline(
+    api, svc, clock, assessment_deployed
+):
+    case = start(
+        api.as_("casey"),
+        "needs_assessment",
+        "CASE-34",
+        {**CASE, "first_meeting_due_at": "2027-01-05T09:00:00-05:00"},
+    )
+    claimed = api.as_("casey").post(f"/api/tasks/{task(case, 'assess_needs')['id']}/claim")
+    assert claimed.status_code == 200
+    clock.advance(days=1, seconds=1)  # Tuesday 09:00: the deadline
+    timers.tick(svc)
+    case = instance(api, case["id"])
+    meeting = task(case, "assess_needs")
+    assert meeting["assignee"] == "casey" and meeting["due_at"] == "2027-01-05T14:00:00+00:00"
+    assert [(m.recipient, m.kind) for m in outbox(svc, case["id"])] == [
+        ("caseworker", "task_overdue")
+    ]
+
+    clock.advance(days=3)  # Friday: three business days late
+    timers.tick(svc)
+    case = instance(api, case["id"])
+    assert [m.recipient for m in outbox(svc, case["id"])] == ["caseworker", "supervisor"]
+    assert task(case, "assess_needs", "cancelled")["closed_reason"] == "escalated"
+    escalated = task(case, "assess_needs_escalated")
+    assert escalated["queue"] == "supervisor"
+    assert escalated["due_at"] == "2027-01-12T14:00:01+00:00"  # 2 business days from Friday
+    case = complete(api, "sam", case, "assess_needs_escalated", ASSESSED)
+    assert open_tasks(case) == ["build_plan"]
+    # the next step's clock starts at its own trigger: nothing is overdue
+    assert task(case, "build_plan")["due_at"] is None
 
 
 def test_a_requested_benefit_must_be_described(api, assessment):
@@ -142,3 +187,32 @@ def test_a_requested_benefit_must_be_described(api, assessment):
     assert response.status_code == 422
     fields = {e["field"] for e in response.json["errors"]}
     assert fields == {"data.benefit", "data.referrals.rent"}
+
+
+def test_a_withdrawn_client_closes_the_case_and_every_process_of_it_ends(
+    api, svc, assessment_deployed
+):
+    from tests.cases.helpers import MARIE, opened
+
+    opened(
+        api.as_("casey"),
+        key="C-60",
+        client=MARIE,
+        process_id="needs_assessment",
+        data={"case_number": "C-60", "client_name": MARIE["name"]},
+    )
+    (meeting,) = api.as_("casey").get("/api/tasks?case=C-60").json["items"]
+    case = instance(api, meeting["instance_id"])
+    case = complete(api, "casey", case, "assess_needs", ASSESSED)
+    complete(api, "casey", case, "build_plan", PLAN)
+    assert (
+        len(api.as_("casey").get("/api/tasks?case=C-60").json["items"]) == 3
+    )  # 2 referrals + review
+
+    closed = api.as_("casey").post("/api/cases/C-60/close", json={"reason": "withdrawn"})
+
+    assert closed.status_code == 200, closed.json
+    statuses = {i["process_id"]: i["status"] for i in closed.json["instances"]}
+    assert statuses["warm_referral"] == "terminated"
+    assert statuses["service_plan_review"] == "terminated"
+    assert api.as_("casey").get("/api/tasks?case=C-60").json["items"] == []
