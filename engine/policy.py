@@ -58,6 +58,7 @@ class Action(StrEnum):
     RETRY_INSTANCE = "retry_instance"
     MANAGE_DELIVERY = "manage_delivery"  # the undelivered list, the partner directory
     PRINT_LETTERS = "print_letters"  # the daily letters to print and mail
+    SEND_SIGNAL = "send_signal"  # POST /api/signals: a broadcast to an office's waiting cases
 
 
 GRANTS: Mapping[Action, frozenset[str]] = {
@@ -70,6 +71,7 @@ GRANTS: Mapping[Action, frozenset[str]] = {
     Action.RETRY_INSTANCE: WORKER_ROLES,
     Action.MANAGE_DELIVERY: _names(Role.SUPERVISOR, Role.ADMIN),
     Action.PRINT_LETTERS: _names(Role.SUPERVISOR, Role.ADMIN, Role.INTAKE_WORKER),
+    Action.SEND_SIGNAL: _names(Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM),
 }
 
 
@@ -137,6 +139,16 @@ def correlation_office(principal: Principal) -> str | None:
     if principal.roles & _names(Role.PARTNER, Role.SYSTEM, Role.ADMIN):
         return None
     return principal.office
+
+
+def signal_refusal(principal: Principal, office: str) -> errors.CasewayError | None:
+    """A signal reaches every waiting case of one office, so only supervisors (their own
+    office), admins and the engine may send one."""
+    if not may(principal, Action.SEND_SIGNAL):
+        return errors.Forbidden("only supervisors and admins send signals")
+    if office != principal.office and not principal.roles & _names(Role.ADMIN, Role.SYSTEM):
+        return errors.Forbidden("supervisors signal their own office only")
+    return None
 
 
 # -- queues and tasks -------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from engine.api import (
     partners,
     problems,
     reports,
+    signals,
     supervision,
     tasks,
     unavailable,
@@ -63,6 +64,7 @@ def init_api(app: Flask) -> Api:
         api.register_blueprint(module.blp)
     for module in (absences, supervision, cases, incidents, outbox, partners):
         api.register_blueprint(module.blp)
+    api.register_blueprint(signals.blp)
     problems.register(app)
     unavailable.register(app)
     idempotency.init_app(app)

@@ -13,9 +13,6 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow  # type: ignore[import-untyped]
-from SpiffWorkflow.bpmn.specs.event_definitions.message import (  # type: ignore[import-untyped]
-    MessageEventDefinition,
-)
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import (  # type: ignore[import-untyped]
     MultipleEventDefinition,
 )
@@ -27,6 +24,9 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import (  # type:
 )
 from SpiffWorkflow.spiff.specs.event_definitions import (  # type: ignore[import-untyped]
     MessageEventDefinition as SpiffMessageEventDefinition,
+)
+from SpiffWorkflow.spiff.specs.event_definitions import (
+    SignalEventDefinition as SpiffSignalEventDefinition,
 )
 from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 
@@ -40,6 +40,12 @@ from engine.runtime.errors import (
     ServiceTaskFailed,
     TaskNotFound,
     TaskNotReady,
+)
+from engine.runtime.event_triggers import (
+    ExternalWait,
+    apply_event_subprocesses,
+    external_waits,
+    prepare_spec,
 )
 from engine.runtime.prune import finished_human_tasks, prune_history
 from engine.runtime.script_environment import SandboxedEnvironment
@@ -90,6 +96,7 @@ class LoadedSpec:
     @classmethod
     def from_json(cls, text: str) -> LoadedSpec:
         spec, subs = spec_from_json(text)
+        prepare_spec(spec)
         return cls(spec, subs)
 
 
@@ -156,15 +163,32 @@ class Runtime:
             workflow = self._load(spec, state, engine)
             workflow.refresh_timers()
             self._run_steps(workflow)
-            waiting = [w for w in _message_waits(workflow) if w[1] == name]
+            waiting = [w for w in _message_waits(workflow) if w.name == name]
             if not waiting:
                 raise MessageNotExpected(f"the instance is not waiting for message {name!r}")
-            for task, _name, definition, _spec in waiting:
-                if getattr(definition, "message_var", None) is None and isinstance(payload, dict):
-                    task.data = copy.deepcopy(task.data)
-                    task.data.update(copy.deepcopy(payload))
+            _merge_payload(waiting, payload)
             event = BpmnEvent(SpiffMessageEventDefinition(name), payload=copy.deepcopy(payload))
             workflow.send_event(event)
+            _merge_started_payload(workflow, waiting, payload)
+            return self._advance(workflow, engine)
+
+    def deliver_signal(
+        self, spec: LoadedSpec, state: str, name: str, payload: Any, run: RunContext
+    ) -> Outcome:
+        """A signal broadcast to this instance: every catch, boundary and event subprocess
+        start listening for it fires (MessageNotExpected when none listens)."""
+        engine = self._engine(run)
+        with using_clock(self.clock):
+            workflow = self._load(spec, state, engine)
+            workflow.refresh_timers()
+            self._run_steps(workflow)
+            waiting = [w for w in _external_waits(workflow, "signal") if w.name == name]
+            if not waiting:
+                raise MessageNotExpected(f"the instance is not waiting for signal {name!r}")
+            _merge_payload(waiting, payload)
+            event = BpmnEvent(SpiffSignalEventDefinition(name), payload=copy.deepcopy(payload))
+            workflow.send_event(event)
+            _merge_started_payload(workflow, waiting, payload)
             return self._advance(workflow, engine)
 
     def retry(self, spec: LoadedSpec, state: str, run: RunContext) -> Outcome:
@@ -305,6 +329,8 @@ class Runtime:
                     paused = True  # a full pass still has to run: it refreshes timers at its end
                 prune_history(workflow)
                 if not paused and _finish_exhausted_cycles(workflow):
+                    continue
+                if not paused and apply_event_subprocesses(workflow):
                     continue
                 if not paused and not _has_automatic_ready(workflow):
                     return
@@ -469,39 +495,53 @@ def _attachment(task: Any) -> tuple[str | None, bool]:
     return None, bool(task.task_spec.cancel_activity)
 
 
-def _message_waits(workflow: Any) -> list[tuple[Any, str, Any, Any]]:
-    """(task, message name, definition, catching spec) for every message a task waits for."""
-    waits = []
+def _waiting_catches(workflow: Any) -> list[tuple[Any, Any, Any]]:
+    """(task, definition, catching spec) for every event a waiting task listens for."""
+    found: list[tuple[Any, Any, Any]] = []
     for task in _all_tasks(workflow):
-        if task.state != TaskState.WAITING:
-            continue
-        for definition, spec in catches(task):
-            if isinstance(definition, MessageEventDefinition):
-                waits.append((task, definition.name, definition, spec))
-    return waits
+        if task.state == TaskState.WAITING:
+            found.extend((task, definition, spec) for definition, spec in catches(task))
+    return found
+
+
+def _external_waits(workflow: Any, kind: str | None = None) -> list[ExternalWait]:
+    waits = external_waits(workflow, _waiting_catches(workflow))
+    return [w for w in waits if kind is None or w.kind == kind]
+
+
+def _message_waits(workflow: Any) -> list[ExternalWait]:
+    """Every message the instance can catch now (catch events, boundaries, event subprocess
+    starts)."""
+    return _external_waits(workflow, "message")
 
 
 def _message_wait_views(workflow: Any) -> list[MessageWaitView]:
-    waits = _message_waits(workflow)
+    """The index rows: message waits with their correlation, and signal waits ("signal:x")."""
+    waits = _external_waits(workflow)
     if not waits:
         return []
     case_data = _current_data(workflow)
     return [
-        MessageWaitView(str(task.id), name, _correlation_of(task, spec, case_data))
-        for task, name, _definition, spec in waits
+        MessageWaitView(
+            wait.wait_id,
+            wait.index_name,
+            _correlation_of(wait.task, wait.spec, case_data) if wait.kind == "message" else None,
+        )
+        for wait in waits
     ]
 
 
 def _correlation_of(task: Any, spec: Any, case_data: Mapping[str, Any]) -> str | None:
     properties = (getattr(spec, "extensions", None) or {}).get("properties", {})
-    if "correlationKeys" not in properties:
+    if "correlationKeys" not in properties and task is not None:
         properties = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
     keys = [k.strip() for k in properties.get("correlationKeys", "").split(",") if k.strip()]
     if not keys:
         return None
+    data = task.data if task is not None else {}
     values = {}
     for key in keys:
-        value = task.data.get(key, case_data.get(key))
+        value = data.get(key, case_data.get(key))
         if value is None:
             return None
         values[key] = str(value)
@@ -577,6 +617,33 @@ def _describe(exc: BaseException) -> str:
         if seen is exc:
             break
     return f"{type(exc).__name__}: {exc}"
+
+
+def _merge_payload(waiting: list[ExternalWait], payload: Any) -> None:
+    """A payload without a variable to land in is merged into the catching task's data."""
+    if not isinstance(payload, dict):
+        return
+    for wait in waiting:
+        if wait.task is not None and getattr(wait.definition, "message_var", None) is None:
+            wait.task.data = copy.deepcopy(wait.task.data)
+            wait.task.data.update(copy.deepcopy(payload))
+
+
+def _merge_started_payload(workflow: Any, waiting: list[ExternalWait], payload: Any) -> None:
+    """The same for an event subprocess the event just started: its start event's data."""
+    if not isinstance(payload, dict) or all(w.task is not None for w in waiting):
+        return
+    starts = {w.spec.name for w in waiting if w.task is None}
+    for sub in workflow.subprocesses.values():
+        for task in sub.tasks.values():
+            if task.task_spec.name in starts and task.state in (
+                TaskState.READY,
+                TaskState.COMPLETED,
+            ):
+                if getattr(task.task_spec.event_definition, "message_var", None) is None:
+                    task.data = copy.deepcopy(task.data)
+                    for key, value in payload.items():
+                        task.data.setdefault(key, copy.deepcopy(value))
 
 
 def _with_closures(

@@ -32,6 +32,10 @@ class TimerView:
     interrupting: bool
 
 
+# A signal wait's name in the message_wait index: "signal:<name>" (a message wait's is its name).
+SIGNAL_PREFIX = "signal:"
+
+
 @dataclass(frozen=True)
 class MessageWaitView:
     """A catch event waiting for a message; `correlation` is canonical JSON of the keys named by
