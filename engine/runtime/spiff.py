@@ -14,6 +14,14 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.parser.event_parsers import (  # type: ignore[import-untyped]
+    CONDITIONAL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+)
 from SpiffWorkflow.bpmn.parser.util import full_tag  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.serializer.default.workflow import (  # type: ignore[import-untyped]
@@ -73,7 +81,26 @@ INTERRUPTING_KEY = "caseway_interrupting"
 
 class _StartEventParser(SpiffStartEventParser):
     """Keeps a start event's `isInterrupting` (SpiffWorkflow drops it) in its extensions, so an
-    interrupting event subprocess can end the flow it interrupts (runtime/event_triggers.py)."""
+    interrupting event subprocess can end the flow it interrupts (runtime/event_triggers.py).
+
+    Also reads error and escalation start events: SpiffWorkflow's parser ignores their
+    definitions, so an error event subprocess started with the process, as if it had none.
+    """
+
+    def create_task(self) -> Any:
+        definition = self.get_event_definition(
+            [
+                MESSAGE_EVENT_XPATH,
+                SIGNAL_EVENT_XPATH,
+                TIMER_EVENT_XPATH,
+                CONDITIONAL_EVENT_XPATH,
+                ERROR_EVENT_XPATH,
+                ESCALATION_EVENT_XPATH,
+            ]
+        )
+        task = self._create_task(definition)
+        self.spec.start.connect(task)
+        return task
 
     def parse_extensions(self, node: Any = None) -> dict[str, Any]:
         extensions: dict[str, Any] = dict(super().parse_extensions(node))

@@ -88,3 +88,33 @@ def test_only_supervisors_and_admins_send_signals_to_their_office(api):
     assert by_caseworker.status_code == 403
     assert elsewhere.status_code == 403
     assert no_name.status_code == 422 and no_name.json["errors"][0]["field"] == "name"
+
+
+THROWS = FIXTURES / "event_subprocess_throws.bpmn"
+
+
+def test_an_error_end_event_starts_the_interrupting_error_subprocess(api):
+    assert upload(api.as_("dana"), THROWS).status_code == 201
+    casey = api.as_("casey")
+
+    failed = start(casey, "event_subprocess_throws", data={"outcome": "error"}).json
+    fine = start(casey, "event_subprocess_throws", key="CASE-2", data={"outcome": "ok"}).json
+
+    assert [t["task_name"] for t in failed["tasks"]] == ["ask_for_documents"]
+    assert [t["task_name"] for t in fine["tasks"]] == ["work"]  # the handler waits for an error
+    task = open_task(failed, "ask_for_documents")
+    casey.post(f"/api/tasks/{task['id']}/complete", json={"data": {}})
+    assert _instance(api, failed["id"])["status"] == "completed"
+
+
+def test_an_escalation_starts_the_non_interrupting_subprocess_beside_the_flow(api):
+    upload(api.as_("dana"), THROWS)
+    casey = api.as_("casey")
+
+    late = start(casey, "event_subprocess_throws", data={"outcome": "late"}).json
+
+    assert sorted(t["task_name"] for t in late["tasks"]) == ["tell_supervisor", "work"]
+    for name in ("work", "tell_supervisor"):
+        task = open_task(_instance(api, late["id"]), name)
+        casey.post(f"/api/tasks/{task['id']}/complete", json={"data": {}})
+    assert _instance(api, late["id"])["status"] == "completed"
