@@ -16,6 +16,7 @@ from lxml import etree
 
 from engine.definitions.decision_checks import decision_problems
 from engine.definitions.forms import FormProblem, FormSource, FormSpec, parse_uploaded_form
+from engine.definitions.links import join_links
 from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
 from engine.errors import Invalid
 from engine.runtime.parse_errors import is_timer_definition, parse_failure
@@ -181,6 +182,8 @@ def compile_bundle(
             problems.append(Problem(f.name, None, str(exc)))
             continue
         problems.extend(_precheck(f, tree))
+        if not f.is_dmn:
+            problems.extend(Problem(f.name, element, msg) for element, msg in join_links(tree))
         trees[f.name] = tree
     if problems:
         raise DefinitionInvalid(problems)

@@ -44,8 +44,10 @@ from engine.runtime.errors import (
 from engine.runtime.event_triggers import (
     ExternalWait,
     apply_event_subprocesses,
+    conditional_waits,
     external_waits,
     prepare_spec,
+    refresh_conditions,
 )
 from engine.runtime.prune import finished_human_tasks, prune_history
 from engine.runtime.script_environment import SandboxedEnvironment
@@ -332,6 +334,9 @@ class Runtime:
                     continue
                 if not paused and apply_event_subprocesses(workflow):
                     continue
+                if not paused and conditional_waits(workflow):
+                    if refresh_conditions(workflow, _current_data(workflow)):
+                        continue
                 if not paused and not _has_automatic_ready(workflow):
                     return
                 if ran >= self.max_automatic_tasks:

@@ -17,7 +17,9 @@ instance and the start event, so it is stable from one command to the next).
 
 from __future__ import annotations
 
+import copy
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -185,7 +187,7 @@ def apply_event_subprocesses(workflow: Any) -> bool:
     changed = _end_idle(workflow) or changed
     if changed:
         _wake_joins(workflow)
-    return refresh_conditions(workflow) or changed
+    return changed
 
 
 def _wake_joins(workflow: Any) -> None:
@@ -195,14 +197,42 @@ def _wake_joins(workflow: Any) -> None:
             task.task_spec._update(task)
 
 
-def refresh_conditions(workflow: Any) -> bool:
+def _holds(workflow: Any, task: Any) -> bool:
+    """A condition naming data the case does not have yet is simply not true yet."""
+    try:
+        return bool(
+            workflow.script_engine.evaluate(task, task.task_spec.event_definition.expression)
+        )
+    except Exception:  # noqa: BLE001 - a failing condition waits, like a false one
+        return False
+
+
+def conditional_waits(workflow: Any) -> list[Any]:
+    return [
+        task
+        for task in workflow.event_manager.tasks.values()
+        if isinstance(task.task_spec.event_definition, ConditionalEventDefinition)
+        and task.state == TaskState.WAITING
+    ]
+
+
+def refresh_conditions(workflow: Any, case_data: Mapping[str, Any]) -> bool:
     """Conditional catch, boundary and start events re-evaluate their condition (SpiffWorkflow
-    only refreshes timers by itself). True when one fired."""
+    only refreshes timers by itself), against the case data as the command left it: a
+    condition waiting on one branch must see what a person entered on another. A condition
+    that fires keeps that data; one that does not keeps its own. True when one fired."""
     fired = False
-    for task in list(workflow.event_manager.tasks.values()):
-        if isinstance(task.task_spec.event_definition, ConditionalEventDefinition):
-            task.task_spec._update(task)
-            fired = fired or task.state != TaskState.WAITING
+    for task in conditional_waits(workflow):
+        own = task.data
+        task.data = {**copy.deepcopy(own), **copy.deepcopy(dict(case_data))}
+        if _holds(workflow, task):
+            # SpiffWorkflow's own update would first re-inherit the branch's data; mark the
+            # event fired and make the task ready directly, keeping the data it fired on.
+            task._set_internal_data(has_fired=True)
+            task._ready()
+            fired = True
+        else:
+            task.data = own
     return fired
 
 
