@@ -36,8 +36,12 @@ from SpiffWorkflow.spiff.parser.event_parsers import (  # type: ignore[import-un
 )
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # type: ignore[import-untyped]
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # type: ignore[import-untyped]
+from SpiffWorkflow.spiff.specs.defaults import (  # type: ignore[import-untyped]
+    BusinessRuleTask as SpiffBusinessRuleTask,
+)
 
 from engine.clock import Clock, SystemClock
+from engine.runtime import decisions
 
 # -- clock ---------------------------------------------------------------------------------
 # SpiffWorkflow's timer module calls datetime.now(timezone.utc) directly. We swap that module's
@@ -118,6 +122,12 @@ class _CasewayParser(SpiffBpmnParser):
         full_tag("startEvent"): (_StartEventParser, SpiffStartEvent),
     }
 
+    def add_dmn_xml(self, node: Any, filename: str | None = None) -> None:
+        decisions.add_dmn_xml(self, node, filename)
+
+    def get_engine(self, decision_ref: str, node: Any) -> Any:
+        return decisions.engine_for(self, decision_ref, node)
+
 
 def new_parser() -> Any:
     """A Spiff-dialect parser; the XSD validator catches structural mistakes early."""
@@ -151,6 +161,7 @@ class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
 def _make_serializer() -> Any:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _SpecFreeWorkflowConverter
+    config[SpiffBusinessRuleTask] = decisions.DecisionTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
     return BpmnWorkflowSerializer(registry)
 
