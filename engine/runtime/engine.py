@@ -258,6 +258,7 @@ class Runtime:
             (with closure days, read only when the code names business time), the standards
             and this command's "now" from the injected clock."""
             described: dict[str, Any] = {"now": self.clock.now().isoformat()}
+            described["zone"] = calendar.timezone  # datetime.now() in scripts: office time
             described["standards"] = self.standards
             if business_time:
                 described["calendar"] = describe_calendar(office())
