@@ -21,7 +21,7 @@ from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
 from engine.errors import Invalid
 from engine.runtime.parse_errors import is_timer_definition, parse_failure
 from engine.runtime.spiff import new_parser, spec_to_json
-from engine.runtime.timing import TimerValueError, check_literal, is_iso_literal
+from engine.runtime.timing import TimerValueError, check_literal, is_cron_cycle, is_iso_literal
 from engine.sandbox import ScriptError, check_expression, check_script
 from handlers import HandlerRegistry
 
@@ -432,6 +432,12 @@ def _event_definitions(task_spec: Any) -> list[Any]:
 def _timer_problem(file: str, element: str | None, definition: Any, source: str) -> list[Problem]:
     """Literals (bare or quoted) are checked now; expressions compile now, run when reached."""
     literal = source.strip()
+    if is_cron_cycle(definition, literal):
+        try:
+            check_literal(definition, literal)
+        except TimerValueError as exc:
+            return [Problem(file, element, f"timer: {exc}")]
+        return []
     if not is_iso_literal(literal):
         try:
             quoted = ast.literal_eval(literal)

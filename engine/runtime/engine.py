@@ -33,7 +33,7 @@ from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 from engine.clock import Clock
 from engine.deadlines.calendar import OfficeCalendar, default_calendar
 from engine.deadlines.standards import load_standards, standard_function
-from engine.runtime import task_marks
+from engine.runtime import start_timers, task_marks
 from engine.runtime.errors import (
     MessageNotExpected,
     NothingToRetry,
@@ -60,7 +60,7 @@ from engine.runtime.spiff import (
     workflow_from_json,
 )
 from engine.runtime.spiff import workflow_to_json as dump_state
-from engine.runtime.timing import business_functions
+from engine.runtime.timing import business_functions, reschedule_cron
 from engine.runtime.views import (
     HumanTaskView,
     IncidentView,
@@ -134,6 +134,31 @@ class Runtime:
             start = workflow.task_tree
             start.data.update(copy.deepcopy(dict(data)))
             return self._advance(workflow, engine)
+
+    def start_fired(self, spec: LoadedSpec, data: Mapping[str, Any], run: RunContext) -> Outcome:
+        """A new instance of a timer-started process whose start timer fired just now."""
+        engine = self._engine(run)
+        with using_clock(self.clock):
+            workflow = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=engine)
+            workflow.task_tree.data.update(copy.deepcopy(dict(data)))
+            workflow.do_engine_steps()  # the start events begin to wait
+            start_timers.fire_start(workflow, self.clock.now())
+            return self._advance(workflow, engine)
+
+    def take_start_firings(
+        self, spec: LoadedSpec, state: str, run: RunContext
+    ) -> tuple[Outcome, int]:
+        """A schedule instance's start timer fell due: how many new instances to start, and the
+        schedule waiting for its next firing (completed when it has none left)."""
+        engine = self._engine(run)
+        with using_clock(self.clock):
+            workflow = self._load(spec, state, engine)
+            fired, finished = start_timers.take_firings(workflow)
+            _reschedule_crons(workflow, self.clock.now())
+            if finished:
+                workflow.cancel()
+                return self._outcome(workflow, engine, status=InstanceStatus.COMPLETED), fired
+            return self._outcome(workflow, engine), fired
 
     def complete_task(
         self, spec: LoadedSpec, state: str, task_id: str, data: Mapping[str, Any], run: RunContext
@@ -331,6 +356,7 @@ class Runtime:
                 except _Pause:
                     paused = True  # a full pass still has to run: it refreshes timers at its end
                 prune_history(workflow)
+                _reschedule_crons(workflow, self.clock.now())
                 if not paused and _finish_exhausted_cycles(workflow):
                     continue
                 if not paused and apply_event_subprocesses(workflow):
@@ -413,6 +439,17 @@ def _finish_exhausted_cycles(workflow: Any) -> bool:
     if exhausted:
         workflow.refresh_timers()
     return exhausted
+
+
+def _reschedule_crons(workflow: Any, now: datetime) -> None:
+    """Cron cycles that fired wait for their next real firing (runtime/timing.py)."""
+    zone = getattr(getattr(workflow.script_engine, "calendar", None), "zone", None)
+    for task in _all_tasks(workflow):
+        if task.state != TaskState.WAITING:
+            continue
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, TimerEventDefinition) and zone is not None:
+            reschedule_cron(definition, task.internal_data, now, zone)
 
 
 def _has_automatic_ready(workflow: Any) -> bool:
