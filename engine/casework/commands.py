@@ -692,6 +692,10 @@ def _save(
             child_instance_id=child,
             process_id=start.process_id,
         )
+    if outcome.thrown:  # messages and signals for other cases (or partners)
+        from engine.casework.thrown_messages import deliver_thrown  # noqa: PLC0415
+
+        deliver_thrown(svc, session, instance, outcome.thrown, actor=actor, now=now, depth=depth)
 
 
 def terminate_locked(

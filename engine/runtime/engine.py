@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (  # type: ignore[i
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import (  # type: ignore
     BoundaryEvent,
 )
+from SpiffWorkflow.exceptions import WorkflowException  # type: ignore[import-untyped]
 from SpiffWorkflow.spiff.specs.event_definitions import (  # type: ignore[import-untyped]
     MessageEventDefinition as SpiffMessageEventDefinition,
 )
@@ -60,6 +61,7 @@ from engine.runtime.spiff import (
     workflow_from_json,
 )
 from engine.runtime.spiff import workflow_to_json as dump_state
+from engine.runtime.thrown import expected_correlation, thrown_events, with_correlation_fields
 from engine.runtime.timing import business_functions, reschedule_cron
 from engine.runtime.views import (
     HumanTaskView,
@@ -194,8 +196,20 @@ class Runtime:
             if not waiting:
                 raise MessageNotExpected(f"the instance is not waiting for message {name!r}")
             _merge_payload(waiting, payload)
-            event = BpmnEvent(SpiffMessageEventDefinition(name), payload=copy.deepcopy(payload))
-            workflow.send_event(event)
+            payload = with_correlation_fields(
+                payload, [(w.definition, w.task) for w in waiting], _current_data(workflow)
+            )
+            # The instance's own correlation values: the caller routed the message here by them
+            # (the wait index), so SpiffWorkflow's check must not refuse it for lacking them.
+            event = BpmnEvent(
+                SpiffMessageEventDefinition(name),
+                payload=copy.deepcopy(payload),
+                correlations=copy.deepcopy(dict(workflow.correlations)),
+            )
+            try:
+                workflow.send_event(event)
+            except Exception as exc:  # refused, or its correlation could not be read from it
+                raise MessageNotExpected(f"the instance did not accept message {name!r}") from exc
             _merge_started_payload(workflow, waiting, payload)
             return self._advance(workflow, engine)
 
@@ -214,7 +228,10 @@ class Runtime:
                 raise MessageNotExpected(f"the instance is not waiting for signal {name!r}")
             _merge_payload(waiting, payload)
             event = BpmnEvent(SpiffSignalEventDefinition(name), payload=copy.deepcopy(payload))
-            workflow.send_event(event)
+            try:
+                workflow.send_event(event)
+            except WorkflowException as exc:
+                raise MessageNotExpected(f"the instance did not accept signal {name!r}") from exc
             _merge_started_payload(workflow, waiting, payload)
             return self._advance(workflow, engine)
 
@@ -415,6 +432,7 @@ class Runtime:
             incident=incident,
             outbox=list(engine.outbox),
             starts=list(engine.starts),
+            thrown=thrown_events(workflow, _all_specs(workflow)),
         )
 
 
@@ -426,6 +444,13 @@ def _all_tasks(workflow: Any) -> list[Any]:
     for sub in workflow.subprocesses.values():
         tasks.extend(sub.tasks.values())
     return tasks
+
+
+def _all_specs(workflow: Any) -> list[Any]:
+    specs = list(workflow.spec.task_specs.values())
+    for sub in workflow.subprocess_specs.values():
+        specs.extend(sub.task_specs.values())
+    return specs
 
 
 def _finish_exhausted_cycles(workflow: Any) -> bool:
@@ -568,13 +593,21 @@ def _message_wait_views(workflow: Any) -> list[MessageWaitView]:
         MessageWaitView(
             wait.wait_id,
             wait.index_name,
-            _correlation_of(wait.task, wait.spec, case_data) if wait.kind == "message" else None,
+            _correlation_of(wait.task, wait.spec, case_data, wait.definition)
+            if wait.kind == "message"
+            else None,
         )
         for wait in waits
     ]
 
 
-def _correlation_of(task: Any, spec: Any, case_data: Mapping[str, Any]) -> str | None:
+def _correlation_of(
+    task: Any, spec: Any, case_data: Mapping[str, Any], definition: Any = None
+) -> str | None:
+    data = {**case_data, **(task.data if task is not None else {})}
+    standard = expected_correlation(definition, data)
+    if standard is not None:
+        return canonical_correlation(standard)
     properties = (getattr(spec, "extensions", None) or {}).get("properties", {})
     if "correlationKeys" not in properties and task is not None:
         properties = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handlers import OutboxMessage, ProcessStart
+
+if TYPE_CHECKING:
+    from engine.runtime.thrown import ThrownEvent
 
 
 @dataclass(frozen=True)
@@ -68,3 +71,4 @@ class Outcome:
     outbox: list[OutboxMessage] = field(default_factory=list)
     starts: list[ProcessStart] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    thrown: list[ThrownEvent] = field(default_factory=list)  # messages/signals for others
