@@ -34,6 +34,7 @@ from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 from engine.clock import Clock
 from engine.deadlines.calendar import OfficeCalendar, default_calendar
 from engine.deadlines.standards import load_standards, standard_function
+from engine.errors import Invalid
 from engine.runtime import start_timers, task_marks
 from engine.runtime.errors import (
     MessageNotExpected,
@@ -175,6 +176,7 @@ class Runtime:
                 raise TaskNotReady(f"task {task_id} is not waiting for a person")
             task.data = copy.deepcopy(task.data)
             task.data.update(copy.deepcopy(dict(data)))
+            _check_output_item(task)
             self._run_task(task)
             return self._advance(workflow, engine)
 
@@ -444,6 +446,19 @@ def _all_tasks(workflow: Any) -> list[Any]:
     for sub in workflow.subprocesses.values():
         tasks.extend(sub.tasks.values())
     return tasks
+
+
+def _check_output_item(task: Any) -> None:
+    """One instance of a multi-instance task must give its output item (the loop collects
+    it); without it SpiffWorkflow fails after the fact. Refused as bad input, naming it."""
+    parent = task.parent
+    loop = getattr(parent, "task_spec", None)
+    item = getattr(loop, "output_item", None)
+    if item is None or getattr(loop, "data_output", None) is None:
+        return
+    name = getattr(item, "bpmn_id", None)
+    if name and name not in task.data:
+        raise Invalid(f"{name!r} is required: each instance of this task adds one", field=name)
 
 
 def _all_specs(workflow: Any) -> list[Any]:
