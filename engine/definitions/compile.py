@@ -14,6 +14,7 @@ from typing import Any
 
 from lxml import etree
 
+from engine.definitions.compensation import rewrite_compensation
 from engine.definitions.decision_checks import decision_problems
 from engine.definitions.forms import FormProblem, FormSource, FormSpec, parse_uploaded_form
 from engine.definitions.links import join_links
@@ -184,6 +185,8 @@ def compile_bundle(
         problems.extend(_precheck(f, tree))
         if not f.is_dmn:
             problems.extend(Problem(f.name, element, msg) for element, msg in join_links(tree))
+            rewritten = rewrite_compensation(tree)
+            problems.extend(Problem(f.name, element, msg) for element, msg in rewritten)
         trees[f.name] = tree
     if problems:
         raise DefinitionInvalid(problems)
