@@ -434,7 +434,7 @@ class Runtime:
             incident=incident,
             outbox=list(engine.outbox),
             starts=list(engine.starts),
-            thrown=thrown_events(workflow, _all_specs(workflow)),
+            thrown=thrown_events(workflow, lambda: _all_specs(workflow)),
         )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +37,12 @@ class ThrownEvent:
     recipient: str | None = None
 
 
-def thrown_events(workflow: Any, specs: list[Any]) -> list[ThrownEvent]:
+def thrown_events(workflow: Any, all_specs: Callable[[], list[Any]]) -> list[ThrownEvent]:
     """Take the events the workflow could not deliver itself (SpiffWorkflow clears them)."""
-    found = []
-    for event in workflow.get_events():
+    found: list[ThrownEvent] = []
+    events = workflow.get_events()
+    specs = all_specs() if events else []
+    for event in events:
         definition = event.event_definition
         payload = json.loads(json.dumps(event.payload, default=str))
         if isinstance(definition, MessageEventDefinition):
