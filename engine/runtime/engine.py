@@ -63,7 +63,7 @@ from engine.runtime.spiff import (
 )
 from engine.runtime.spiff import workflow_to_json as dump_state
 from engine.runtime.thrown import expected_correlation, thrown_events, with_correlation_fields
-from engine.runtime.timing import business_functions, reschedule_cron
+from engine.runtime.timing import business_functions, is_cron_cycle, reschedule_cron
 from engine.runtime.views import (
     HumanTaskView,
     IncidentView,
@@ -484,12 +484,32 @@ def _finish_exhausted_cycles(workflow: Any) -> bool:
 def _reschedule_crons(workflow: Any, now: datetime) -> None:
     """Cron cycles that fired wait for their next real firing (runtime/timing.py)."""
     zone = getattr(getattr(workflow.script_engine, "calendar", None), "zone", None)
+    if zone is None or not _has_cron(workflow):
+        return
     for task in _all_tasks(workflow):
         if task.state != TaskState.WAITING:
             continue
         definition = getattr(task.task_spec, "event_definition", None)
         if isinstance(definition, TimerEventDefinition) and zone is not None:
             reschedule_cron(definition, task.internal_data, now, zone)
+
+
+def _has_cron(workflow: Any) -> bool:
+    """Whether any timer of the definition is a cron cycle (worked out once per spec)."""
+    spec = workflow.spec
+    cached = getattr(spec, "_caseway_has_cron", None)
+    if cached is None:
+        cached = False
+        for task_spec in _all_specs(workflow):
+            definition = getattr(task_spec, "event_definition", None)
+            candidates = [definition, *(getattr(definition, "event_definitions", None) or [])]
+            if any(
+                isinstance(d, TimerEventDefinition) and is_cron_cycle(d, d.expression or "")
+                for d in candidates
+            ):
+                cached = True
+        spec._caseway_has_cron = cached
+    return bool(cached)
 
 
 def _has_automatic_ready(workflow: Any) -> bool:

@@ -169,9 +169,25 @@ def _lineage(task: Any) -> set[Any]:
     return ids
 
 
+def has_event_subprocesses(workflow: Any) -> bool:
+    """Whether the definition has any (worked out once per spec; most have none)."""
+    spec = workflow.spec
+    cached = getattr(spec, "_caseway_event_subprocesses", None)
+    if cached is None:
+        cached = any(
+            INTERRUPTING_KEY in (getattr(start, "extensions", None) or {})
+            for sub in workflow.subprocess_specs.values()
+            for start in getattr(sub, "bpmn_start_events", None) or []
+        )
+        spec._caseway_event_subprocesses = cached
+    return bool(cached)
+
+
 def apply_event_subprocesses(workflow: Any) -> bool:
     """Interrupt for interrupting event subprocesses that started, and end untriggered ones
     once the main flow is done. True when anything changed (the engine should run again)."""
+    if not has_event_subprocesses(workflow):
+        return False
     changed = False
     for task in list(workflow.tasks.values()):
         if not _is_event_subprocess(task) or task.internal_data.get(_APPLIED):
