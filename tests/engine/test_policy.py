@@ -25,6 +25,7 @@ MAY: dict[Action, str] = {
     Action.RETRY_INSTANCE: "-   y   y   y   y   -   -",
     Action.MANAGE_DELIVERY: "-  -   -   y   y   -   -",
     Action.PRINT_LETTERS:  "-   y   -   y   y   -   -",
+    Action.SEND_SIGNAL:    "-   -   -   y   y   -   y",
 }
 # fmt: on
 
