@@ -118,3 +118,20 @@ def test_an_escalation_starts_the_non_interrupting_subprocess_beside_the_flow(ap
         task = open_task(_instance(api, late["id"]), name)
         casey.post(f"/api/tasks/{task['id']}/complete", json={"data": {}})
     assert _instance(api, late["id"])["status"] == "completed"
+
+
+def test_the_wait_rows_of_event_subprocesses_agree_with_the_state(api, svc):
+    from engine.casework.consistency import check_instances
+
+    upload(api.as_("dana"), DIAGRAM)
+    upload(api.as_("dana"), THROWS)
+    casey = api.as_("casey")
+    ids = [start(casey, "event_subprocesses").json["id"]]
+    casey.post(f"/api/instances/{ids[0]}/messages", json={"name": "client_called", "payload": {}})
+    ids.append(
+        start(casey, "event_subprocess_throws", key="CASE-2", data={"outcome": "late"}).json["id"]
+    )
+
+    report = check_instances(svc, ids)
+
+    assert report.checked == 2 and report.disagreements == []
