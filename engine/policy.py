@@ -60,6 +60,7 @@ class Action(StrEnum):
     PRINT_LETTERS = "print_letters"  # the daily letters to print and mail
     SEE_OUTCOMES = "see_outcomes"  # the outcomes report (counts and CSV)
     ANSWER_SURVEY = "answer_survey"  # record a client's closure-survey answers
+    SEND_SIGNAL = "send_signal"  # POST /api/signals: a broadcast to an office's waiting cases
 
 
 GRANTS: Mapping[Action, frozenset[str]] = {
@@ -75,6 +76,7 @@ GRANTS: Mapping[Action, frozenset[str]] = {
     Action.SEE_OUTCOMES: _names(Role.SUPERVISOR, Role.ADMIN),
     # the office's portal relays a client's answers; staff type in a mailed-back form
     Action.ANSWER_SURVEY: WORKER_ROLES | _names(Role.SYSTEM),
+    Action.SEND_SIGNAL: _names(Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM),
 }
 
 
@@ -142,6 +144,16 @@ def correlation_office(principal: Principal) -> str | None:
     if principal.roles & _names(Role.PARTNER, Role.SYSTEM, Role.ADMIN):
         return None
     return principal.office
+
+
+def signal_refusal(principal: Principal, office: str) -> errors.CasewayError | None:
+    """A signal reaches every waiting case of one office, so only supervisors (their own
+    office), admins and the engine may send one."""
+    if not may(principal, Action.SEND_SIGNAL):
+        return errors.Forbidden("only supervisors and admins send signals")
+    if office != principal.office and not principal.roles & _names(Role.ADMIN, Role.SYSTEM):
+        return errors.Forbidden("supervisors signal their own office only")
+    return None
 
 
 # -- queues and tasks -------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from engine.api import (
     problems,
     queues,
     reports,
+    signals,
     supervision,
     tasks,
     unavailable,
@@ -78,6 +79,7 @@ def init_api(app: Flask) -> Api:
         outcomes,
     ):
         api.register_blueprint(module.blp)
+    api.register_blueprint(signals.blp)
     problems.register(app)
     unavailable.register(app)
     idempotency.init_app(app)

@@ -12,7 +12,15 @@ from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.audit import record
 from engine.casework.unit_of_work import changing
-from engine.store.models import AuditEvent, HumanTask, Incident, ProcessInstance, Timer
+from engine.runtime.views import SIGNAL_PREFIX
+from engine.store.models import (
+    AuditEvent,
+    HumanTask,
+    Incident,
+    MessageWait,
+    ProcessInstance,
+    Timer,
+)
 
 
 def record_read(instance_id: str, task_id: str | None) -> None:
@@ -68,6 +76,11 @@ def instance_dict(session: Session, instance: ProcessInstance) -> dict[str, Any]
     incidents = session.scalars(
         select(Incident).where(Incident.instance_id == instance.id).order_by(Incident.id)
     ).all()
+    waits = session.scalars(
+        select(MessageWait)
+        .where(MessageWait.instance_id == instance.id)
+        .order_by(MessageWait.message_name, MessageWait.id)
+    ).all()
     history = session.scalars(
         select(AuditEvent).where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.id)
     ).all()
@@ -88,6 +101,7 @@ def instance_dict(session: Session, instance: ProcessInstance) -> dict[str, Any]
             }
             for t in timers
         ],
+        "waiting_for": [waiting_for(w.message_name, w.correlation) for w in waits],
         "incidents": [
             {
                 "id": i.id,
@@ -123,3 +137,10 @@ def instance_summary(instance: ProcessInstance) -> dict[str, Any]:
         "created_at": instance.created_at,
         "updated_at": instance.updated_at,
     }
+
+
+def waiting_for(index_name: str, correlation: str | None) -> dict[str, Any]:
+    """A message wait as `{message, correlation}`; a signal wait as `{signal}`."""
+    if index_name.startswith(SIGNAL_PREFIX):
+        return {"signal": index_name.removeprefix(SIGNAL_PREFIX)}
+    return {"message": index_name, "correlation": json.loads(correlation) if correlation else None}

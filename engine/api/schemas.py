@@ -112,6 +112,14 @@ class HistorySchema(Schema):
     detail = fields.Dict()
 
 
+class WaitingForSchema(Schema):
+    """What the case waits for from outside: a message (with its correlation) or a signal."""
+
+    message = fields.String()
+    correlation = fields.Dict(allow_none=True)
+    signal = fields.String()
+
+
 class InstanceSchema(Schema):
     id = fields.String()
     process_id = fields.String()
@@ -126,6 +134,7 @@ class InstanceSchema(Schema):
     completed_at = fields.AwareDateTime(allow_none=True)
     tasks = fields.List(fields.Nested(TaskSchema))
     timers = fields.List(fields.Nested(TimerSchema))
+    waiting_for = fields.List(fields.Nested(WaitingForSchema))
     incidents = fields.List(fields.Nested(IncidentSchema))
     history = fields.List(fields.Nested(HistorySchema))
 

@@ -113,6 +113,7 @@ def _schedule_timer_start(svc: Services, session: Session, item: Deployed) -> No
         select(ProcessInstance).where(
             ProcessInstance.process_id == item.process_id,
             ProcessInstance.business_key.like(f"schedule:{item.process_id}:%"),
+            ProcessInstance.business_key.not_like("%:run:%"),  # runs finish on their own
             ProcessInstance.status.in_([InstanceStatus.WAITING, InstanceStatus.RUNNING]),
         )
     ):
@@ -202,13 +203,16 @@ def create_instance(
     depth: int = 0,
     *,
     case_id: int | None,
+    fired_start: bool = False,
 ) -> str:
     """Run a new instance until it waits and save it; `case_id` is None only for timer-started
-    schedules, which serve no client."""
+    schedules and their runs, which serve no client. `fired_start`: a run of a timer start
+    event that just fired (engine.casework.timer_starts)."""
     now = svc.clock.now()
     instance_id = str(uuid.uuid4())
     run = RunContext(instance_id, business_key, office, closures=closure_days(session, office))
-    outcome = svc.runtime.start(_spec(svc, definition), data, run)
+    starter = svc.runtime.start_fired if fired_start else svc.runtime.start
+    outcome = starter(_spec(svc, definition), data, run)
     instance = ProcessInstance(
         id=instance_id,
         definition_id=definition.id,
@@ -637,6 +641,10 @@ def _fire_locked(
     ).all()
     if not due:
         return False
+    from engine.casework import timer_starts  # noqa: PLC0415 - it builds on this module
+
+    if timer_starts.is_schedule(instance):
+        return timer_starts.fire_schedule(svc, session, instance, list(due), now, actor)
     outcome = svc.runtime.fire_timers(
         _spec_by_id(svc, session, instance.definition_id),
         unpack_state(instance.state),
@@ -733,6 +741,10 @@ def _save(
             child_instance_id=child,
             process_id=start.process_id,
         )
+    if outcome.thrown:  # messages and signals for other cases (or partners)
+        from engine.casework.thrown_messages import deliver_thrown  # noqa: PLC0415
+
+        deliver_thrown(svc, session, instance, outcome.thrown, actor=actor, now=now, depth=depth)
 
 
 def terminate_locked(

@@ -15,9 +15,11 @@ from typing import Any
 from lxml import etree
 
 from engine.definitions import structure
+from engine.definitions.compensation import rewrite_compensation
 from engine.definitions.decision_checks import decision_problems
 from engine.definitions.dialects import EXTERNAL_TASK_OPERATOR, normalize
 from engine.definitions.forms import FormProblem, FormSource, FormSpec, parse_uploaded_form
+from engine.definitions.links import join_links
 from engine.definitions.problems import Problem
 from engine.definitions.routing import (
     DEFAULT_QUEUE,
@@ -31,7 +33,7 @@ from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
 from engine.errors import Invalid
 from engine.runtime.parse_errors import is_timer_definition, parse_failure, timer_kind
 from engine.runtime.spiff import PASS_THROUGH_KEY, new_parser, spec_to_json
-from engine.runtime.timing import TimerValueError, check_literal, is_iso_literal
+from engine.runtime.timing import TimerValueError, check_literal, is_cron_cycle, is_iso_literal
 from engine.sandbox import ScriptError, check_expression, check_script
 from handlers import HandlerRegistry
 
@@ -204,6 +206,8 @@ def compile_bundle(
             normalized = normalize(f.name, tree)
             warnings[f.name] = normalized.warnings
             found = normalized.problems + _decision_refs(f, tree)
+            found += [Problem(f.name, element, msg) for element, msg in join_links(tree)]
+            found += [Problem(f.name, el, msg) for el, msg in rewrite_compensation(tree)]
         if found:
             problems.extend(found)
             bad.add(f.name)
@@ -567,8 +571,15 @@ def _timer_problem(
     In the Camunda dialect a timer's text is a literal unless written `${…}` (already turned
     into Python by engine.definitions.dialects), so a bare word there is a bad literal."""
     literal = source.strip()
-    if structure.is_cron(literal):
-        return _cron_problem(file, element, definition, literal)
+    if structure.is_cron(literal) or is_cron_cycle(definition, literal):
+        misplaced = _cron_problem(file, element, definition, literal)
+        if misplaced:
+            return misplaced
+        try:
+            check_literal(definition, literal)
+        except TimerValueError as exc:
+            return [Problem(file, element, f"timer: {exc}")]
+        return []
     if not is_iso_literal(literal):
         try:
             quoted = ast.literal_eval(literal)

@@ -16,10 +16,21 @@ _QUESTION_MARK = re.compile(r"(\?)(?=(?:[^\'\"]|[\'\"][^\'\"]*[\'\"])*$)")
 
 
 def decision_problems(task_spec: Any) -> Iterator[str]:
-    """Messages for a business rule task's decision table (nothing for other tasks)."""
-    table = getattr(getattr(task_spec, "dmnEngine", None), "decision_table", None)
-    if table is None:
-        return
+    """Messages for a business rule task's decision table and the tables of the decisions it
+    requires (nothing for other tasks)."""
+    engine = getattr(task_spec, "dmnEngine", None)
+    pending, seen = [engine] if engine is not None else [], set()
+    while pending:
+        current = pending.pop()
+        table = getattr(current, "decision_table", None)
+        if table is None or id(table) in seen:
+            continue
+        seen.add(id(table))
+        yield from _table_problems(table)
+        pending.extend(getattr(current, "required", []) or [])
+
+
+def _table_problems(table: Any) -> Iterator[str]:
     name = getattr(table, "name", None) or getattr(table, "id", "decision")
     for index, column in enumerate(getattr(table, "inputs", []), start=1):
         source = getattr(column, "expression", None)

@@ -13,9 +13,6 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow  # type: ignore[import-untyped]
-from SpiffWorkflow.bpmn.specs.event_definitions.message import (  # type: ignore[import-untyped]
-    MessageEventDefinition,
-)
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import (  # type: ignore[import-untyped]
     MultipleEventDefinition,
 )
@@ -25,21 +22,34 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (  # type: ignore[i
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import (  # type: ignore
     BoundaryEvent,
 )
+from SpiffWorkflow.exceptions import WorkflowException  # type: ignore[import-untyped]
 from SpiffWorkflow.spiff.specs.event_definitions import (  # type: ignore[import-untyped]
     MessageEventDefinition as SpiffMessageEventDefinition,
+)
+from SpiffWorkflow.spiff.specs.event_definitions import (
+    SignalEventDefinition as SpiffSignalEventDefinition,
 )
 from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 
 from engine.clock import Clock
 from engine.deadlines.calendar import OfficeCalendar, default_calendar
 from engine.deadlines.standards import load_standards, standard_function
-from engine.runtime import task_marks
+from engine.errors import Invalid
+from engine.runtime import start_timers, task_marks
 from engine.runtime.errors import (
     MessageNotExpected,
     NothingToRetry,
     ServiceTaskFailed,
     TaskNotFound,
     TaskNotReady,
+)
+from engine.runtime.event_triggers import (
+    ExternalWait,
+    apply_event_subprocesses,
+    conditional_waits,
+    external_waits,
+    prepare_spec,
+    refresh_conditions,
 )
 from engine.runtime.prune import finished_human_tasks, prune_history
 from engine.runtime.routing_values import ROUTING_KEY, resolved_routing
@@ -53,7 +63,8 @@ from engine.runtime.spiff import (
     workflow_from_json,
 )
 from engine.runtime.spiff import workflow_to_json as dump_state
-from engine.runtime.timing import business_functions
+from engine.runtime.thrown import expected_correlation, thrown_events, with_correlation_fields
+from engine.runtime.timing import business_functions, is_cron_cycle, reschedule_cron
 from engine.runtime.views import (
     HumanTaskView,
     IncidentView,
@@ -91,6 +102,7 @@ class LoadedSpec:
     @classmethod
     def from_json(cls, text: str) -> LoadedSpec:
         spec, subs = spec_from_json(text)
+        prepare_spec(spec)
         return cls(spec, subs)
 
 
@@ -127,6 +139,31 @@ class Runtime:
             start.data.update(copy.deepcopy(dict(data)))
             return self._advance(workflow, engine)
 
+    def start_fired(self, spec: LoadedSpec, data: Mapping[str, Any], run: RunContext) -> Outcome:
+        """A new instance of a timer-started process whose start timer fired just now."""
+        engine = self._engine(run)
+        with using_clock(self.clock):
+            workflow = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=engine)
+            workflow.task_tree.data.update(copy.deepcopy(dict(data)))
+            workflow.do_engine_steps()  # the start events begin to wait
+            start_timers.fire_start(workflow, self.clock.now())
+            return self._advance(workflow, engine)
+
+    def take_start_firings(
+        self, spec: LoadedSpec, state: str, run: RunContext
+    ) -> tuple[Outcome, int]:
+        """A schedule instance's start timer fell due: how many new instances to start, and the
+        schedule waiting for its next firing (completed when it has none left)."""
+        engine = self._engine(run)
+        with using_clock(self.clock):
+            workflow = self._load(spec, state, engine)
+            fired, finished = start_timers.take_firings(workflow)
+            _reschedule_crons(workflow, self.clock.now())
+            if finished:
+                workflow.cancel()
+                return self._outcome(workflow, engine, status=InstanceStatus.COMPLETED), fired
+            return self._outcome(workflow, engine), fired
+
     def complete_task(
         self, spec: LoadedSpec, state: str, task_id: str, data: Mapping[str, Any], run: RunContext
     ) -> Outcome:
@@ -140,6 +177,7 @@ class Runtime:
                 raise TaskNotReady(f"task {task_id} is not waiting for a person")
             task.data = copy.deepcopy(task.data)
             task.data.update(copy.deepcopy(dict(data)))
+            _check_output_item(task)
             self._run_task(task)
             return self._advance(workflow, engine)
 
@@ -157,15 +195,47 @@ class Runtime:
             workflow = self._load(spec, state, engine)
             workflow.refresh_timers()
             self._run_steps(workflow)
-            waiting = [w for w in _message_waits(workflow) if w[1] == name]
+            waiting = [w for w in _message_waits(workflow) if w.name == name]
             if not waiting:
                 raise MessageNotExpected(f"the instance is not waiting for message {name!r}")
-            for task, _name, definition, _spec in waiting:
-                if getattr(definition, "message_var", None) is None and isinstance(payload, dict):
-                    task.data = copy.deepcopy(task.data)
-                    task.data.update(copy.deepcopy(payload))
-            event = BpmnEvent(SpiffMessageEventDefinition(name), payload=copy.deepcopy(payload))
-            workflow.send_event(event)
+            _merge_payload(waiting, payload)
+            payload = with_correlation_fields(
+                payload, [(w.definition, w.task) for w in waiting], _current_data(workflow)
+            )
+            # The instance's own correlation values: the caller routed the message here by them
+            # (the wait index), so SpiffWorkflow's check must not refuse it for lacking them.
+            event = BpmnEvent(
+                SpiffMessageEventDefinition(name),
+                payload=copy.deepcopy(payload),
+                correlations=copy.deepcopy(dict(workflow.correlations)),
+            )
+            try:
+                workflow.send_event(event)
+            except Exception as exc:  # refused, or its correlation could not be read from it
+                raise MessageNotExpected(f"the instance did not accept message {name!r}") from exc
+            _merge_started_payload(workflow, waiting, payload)
+            return self._advance(workflow, engine)
+
+    def deliver_signal(
+        self, spec: LoadedSpec, state: str, name: str, payload: Any, run: RunContext
+    ) -> Outcome:
+        """A signal broadcast to this instance: every catch, boundary and event subprocess
+        start listening for it fires (MessageNotExpected when none listens)."""
+        engine = self._engine(run)
+        with using_clock(self.clock):
+            workflow = self._load(spec, state, engine)
+            workflow.refresh_timers()
+            self._run_steps(workflow)
+            waiting = [w for w in _external_waits(workflow, "signal") if w.name == name]
+            if not waiting:
+                raise MessageNotExpected(f"the instance is not waiting for signal {name!r}")
+            _merge_payload(waiting, payload)
+            event = BpmnEvent(SpiffSignalEventDefinition(name), payload=copy.deepcopy(payload))
+            try:
+                workflow.send_event(event)
+            except WorkflowException as exc:
+                raise MessageNotExpected(f"the instance did not accept signal {name!r}") from exc
+            _merge_started_payload(workflow, waiting, payload)
             return self._advance(workflow, engine)
 
     def retry(self, spec: LoadedSpec, state: str, run: RunContext) -> Outcome:
@@ -233,6 +303,7 @@ class Runtime:
             (with closure days, read only when the code names business time), the standards
             and this command's "now" from the injected clock."""
             described: dict[str, Any] = {"now": self.clock.now().isoformat()}
+            described["zone"] = calendar.timezone  # datetime.now() in scripts: office time
             described["standards"] = self.standards
             if business_time:
                 described["calendar"] = describe_calendar(office())
@@ -306,8 +377,14 @@ class Runtime:
                 except _Pause:
                     paused = True  # a full pass still has to run: it refreshes timers at its end
                 prune_history(workflow)
+                _reschedule_crons(workflow, self.clock.now())
                 if not paused and _finish_exhausted_cycles(workflow):
                     continue
+                if not paused and apply_event_subprocesses(workflow):
+                    continue
+                if not paused and conditional_waits(workflow):
+                    if refresh_conditions(workflow, _current_data(workflow)):
+                        continue
                 if not paused and not _has_automatic_ready(workflow):
                     return
                 if ran >= self.max_automatic_tasks:
@@ -359,6 +436,7 @@ class Runtime:
             incident=incident,
             outbox=list(engine.outbox),
             starts=list(engine.starts),
+            thrown=thrown_events(workflow, lambda: _all_specs(workflow)),
         )
 
 
@@ -370,6 +448,26 @@ def _all_tasks(workflow: Any) -> list[Any]:
     for sub in workflow.subprocesses.values():
         tasks.extend(sub.tasks.values())
     return tasks
+
+
+def _check_output_item(task: Any) -> None:
+    """One instance of a multi-instance task must give its output item (the loop collects
+    it); without it SpiffWorkflow fails after the fact. Refused as bad input, naming it."""
+    parent = task.parent
+    loop = getattr(parent, "task_spec", None)
+    item = getattr(loop, "output_item", None)
+    if item is None or getattr(loop, "data_output", None) is None:
+        return
+    name = getattr(item, "bpmn_id", None)
+    if name and name not in task.data:
+        raise Invalid(f"{name!r} is required: each instance of this task adds one", field=name)
+
+
+def _all_specs(workflow: Any) -> list[Any]:
+    specs = list(workflow.spec.task_specs.values())
+    for sub in workflow.subprocess_specs.values():
+        specs.extend(sub.task_specs.values())
+    return specs
 
 
 def _finish_exhausted_cycles(workflow: Any) -> bool:
@@ -395,6 +493,37 @@ def _predict_childless(workflow: Any) -> None:
             for task in owner.tasks.values()
         ):
             owner._predict()
+
+
+def _reschedule_crons(workflow: Any, now: datetime) -> None:
+    """Cron cycles that fired wait for their next real firing (runtime/timing.py)."""
+    zone = getattr(getattr(workflow.script_engine, "calendar", None), "zone", None)
+    if zone is None or not _has_cron(workflow):
+        return
+    for task in _all_tasks(workflow):
+        if task.state != TaskState.WAITING:
+            continue
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, TimerEventDefinition) and zone is not None:
+            reschedule_cron(definition, task.internal_data, now, zone)
+
+
+def _has_cron(workflow: Any) -> bool:
+    """Whether any timer of the definition is a cron cycle (worked out once per spec)."""
+    spec = workflow.spec
+    cached = getattr(spec, "_caseway_has_cron", None)
+    if cached is None:
+        cached = False
+        for task_spec in _all_specs(workflow):
+            definition = getattr(task_spec, "event_definition", None)
+            candidates = [definition, *(getattr(definition, "event_definitions", None) or [])]
+            if any(
+                isinstance(d, TimerEventDefinition) and is_cron_cycle(d, d.expression or "")
+                for d in candidates
+            ):
+                cached = True
+        spec._caseway_has_cron = cached
+    return bool(cached)
 
 
 def _has_automatic_ready(workflow: Any) -> bool:
@@ -484,39 +613,61 @@ def _attachment(task: Any) -> tuple[str | None, bool]:
     return None, bool(task.task_spec.cancel_activity)
 
 
-def _message_waits(workflow: Any) -> list[tuple[Any, str, Any, Any]]:
-    """(task, message name, definition, catching spec) for every message a task waits for."""
-    waits = []
+def _waiting_catches(workflow: Any) -> list[tuple[Any, Any, Any]]:
+    """(task, definition, catching spec) for every event a waiting task listens for."""
+    found: list[tuple[Any, Any, Any]] = []
     for task in _all_tasks(workflow):
-        if task.state != TaskState.WAITING:
-            continue
-        for definition, spec in catches(task):
-            if isinstance(definition, MessageEventDefinition):
-                waits.append((task, definition.name, definition, spec))
-    return waits
+        if task.state == TaskState.WAITING:
+            found.extend((task, definition, spec) for definition, spec in catches(task))
+    return found
+
+
+def _external_waits(workflow: Any, kind: str | None = None) -> list[ExternalWait]:
+    waits = external_waits(workflow, _waiting_catches(workflow))
+    return [w for w in waits if kind is None or w.kind == kind]
+
+
+def _message_waits(workflow: Any) -> list[ExternalWait]:
+    """Every message the instance can catch now (catch events, boundaries, event subprocess
+    starts)."""
+    return _external_waits(workflow, "message")
 
 
 def _message_wait_views(workflow: Any) -> list[MessageWaitView]:
-    waits = _message_waits(workflow)
+    """The index rows: message waits with their correlation, and signal waits ("signal:x")."""
+    waits = _external_waits(workflow)
     if not waits:
         return []
     case_data = _current_data(workflow)
     return [
-        MessageWaitView(str(task.id), name, _correlation_of(task, spec, case_data))
-        for task, name, _definition, spec in waits
+        MessageWaitView(
+            wait.wait_id,
+            wait.index_name,
+            _correlation_of(wait.task, wait.spec, case_data, wait.definition)
+            if wait.kind == "message"
+            else None,
+        )
+        for wait in waits
     ]
 
 
-def _correlation_of(task: Any, spec: Any, case_data: Mapping[str, Any]) -> str | None:
+def _correlation_of(
+    task: Any, spec: Any, case_data: Mapping[str, Any], definition: Any = None
+) -> str | None:
+    data = {**case_data, **(task.data if task is not None else {})}
+    standard = expected_correlation(definition, data)
+    if standard is not None:
+        return canonical_correlation(standard)
     properties = (getattr(spec, "extensions", None) or {}).get("properties", {})
-    if "correlationKeys" not in properties:
+    if "correlationKeys" not in properties and task is not None:
         properties = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
     keys = [k.strip() for k in properties.get("correlationKeys", "").split(",") if k.strip()]
     if not keys:
         return None
+    data = task.data if task is not None else {}
     values = {}
     for key in keys:
-        value = task.data.get(key, case_data.get(key))
+        value = data.get(key, case_data.get(key))
         if value is None:
             return None
         values[key] = str(value)
@@ -592,6 +743,33 @@ def _describe(exc: BaseException) -> str:
         if seen is exc:
             break
     return f"{type(exc).__name__}: {exc}"
+
+
+def _merge_payload(waiting: list[ExternalWait], payload: Any) -> None:
+    """A payload without a variable to land in is merged into the catching task's data."""
+    if not isinstance(payload, dict):
+        return
+    for wait in waiting:
+        if wait.task is not None and getattr(wait.definition, "message_var", None) is None:
+            wait.task.data = copy.deepcopy(wait.task.data)
+            wait.task.data.update(copy.deepcopy(payload))
+
+
+def _merge_started_payload(workflow: Any, waiting: list[ExternalWait], payload: Any) -> None:
+    """The same for an event subprocess the event just started: its start event's data."""
+    if not isinstance(payload, dict) or all(w.task is not None for w in waiting):
+        return
+    starts = {w.spec.name for w in waiting if w.task is None}
+    for sub in workflow.subprocesses.values():
+        for task in sub.tasks.values():
+            if task.task_spec.name in starts and task.state in (
+                TaskState.READY,
+                TaskState.COMPLETED,
+            ):
+                if getattr(task.task_spec.event_definition, "message_var", None) is None:
+                    task.data = copy.deepcopy(task.data)
+                    for key, value in payload.items():
+                        task.data.setdefault(key, copy.deepcopy(value))
 
 
 def _with_closures(

@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import (  # type: ignor
 )
 
 from engine.sandbox import codec
+from engine.sandbox.clocked import from_description as clocked_from
 from engine.sandbox.fastpath import is_bounded
 from engine.sandbox.interpreter import Interpreter
 from engine.sandbox.policy import check_expression, check_script
@@ -44,6 +45,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
             functions,
             time_limit=runner.limits.time_limit,
             max_size=runner.limits.max_size,
+            clock=lambda: clocked_from(helpers(False)),
         )
 
     def evaluate(

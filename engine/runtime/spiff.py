@@ -14,15 +14,34 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.parser.event_parsers import (  # type: ignore[import-untyped]
+    CONDITIONAL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+)
+from SpiffWorkflow.bpmn.parser.util import full_tag  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.serializer.default.workflow import (  # type: ignore[import-untyped]
     BpmnWorkflowConverter,
 )
+from SpiffWorkflow.bpmn.specs.defaults import (  # type: ignore[import-untyped]
+    StartEvent as SpiffStartEvent,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer  # type: ignore
+from SpiffWorkflow.spiff.parser.event_parsers import (  # type: ignore[import-untyped]
+    SpiffStartEventParser,
+)
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # type: ignore[import-untyped]
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # type: ignore[import-untyped]
+from SpiffWorkflow.spiff.specs.defaults import (  # type: ignore[import-untyped]
+    BusinessRuleTask as SpiffBusinessRuleTask,
+)
 
 from engine.clock import Clock, SystemClock
+from engine.runtime import decisions
 
 # -- clock ---------------------------------------------------------------------------------
 # SpiffWorkflow's timer module calls datetime.now(timezone.utc) directly. We swap that module's
@@ -60,11 +79,61 @@ def utc(moment: datetime) -> datetime:
 # -- parsing --------------------------------------------------------------------------------
 
 
+# Set on the start events of event subprocesses only: BPMN isInterrupting (default true).
+INTERRUPTING_KEY = "caseway_interrupting"
+
+
+class _StartEventParser(SpiffStartEventParser):
+    """Keeps a start event's `isInterrupting` (SpiffWorkflow drops it) in its extensions, so an
+    interrupting event subprocess can end the flow it interrupts (runtime/event_triggers.py).
+
+    Also reads error and escalation start events: SpiffWorkflow's parser ignores their
+    definitions, so an error event subprocess started with the process, as if it had none.
+    """
+
+    def create_task(self) -> Any:
+        definition = self.get_event_definition(
+            [
+                MESSAGE_EVENT_XPATH,
+                SIGNAL_EVENT_XPATH,
+                TIMER_EVENT_XPATH,
+                CONDITIONAL_EVENT_XPATH,
+                ERROR_EVENT_XPATH,
+                ESCALATION_EVENT_XPATH,
+            ]
+        )
+        task = self._create_task(definition)
+        self.spec.start.connect(task)
+        return task
+
+    def parse_extensions(self, node: Any = None) -> dict[str, Any]:
+        extensions: dict[str, Any] = dict(super().parse_extensions(node))
+        parent = self.node.getparent()
+        in_event_subprocess = parent is not None and parent.get("triggeredByEvent") == "true"
+        if node is None and in_event_subprocess:
+            flag = (self.node.get("isInterrupting") or "true").strip().lower()
+            extensions[INTERRUPTING_KEY] = flag != "false"
+        return extensions
+
+
+class _CasewayParser(SpiffBpmnParser):
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("startEvent"): (_StartEventParser, SpiffStartEvent),
+    }
+
+    def add_dmn_xml(self, node: Any, filename: str | None = None) -> None:
+        decisions.add_dmn_xml(self, node, filename)
+
+    def get_engine(self, decision_ref: str, node: Any) -> Any:
+        return decisions.engine_for(self, decision_ref, node)
+
+
 def new_parser() -> Any:
     """A Spiff-dialect parser; the XSD validator catches structural mistakes early."""
     from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
-    return SpiffBpmnParser(validator=VALIDATOR)
+    return _CasewayParser(validator=VALIDATOR)
 
 
 # -- serialization --------------------------------------------------------------------------
@@ -92,6 +161,7 @@ class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
 def _make_serializer() -> Any:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _SpecFreeWorkflowConverter
+    config[SpiffBusinessRuleTask] = decisions.DecisionTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
     return BpmnWorkflowSerializer(registry)
 

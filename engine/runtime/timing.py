@@ -24,6 +24,7 @@ from engine.clock import Clock
 from engine.deadlines.business_time import aware
 from engine.deadlines.business_time import business_functions as pure_business_functions
 from engine.deadlines.calendar import OfficeCalendar
+from engine.runtime import cron
 
 _NUM = r"\d+(\.\d+)?"
 _DURATION = rf"P(?!$)({_NUM}Y)?({_NUM}M)?(\d+W)?({_NUM}D)?(T(?=\d)({_NUM}H)?({_NUM}M)?({_NUM}S)?)?"
@@ -41,9 +42,29 @@ def is_iso_literal(expression: str) -> bool:
     return bool(ISO_LITERAL.match(expression.strip()))
 
 
+def is_cron_cycle(definition: Any, expression: str) -> bool:
+    """A timeCycle written as a Quartz/Camunda cron expression (`0 0 9 * * MON-FRI`)."""
+    return isinstance(definition, CycleTimerEventDefinition) and cron.looks_like_cron(
+        _unquoted(expression)
+    )
+
+
+def _unquoted(expression: str) -> str:
+    text = expression.strip()
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1].strip()
+    return text
+
+
 def check_literal(definition: Any, literal: str) -> None:
     """Deploy-time check of a literal: raise TimerValueError if Spiff could not schedule it."""
     value = literal.strip()
+    if is_cron_cycle(definition, value):
+        try:
+            cron.parse(_unquoted(value))
+        except cron.CronError as exc:
+            raise TimerValueError(str(exc)) from exc
+        return
     kind = value[:1].upper()
     if isinstance(definition, CycleTimerEventDefinition) and kind != "R":
         raise TimerValueError(f"{value!r} is not a cycle (timeCycle wants e.g. R/P3M)")
@@ -65,8 +86,15 @@ def check_literal(definition: Any, literal: str) -> None:
 def timer_value(
     definition: Any, expression: str, evaluate: Callable[[], Any], now: datetime, zone: Any
 ) -> str:
-    """The string SpiffWorkflow's timer code needs for this definition."""
+    """The string SpiffWorkflow's timer code needs for this definition.
+
+    A cron cycle becomes an unbounded ISO cycle starting at its next firing; after each firing
+    `reschedule_cron` moves it to the firing after that (SpiffWorkflow only adds a duration).
+    """
     raw = expression.strip()
+    if is_cron_cycle(definition, raw):
+        first = cron.parse(_unquoted(raw)).next_after(now, _zone_name(zone))
+        return f"R/{first.isoformat()}/P1D"
     value = raw if is_iso_literal(raw) else evaluate()
     if isinstance(definition, DurationTimerEventDefinition):
         return _as_duration(value, now, zone)
@@ -75,6 +103,35 @@ def timer_value(
     if isinstance(value, str):
         return value
     raise TimerValueError(f"a timer cycle must be text like 'R/P3M', got {type(value).__name__}")
+
+
+def _zone_name(zone: Any) -> str:
+    return str(getattr(zone, "key", None) or zone)
+
+
+CRON_DUE = "caseway_cron_due"  # in a cron timer's event_value: the firing it waits for
+
+
+def reschedule_cron(
+    definition: Any, internal_data: dict[str, Any], now: datetime, zone: Any
+) -> bool:
+    """After SpiffWorkflow advanced a cron cycle by its placeholder day, set the real next
+    firing (the first one after now: missed firings are not replayed, as in Camunda).
+    True when the value changed."""
+    value = internal_data.get("event_value")
+    if not isinstance(value, dict) or not is_cron_cycle(definition, definition.expression or ""):
+        return False
+    due = value.get(CRON_DUE)
+    if due == value.get("next"):
+        return False
+    if due is None:  # first computed: this is the firing it waits for
+        value[CRON_DUE] = value.get("next")
+        return False
+    schedule = cron.parse(_unquoted(definition.expression))
+    after = max(now, datetime.fromisoformat(due))
+    upcoming = schedule.next_after(after, _zone_name(zone)).isoformat()
+    internal_data["event_value"] = {**value, "next": upcoming, CRON_DUE: upcoming}
+    return True
 
 
 def _as_duration(value: Any, now: datetime, zone: Any) -> str:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handlers import OutboxMessage, ProcessStart
+
+if TYPE_CHECKING:
+    from engine.runtime.thrown import ThrownEvent
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,10 @@ class TimerView:
     due_at: datetime
     attached_to: str | None
     interrupting: bool
+
+
+# A signal wait's name in the message_wait index: "signal:<name>" (a message wait's is its name).
+SIGNAL_PREFIX = "signal:"
 
 
 @dataclass(frozen=True)
@@ -67,3 +74,4 @@ class Outcome:
     outbox: list[OutboxMessage] = field(default_factory=list)
     starts: list[ProcessStart] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    thrown: list[ThrownEvent] = field(default_factory=list)  # messages/signals for others

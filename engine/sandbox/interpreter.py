@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import CodeType, FrameType
 from typing import Any
 
@@ -31,8 +31,12 @@ class Interpreter:
         *,
         time_limit: float = 2.0,
         max_size: int = DEFAULT_MAX_SIZE,
+        clock: Callable[[], Mapping[str, Any] | None] | None = None,
     ) -> None:
+        """`clock` gives the builtins that stand in for `datetime`/`date` (sandbox.clocked), so
+        scripts read the engine's clock; without it they read the host's."""
         self.globals = dict(environment_globals or {})
+        self.clock = clock
         self.time_limit = time_limit
         self.max_size = max_size
         self.sizes = SizeGuards(max_size)
@@ -45,7 +49,7 @@ class Interpreter:
         namespace.update(external_context or {})
         namespace.update(context)
         namespace.update(self.sizes.guards)
-        namespace["__builtins__"] = self.sizes.builtins
+        namespace["__builtins__"] = self._builtins()
         result = self._run(code, namespace)
         self.sizes.limit(self.sizes.rendered_size(result), "expression result")
         return result
@@ -58,13 +62,17 @@ class Interpreter:
         context.update(self.globals)
         context.update(external_context or {})
         context.update(self.sizes.guards)
-        context["__builtins__"] = self.sizes.builtins
+        context["__builtins__"] = self._builtins()
         try:
             self._run(code, context)
         finally:
             self.remove_globals(context, external_context)
         self.sizes.limit(self.sizes.rendered_size(context), "task data")
         return True
+
+    def _builtins(self) -> dict[str, Any]:
+        clocked = self.clock() if self.clock is not None else None
+        return {**self.sizes.builtins, **clocked} if clocked else self.sizes.builtins
 
     def remove_globals(self, context: dict[str, Any], external: Mapping | None = None) -> None:
         """Builtins, guards, environment globals and callables are not task data."""

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.sandbox import codec
+from engine.sandbox.clocked import from_description as clocked_from
 from engine.sandbox.errors import (
     ScriptError,
     ScriptMemoryExceeded,
@@ -40,10 +41,12 @@ KINDS: dict[type[ScriptError], str] = {
 
 def handle(request: dict[str, Any]) -> dict[str, Any]:
     """Run one request; every outcome is a message, never an exception."""
+    clocked = clocked_from(request.get("helpers"))
     interpreter = Interpreter(
         trusted_globals(request.get("helpers")),
         time_limit=float(request["time_limit"]),
         max_size=int(request["max_size"]),
+        clock=lambda: clocked,
     )
     data = codec.decode(request.get("data") or {})
     external = codec.decode(request.get("external") or {})

@@ -26,9 +26,9 @@ from engine.web.i18n import init_i18n
 from engine.web.inbox import work
 from engine.web.incident_pages import fix
 from engine.web.oidc import init_oidc
+from engine.web.outcomes import outcomes_page
 from engine.web.queue_pages import queue_table
 from engine.web.self_service import client
-from engine.web.outcomes import outcomes_page
 from engine.web.supervisor import supervise
 
 assets = Blueprint(

@@ -15,7 +15,14 @@ def scheduled(api, office: str = "sudbury") -> list[dict]:
     return api.as_("ada").get(f"/api/instances?business_key={key}").json["items"]
 
 
-def test_a_timer_start_process_is_scheduled_on_deploy_and_fires_each_cycle(api, svc, clock):
+def runs(api) -> list[dict]:
+    items = api.as_("ada").get("/api/instances?process_id=scheduled_review").json["items"]
+    return [i for i in items if ":run:" in i["business_key"]]
+
+
+def test_a_timer_start_process_is_scheduled_on_deploy_and_each_firing_starts_a_case(
+    api, svc, clock
+):
     upload(api.as_("dana"), REVIEW)
     (instance,) = scheduled(api)
 
@@ -27,8 +34,12 @@ def test_a_timer_start_process_is_scheduled_on_deploy_and_fires_each_cycle(api, 
     assert timers.tick(svc) == 0
 
     detail = api.as_("ada").get(f"/api/instances/{instance['id']}").json
-    assert [t["task_name"] for t in detail["tasks"]] == ["check", "check", "check"]
-    assert detail["timers"] == []
+    assert detail["tasks"] == [] and detail["timers"] == []  # the schedule only keeps time
+    assert detail["status"] == "completed"  # R3: no firing left
+    started = [api.as_("ada").get(f"/api/instances/{r['id']}").json for r in runs(api)]
+    assert len(started) == 6  # three firings in each of the two offices
+    assert all([t["task_name"] for t in run["tasks"]] == ["check"] for run in started)
+    assert all(run["timers"] == [] for run in started)
     assert api.as_("sam").get("/api/tasks?queue=supervisor").json["total"] == 3
     assert len(scheduled(api, "ottawa")) == 1
     assert api.as_("omar").get("/api/tasks?queue=supervisor").json["total"] == 3
@@ -89,3 +100,38 @@ def test_business_day_deadline_skips_an_office_closure(api, svc, clock):
     assert before["timers"][0]["due_at"] == "2027-01-05T15:00:00+00:00"  # Tuesday 10:00
     assert after["timers"][0]["due_at"] == "2027-01-06T15:00:00+00:00"  # Wednesday 10:00
     assert elsewhere["timers"][0]["due_at"] == "2027-01-05T15:00:00+00:00"  # Ottawa is open
+
+
+WEEKDAYS = FIXTURES / "weekday_check.bpmn"
+
+
+def test_a_cron_cycle_starts_a_case_each_weekday_at_nine_office_time(api, svc, clock):
+    clock.set(datetime(2027, 1, 8, 15, 0, tzinfo=UTC))  # Friday 10:00 in Toronto
+    assert upload(api.as_("dana"), WEEKDAYS).status_code == 201
+    key = "schedule:weekday_check:sudbury"
+    (schedule,) = api.as_("ada").get(f"/api/instances?business_key={key}").json["items"]
+
+    def due() -> list[str]:
+        return [
+            t["due_at"]
+            for t in api.as_("ada").get(f"/api/instances/{schedule['id']}").json["timers"]
+        ]
+
+    assert due() == ["2027-01-11T14:00:00+00:00"]  # Monday 09:00 EST, not Saturday
+    clock.set(datetime(2027, 1, 11, 14, 0, 1, tzinfo=UTC))
+    assert timers.tick(svc) == 2  # one schedule per office
+
+    assert due() == ["2027-01-12T14:00:00+00:00"]  # then Tuesday 09:00
+    items = api.as_("ada").get("/api/instances?process_id=weekday_check").json["items"]
+    started = [i for i in items if ":run:" in i["business_key"]]
+    assert len(started) == 2 and all(i["status"] == "waiting" for i in started)
+    assert timers.tick(svc) == 0  # exactly once
+
+
+def test_a_cron_cycle_that_is_not_valid_is_refused_at_deploy(api):
+    broken = WEEKDAYS.read_bytes().replace(b"MON-FRI", b"MON-FUN")
+
+    response = upload_bytes(api.as_("dana"), "weekday_check.bpmn", broken)
+
+    assert response.status_code == 422
+    assert "day of week" in response.json["errors"][0]["message"]

@@ -27,6 +27,7 @@ MAY: dict[Action, str] = {
     Action.PRINT_LETTERS:  "-   y   -   y   y   -   -",
     Action.SEE_OUTCOMES:   "-   -   -   y   y   -   -",
     Action.ANSWER_SURVEY:  "-   y   y   y   y   -   y",
+    Action.SEND_SIGNAL:    "-   -   -   y   y   -   y",
 }
 # fmt: on
 

@@ -554,6 +554,11 @@ def _correlated(world: World, subject: str, caller: Caller) -> Call:
     return Call("/api/messages", {"name": "reply", "correlation": {"ref": ref}, "payload": {}})
 
 
+@endpoint("POST /api/signals")
+def _signal(world: World, subject: str, caller: Caller) -> Call:
+    return Call("/api/signals", {"name": "authz_nothing_waits", "office": _office(subject)})
+
+
 # -- offices --
 
 

@@ -105,6 +105,11 @@ MATRIX: dict[str, dict[str, str]] = {
         "sudbury":          "401 401 401 401 202 | 403 202 202 202 202 | 403 404 404 404 202",
         "ottawa":           "401 401 401 401 202 | 403 404 404 404 202 | 403 202 202 202 202",
     },
+    # Signals reach one office's waiting cases: supervisors their own office, admins any.
+    "POST /api/signals": {
+        "sudbury":          "401 401 401 401 403 | 403 403 403 202 202 | 403 403 403 403 202",
+        "ottawa":           "401 401 401 401 403 | 403 403 403 403 202 | 403 403 403 202 202",
+    },
 
     # Tasks. "queue": home caseworker task nobody holds; "mine": held by the caller (their
     # office); "cole's": home caseworker task cole holds; "intake": home intake task nobody
