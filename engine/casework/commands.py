@@ -185,13 +185,18 @@ def create_instance(
     depth: int = 0,
     *,
     case_id: int | None,
+    message: str | None = None,
 ) -> str:
     """Run a new instance until it waits and save it; `case_id` is None only for timer-started
-    schedules, which serve no client."""
+    schedules, which serve no client. With `message`, the start event that awaits it catches
+    it (the data is the message's payload)."""
     now = svc.clock.now()
     instance_id = str(uuid.uuid4())
     run = RunContext(instance_id, business_key, office, closures=closure_days(session, office))
-    outcome = svc.runtime.start(_spec(svc, definition), data, run)
+    if message is None:
+        outcome = svc.runtime.start(_spec(svc, definition), data, run)
+    else:
+        outcome = svc.runtime.start_on_message(_spec(svc, definition), message, data, run)
     instance = ProcessInstance(
         id=instance_id,
         definition_id=definition.id,
@@ -647,8 +652,13 @@ def _save(
     depth: int = 0,
     **kwargs: Any,
 ) -> None:
-    """Write the outcome, then start the processes its handlers asked for (same transaction)."""
+    """Write the outcome, then start the processes its handlers asked for and close the case
+    when one asked for it (same transaction)."""
     apply_outcome(session, instance, outcome, actor=actor, now=now, **kwargs)
+    if outcome.closes and outcome.incident is None and instance.case_id is not None:
+        from engine.cases.closing import close_from_process  # closing builds on this module
+
+        close_from_process(svc, session, instance, outcome.closes[-1], actor=actor, now=now)
     for start in outcome.starts:
         problem = None
         definition = latest_definition(session, start.process_id)

@@ -149,7 +149,7 @@ def _sync_tasks(
             route_new_task(session, row, actor=actor, now=now)
         else:
             # a deadline that fired without interrupting leaves the task overdue, not undated
-            row.due_at = due.get(view.task_id, row.due_at)
+            row.due_at = _kept_due(row.due_at, due.get(view.task_id), now)
     for row in open_rows.values():
         if row.id == completed_task_id:
             row.status = TaskStatus.COMPLETED
@@ -241,16 +241,29 @@ def _form_from_filename(name: str | None) -> str | None:
 
 
 def _due_by_task(timers: list[TimerView]) -> dict[str, datetime]:
-    """A task's deadline: its earliest interrupting timer, else its earliest timer."""
+    """A task's deadline: its boundary timer named `…deadline` (the service standard, when the
+    task also has later reminders and a final escalation), else its earliest interrupting
+    timer, else its earliest timer."""
     by_task: dict[str, list[TimerView]] = {}
     for timer in timers:
         if timer.attached_to:
             by_task.setdefault(timer.attached_to, []).append(timer)
     due = {}
     for task_id, attached in by_task.items():
+        named = [t.due_at for t in attached if t.name.endswith("deadline")]
         interrupting = [t.due_at for t in attached if t.interrupting]
-        due[task_id] = min(interrupting) if interrupting else min(t.due_at for t in attached)
+        due[task_id] = min(named or interrupting or [t.due_at for t in attached])
     return due
+
+
+def _kept_due(current: datetime | None, computed: datetime | None, now: datetime) -> datetime | None:
+    """An overdue task stays overdue: the reminders and escalation still waiting after its
+    deadline fired do not give it a later due date."""
+    if computed is None:
+        return current
+    if current is not None and current <= now < computed:
+        return current
+    return computed
 
 
 def _sync_timers(
