@@ -40,6 +40,7 @@ DEFAULTS: Mapping[str, tuple[Any, str]] = {
     "action_plan_review_months": (3, "OW Policy Directive 2.5: then every 3 months"),
     "internal_review_request_days": (30, "ontario.ca: request a review within 30 days"),
     "mailed_decision_received_after_days": (3, "Mailed decision counts as received in 3 days"),
+    "late_review_request_days": (30, f"{LOCAL_POLICY}: late review requests considered 30 days"),
     "internal_review_answer_days": (30, "Social Benefits Tribunal: answer within 30 days"),
     "appeal_days": (30, "Social Benefits Tribunal: appeal within 30 days"),
     "return_call_business_days": (2, f"{LOCAL_POLICY}: return client calls in 2 business days"),

@@ -98,7 +98,6 @@ def test_a_case_from_intake_to_closing(chromium, server, api, passwords, lang):
     deploy(
         api,
         "intake.bpmn",
-        "intake_triage.dmn",
         "needs_assessment.bpmn",
         "warm_referral.bpmn",
         "service_plan_review.bpmn",
@@ -189,7 +188,7 @@ def test_a_case_from_intake_to_closing(chromium, server, api, passwords, lang):
 
 
 def test_the_incidents_pages_are_accessible_on_a_phone(chromium, server, api, passwords):
-    deploy(api, "intake.bpmn", "intake_triage.dmn")
+    deploy(api, "intake.bpmn")
     opened = (
         api.as_("ira")
         .post(

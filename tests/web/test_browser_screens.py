@@ -41,7 +41,6 @@ def intake(api):  # type: ignore[no-untyped-def]
     deploy(
         api,
         "intake.bpmn",
-        "intake_triage.dmn",
         "needs_assessment.bpmn",
         "warm_referral.bpmn",
         "service_plan_review.bpmn",
