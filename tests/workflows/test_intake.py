@@ -218,7 +218,7 @@ def test_a_late_review_request_accepted_by_a_supervisor_is_reviewed(api, svc, cl
 
 
 def test_the_old_municipal_eligibility_decision_is_gone(api, deployed):
-    case = by_phone(api, {**TCA, "request": "other"})
+    case = reach(api, by_phone(api, {**TCA, "request": "other"}))
 
     assert case["status"] == "completed"  # told to apply through provincial intake
     assert all(t["task_name"] != "decide_eligibility" for t in case["tasks"])
