@@ -74,7 +74,8 @@ def close_case(ctx: HandlerContext, *, reason: str) -> dict[str, Any]:
     """Close the case when this step commits (its other processes stop): the process's own
     ending, e.g. a withdrawal or an applicant unreachable after the documented attempts."""
     if reason not in PROCESS_CLOSE_REASONS:
-        raise HandlerInputError(f"close_case: reason must be one of {', '.join(PROCESS_CLOSE_REASONS)}")
+        known = ", ".join(PROCESS_CLOSE_REASONS)
+        raise HandlerInputError(f"close_case: reason must be one of {known}")
     ctx.close_case(reason)
     return {"closed_reason": reason, "closed_at": ctx.now.isoformat()}
 

@@ -256,7 +256,9 @@ def _due_by_task(timers: list[TimerView]) -> dict[str, datetime]:
     return due
 
 
-def _kept_due(current: datetime | None, computed: datetime | None, now: datetime) -> datetime | None:
+def _kept_due(
+    current: datetime | None, computed: datetime | None, now: datetime
+) -> datetime | None:
     """An overdue task stays overdue: the reminders and escalation still waiting after its
     deadline fired do not give it a later due date."""
     if computed is None:

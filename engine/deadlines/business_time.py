@@ -1,12 +1,12 @@
-"""`business_days(n[, start])`, `business_hours(h[, start])` and `end_of_business_day(n[, start])`:
-the trusted functions diagrams
-call, bound to an office calendar and a notion of "now". Pure: the server binds them to its
-clock, a sandbox process to the moment the server sent with the request."""
+"""`business_days(n[, start])`, `business_hours(h[, start])`, `end_of_business_day(n[, start])`:
+the trusted functions diagrams call, bound to an office calendar and a notion of "now". Pure:
+the server binds them to its clock, a sandbox process to the moment the server sent with the
+request."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from engine.deadlines.calendar import OfficeCalendar
@@ -59,7 +59,7 @@ def business_functions(
         calendar = office_calendar()
         due = business_days(n, start).astimezone(calendar.zone)
         closing = datetime.combine(due.date(), calendar.workday_end).replace(tzinfo=calendar.zone)
-        return closing.astimezone(timezone.utc)
+        return closing.astimezone(UTC)
 
     return {
         "business_days": business_days,

@@ -3,8 +3,9 @@
 Municipalities set their own local standards, so diagrams never hard-code a figure: they ask
 `standard("applicant_contact_business_days")`. Override any value in a JSON file named by
 CASEWAY_STANDARDS_CONFIG, for every office or, under "offices", for one. A figure no public
-source sets is marked "local policy": the office's own choice, shipped as a default. Sources: ../shared/SERVICE_STANDARDS.md (re-check against the live
-directives before relying on a figure in production).
+source sets is marked "local policy": the office's own choice, shipped as a default.
+Sources: ../shared/SERVICE_STANDARDS.md (re-check against the live directives before relying
+on a figure in production).
 """
 
 from __future__ import annotations

@@ -137,9 +137,8 @@ def message_start_names(spec: Any) -> frozenset[str]:
     message nobody waits for with one of these names starts a new instance."""
     names = set()
     for task_spec in spec.task_specs.values():
-        definition = getattr(task_spec, "event_definition", None)
-        if type(task_spec).__name__ == "StartEvent" and type(definition).__name__ == (
-            "MessageEventDefinition"
-        ):
+        definition: Any = getattr(task_spec, "event_definition", None)
+        is_start = type(task_spec).__name__ == "StartEvent"
+        if is_start and type(definition).__name__ == "MessageEventDefinition":
             names.add(str(definition.name))
     return frozenset(names)

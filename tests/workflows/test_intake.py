@@ -54,15 +54,24 @@ CLOSING_MONDAY = "2027-01-04T21:30:00+00:00"
 
 @pytest.fixture
 def deployed(api):
-    deploy(api, "intake.bpmn", "needs_assessment.bpmn", "warm_referral.bpmn",
-           "service_plan_review.bpmn")
+    deploy(
+        api,
+        "intake.bpmn",
+        "needs_assessment.bpmn",
+        "warm_referral.bpmn",
+        "service_plan_review.bpmn",
+    )
 
 
 def walk_in(api, key="C-WALK-1"):
     response = api.as_("ira").post(
         "/api/cases",
-        json={"process_id": "intake", "key": key, "client": {"name": "Jordan Smith"},
-              "data": {"channel": "walk_in"}},
+        json={
+            "process_id": "intake",
+            "key": key,
+            "client": {"name": "Jordan Smith"},
+            "data": {"channel": "walk_in"},
+        },
     )
     assert response.status_code == 201, response.json
     return instance(api, response.json["instance_id"])
@@ -71,8 +80,12 @@ def walk_in(api, key="C-WALK-1"):
 def by_phone(api, request=None, key="C-PHONE-1"):
     response = api.as_("ira").post(
         "/api/cases",
-        json={"process_id": "intake", "key": key, "client": {"name": "Jordan Smith"},
-              "data": {"channel": "phone"}},
+        json={
+            "process_id": "intake",
+            "key": key,
+            "client": {"name": "Jordan Smith"},
+            "data": {"channel": "phone"},
+        },
     )
     assert response.status_code == 201, response.json
     case = instance(api, response.json["instance_id"])
@@ -176,9 +189,17 @@ def reach(api, case):
 def test_temporary_care_granted_starts_the_needs_assessment(api, svc, deployed):
     case = reach(api, by_phone(api))
 
-    case = complete(api, "casey", case, "decide_local", {
-        "local_decision": "granted", "monthly_amount": 410,
-        "decision_explanation": "Temporary Care Assistance for your grandchild."})
+    case = complete(
+        api,
+        "casey",
+        case,
+        "decide_local",
+        {
+            "local_decision": "granted",
+            "monthly_amount": 410,
+            "decision_explanation": "Temporary Care Assistance for your grandchild.",
+        },
+    )
 
     [assessment] = children(api, "needs_assessment", "C-PHONE-1")
     assert "first_meeting_due_at" in assessment["data"]
@@ -191,9 +212,14 @@ def test_the_review_window_ends_at_closing_on_its_last_business_day(api, svc, cl
     assert case["data"]["review_request_deadline"] == "2027-02-08T21:30:00+00:00"
     clock.set(clock.now().replace(month=2, day=8, hour=21, minute=0))
     timers.tick(svc)
-    sent = api.as_("casey").post("/api/messages", json={
-        "name": "internal_review_requested", "correlation": {"case_number": "C-PHONE-1"},
-        "payload": {"review_request_reason": "I disagree."}})
+    sent = api.as_("casey").post(
+        "/api/messages",
+        json={
+            "name": "internal_review_requested",
+            "correlation": {"case_number": "C-PHONE-1"},
+            "payload": {"review_request_reason": "I disagree."},
+        },
+    )
     assert sent.status_code == 202
     assert open_tasks(instance(api, case["id"])) == ["conduct_review"]
 
@@ -203,15 +229,25 @@ def test_a_late_review_request_accepted_by_a_supervisor_is_reviewed(api, svc, cl
     clock.set(clock.now().replace(month=2, day=10))
     timers.tick(svc)
 
-    sent = api.as_("casey").post("/api/messages", json={
-        "name": "internal_review_requested", "correlation": {"case_number": "C-PHONE-1"},
-        "payload": {"review_request_reason": "I was in hospital."}})
+    sent = api.as_("casey").post(
+        "/api/messages",
+        json={
+            "name": "internal_review_requested",
+            "correlation": {"case_number": "C-PHONE-1"},
+            "payload": {"review_request_reason": "I was in hospital."},
+        },
+    )
 
     assert sent.status_code == 202
     case = instance(api, case["id"])
     assert task(case, "accept_late_review")["queue"] == "supervisor"
-    case = complete(api, "sam", case, "accept_late_review", {
-        "late_request_accepted": True, "late_request_reason": "Hospital stay, letter on file."})
+    case = complete(
+        api,
+        "sam",
+        case,
+        "accept_late_review",
+        {"late_request_accepted": True, "late_request_reason": "Hospital stay, letter on file."},
+    )
     assert open_tasks(case) == ["conduct_review"]
     case = complete(api, "sam", case, "conduct_review", UPHELD)
     assert case["status"] == "completed"

@@ -25,8 +25,13 @@ GRANT = {
 @pytest.fixture
 def province(api, svc):
     """The province's centralized intake: a token of kind `provincial` for the Sudbury office."""
-    deploy(api, "provincial_handoff.bpmn", "needs_assessment.bpmn", "warm_referral.bpmn",
-           "service_plan_review.bpmn")
+    deploy(
+        api,
+        "provincial_handoff.bpmn",
+        "needs_assessment.bpmn",
+        "warm_referral.bpmn",
+        "service_plan_review.bpmn",
+    )
     with transaction(svc.sessions) as session:
         add_user(session, "ontario", office="sudbury", roles=["provincial"], now=svc.clock.now())
         api.tokens["ontario"] = issue_token(
@@ -62,10 +67,16 @@ def test_a_grant_for_a_known_client_joins_their_local_case(api, svc, province):
     deploy(api, "client_callback.bpmn")
     opened = api.as_("ira").post(
         "/api/cases",
-        json={"process_id": "client_callback", "key": "C-LOCAL-1",
-              "client": {"name": "Jordan Smith"},
-              "data": {"client_name": "Jordan Smith", "phone": "705-555-0199",
-                       "reason": "Asked about the province's decision"}},
+        json={
+            "process_id": "client_callback",
+            "key": "C-LOCAL-1",
+            "client": {"name": "Jordan Smith"},
+            "data": {
+                "client_name": "Jordan Smith",
+                "phone": "705-555-0199",
+                "reason": "Asked about the province's decision",
+            },
+        },
     )
     assert opened.status_code == 201, opened.json
     payload = {**GRANT["payload"], "case_key": "C-LOCAL-1"}
