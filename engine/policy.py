@@ -201,6 +201,11 @@ def may_take_from_queue(principal: Principal, task: HumanTask) -> bool:
     )
 
 
+def is_admin_only(roles: Collection[str]) -> bool:
+    """An IT admin who works no queue: never chosen as a second pair of eyes by default."""
+    return Role.ADMIN in roles and not set(roles) & QUEUE_ROLES
+
+
 def four_eyes_excluded(task: HumanTask, username: str) -> bool:
     """Four eyes: the person who requested may not approve."""
     return username in (task.excluded_users or "").split(",")

@@ -18,6 +18,7 @@ from engine.api import (
     instances,
     me,
     messages,
+    office_settings,
     offices,
     outbox,
     partners,
@@ -61,7 +62,7 @@ def init_api(app: Flask) -> Api:
     api.spec.options["security"] = [{"bearer": []}]
     for module in (definitions, instances, messages, tasks, reports, offices, me, case_moves):
         api.register_blueprint(module.blp)
-    for module in (absences, supervision, cases, incidents, outbox, partners):
+    for module in (absences, supervision, cases, incidents, outbox, partners, office_settings):
         api.register_blueprint(module.blp)
     problems.register(app)
     unavailable.register(app)

@@ -24,6 +24,7 @@ from engine.store.models import (
     ProcessInstance,
     Timer,
 )
+from engine.supervision.four_eyes import route_four_eyes
 from engine.supervision.routing import route_new_task
 
 # An instance's current index rows, read to compare with its new state (statements built once).
@@ -147,6 +148,7 @@ def _sync_tasks(
             row.excluded_users = _four_eyes(session, instance, view, actor, completed_task_id)
             session.add(row)
             route_new_task(session, row, actor=actor, now=now)
+            route_four_eyes(session, row, actor=actor, now=now)
         else:
             # a deadline that fired without interrupting leaves the task overdue, not undated
             row.due_at = _kept_due(row.due_at, due.get(view.task_id), now)

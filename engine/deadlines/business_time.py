@@ -61,7 +61,13 @@ def business_functions(
         closing = datetime.combine(due.date(), calendar.workday_end).replace(tzinfo=calendar.zone)
         return closing.astimezone(UTC)
 
+    def current_time() -> datetime:
+        """The command's "now" (the injected clock), never the machine's: a clock that starts
+        at a script's own trigger reads it."""
+        return now()
+
     return {
+        "now": current_time,
         "business_days": business_days,
         "business_hours": business_hours,
         "end_of_business_day": end_of_business_day,
