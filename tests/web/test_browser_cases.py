@@ -32,7 +32,7 @@ WORDS = {
         "open": "Open the case",
         "opened": "is open.",
         "found": "1 case found",
-        "started": "Started: Ontario Works intake",
+        "started": "Started: Municipal intake",
         "needs": "Started: Needs assessment and service plan",
         "referral": "Started: Warm referral to a partner",
         "label": "Applicant › Legal name",
@@ -50,7 +50,7 @@ WORDS = {
         "open": "Ouvrir le dossier",
         "opened": "est ouvert.",
         "found": "1 dossier trouvé",
-        "started": "Démarré : Ontario Works intake",
+        "started": "Démarré : Municipal intake",
         "needs": "Démarré : Needs assessment and service plan",
         "referral": "Démarré : Warm referral to a partner",
         "label": "Requérant › Nom légal",
@@ -109,7 +109,7 @@ def test_a_case_from_intake_to_closing(chromium, server, api, passwords, lang):
     sign_in_with_keyboard(page, "ira", PASSWORD)
     page.get_by_role("link", name=words["new"]).click()
     assert_accessible(page, f"new case, choose ({lang})")
-    page.get_by_role("link", name="Ontario Works intake").click()
+    page.get_by_role("link", name="Municipal intake").click()
     assert_accessible(page, f"new case form ({lang})")
     page.fill("#field-client-date_of_birth", "1984-02-29")
     page.get_by_role("button", name=words["open"]).click()
@@ -129,7 +129,13 @@ def test_a_case_from_intake_to_closing(chromium, server, api, passwords, lang):
     snapshot(page, f"case-opened-{lang}")
 
     # The case goes through intake, the needs assessment and its referrals.
-    _work(api, "ira", key, "record_application", {"applicant": APPLICANT})
+    _work(
+        api,
+        "ira",
+        key,
+        "record_application",
+        {"applicant": APPLICANT, "request": "temporary_care", "urgent_need": "none"},
+    )
     _work(api, "ira", key, "contact_applicant", CONTACTED)
     _work(api, "ira", key, "screen_applicant", SCREENED)
     _work(api, "casey", key, "decide_eligibility", GRANTED)

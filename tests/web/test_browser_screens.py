@@ -59,7 +59,13 @@ def _sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
 def test_screening_with_no_documents_outstanding(browser_page, api, intake, passwords):
     page = browser_page
     case = _application(api)
-    case = complete(api, "ira", case, "record_application", {"applicant": APPLICANT})
+    case = complete(
+        api,
+        "ira",
+        case,
+        "record_application",
+        {"applicant": APPLICANT, "request": "temporary_care", "urgent_need": "none"},
+    )
     case = complete(api, "ira", case, "contact_applicant", CONTACTED)
     screening = open_task(case, "screen_applicant")
     _sign_in(page, "ira")
