@@ -18,6 +18,7 @@ from engine.api.context import services
 from engine.delivery.bell import unread_count
 from engine.identity.users import Principal
 from engine.web.account import account
+from engine.web.case_messages import casemessages
 from engine.web.case_pages import casefile, may_open_cases
 from engine.web.delivery import deliver
 from engine.web.designer import design
@@ -48,7 +49,8 @@ def init_web(app: Flask) -> None:
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     init_i18n(app)
-    for blueprint in (assets, account, work, casefile, fix, supervise, design, deliver):
+    pages = (assets, account, work, casefile, casemessages, fix, supervise, design, deliver)
+    for blueprint in pages:
         app.register_blueprint(blueprint)
     init_oidc(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
@@ -62,6 +64,7 @@ def _page_context() -> dict[str, Any]:
         "oidc",
         "work",
         "casefile",
+        "casemessages",
         "fix",
         "supervise",
         "design",

@@ -34,6 +34,7 @@ from engine.identity.users import Principal
 from engine.store.models import Case, CaseAttachment
 from engine.web import client_form
 from engine.web.case_file import case_file
+from engine.web.case_messages import waiting_messages
 from engine.web.feedback import DOMAIN_ERRORS, explain
 from engine.web.formparse import explain as explain_form
 from engine.web.formparse import parse_submission, row_counts
@@ -128,10 +129,12 @@ def case(key: str) -> str:
         file = case_file(
             session, svc, principal, key, request.args.get("office"), current_language()
         )
+        recordable = waiting_messages(session, file.case.id)
     _audit(principal, "case.read", file.case.id)
     return render_template(
         "case.html",
         file=file,
+        recordable=recordable,
         principal=principal,
         now=svc.clock.now(),
         max_mb=attachments.MAX_BYTES // (1024 * 1024),
@@ -311,6 +314,11 @@ def _new_case_page(
         start_title=form_title(schema, chosen.name),
     )
     return page, code
+
+
+def attempt(action: Callable[[], object], success: str) -> bool:
+    """Run a command from a case page; a refusal becomes a message on the page."""
+    return _attempt(action, success)
 
 
 def _attempt(action: Callable[[], object], success: str) -> bool:
