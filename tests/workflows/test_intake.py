@@ -258,3 +258,27 @@ def test_the_old_municipal_eligibility_decision_is_gone(api, deployed):
 
     assert case["status"] == "completed"  # told to apply through provincial intake
     assert all(t["task_name"] != "decide_eligibility" for t in case["tasks"])
+
+
+def test_a_walk_in_check_in_finds_the_clients_case(api, svc, deployed):
+    deploy(api, "client_callback.bpmn")
+    known = api.as_("ira").post(
+        "/api/cases",
+        json={
+            "process_id": "client_callback",
+            "key": "C-KNOWN",
+            "client": {"name": "Jordan Smith"},
+            "data": {"client_name": "Jordan Smith", "phone": "705-555-0199", "reason": "Cheque"},
+        },
+    )
+    assert known.status_code == 201, known.json
+
+    started = api.as_("ira").post(
+        "/api/instances",
+        json={"process_id": "intake", "business_key": "C-KNOWN", "data": {"channel": "walk_in"}},
+    )
+
+    assert started.status_code == 201, started.json
+    case = api.as_("sam").get("/api/cases/C-KNOWN").json
+    assert sorted(i["process_id"] for i in case["instances"]) == ["client_callback", "intake"]
+    assert "check_in" in [t["task_name"] for t in case["tasks"]]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from engine.casework import timers
+from engine.identity.users import add_user, issue_token
+from engine.store.db import transaction
 from tests.workflows.helpers import (
     complete,
     deploy,
@@ -148,6 +152,8 @@ def test_a_one_supervisor_office_approves_through_a_peer_office(api, svc, clock,
 
     approval = task(case, "approve_plan")
     assert approval["assignee"] == "omar"  # Ottawa's supervisor
+    inbox = api.as_("omar").get("/api/tasks").json["items"]
+    assert [t["task_name"] for t in inbox] == ["approve_plan"]
     done = api.as_("omar").post(f"/api/tasks/{approval['id']}/complete", json={"data": APPROVED})
     assert done.status_code == 200, done.json
     case = instance(api, plan["id"])
@@ -155,6 +161,25 @@ def test_a_one_supervisor_office_approves_through_a_peer_office(api, svc, clock,
 
 
 def test_an_office_delegate_takes_the_four_eyes_step(api, svc, clock, plan):
+    with transaction(svc.sessions) as session:  # a regional supervisor the office names
+        add_user(session, "rhea", office="regional", roles=["supervisor"], now=clock.now())
+        api.tokens["rhea"] = issue_token(session, "rhea", now=clock.now(), ttl=timedelta(days=3650))
+    assert (
+        api.as_("sam")
+        .put("/api/offices/sudbury/four-eyes", json={"peer_office": "ottawa", "delegate": "rhea"})
+        .status_code
+        == 200
+    )
+
+    case = escalated_high_risk_review(api, svc, clock, plan)
+
+    approval = task(case, "approve_plan")
+    assert approval["assignee"] == "rhea"  # the delegate comes before the peer office
+    done = api.as_("rhea").post(f"/api/tasks/{approval['id']}/complete", json={"data": APPROVED})
+    assert done.status_code == 200, done.json
+
+
+def test_a_delegate_who_cannot_take_the_step_falls_back_to_the_peer_office(api, svc, clock, plan):
     assert (
         api.as_("sam")
         .put("/api/offices/sudbury/four-eyes", json={"peer_office": "ottawa", "delegate": "cole"})
@@ -170,6 +195,13 @@ def test_an_office_delegate_takes_the_four_eyes_step(api, svc, clock, plan):
         "peer_office": "ottawa",
         "delegate": "cole",
     }
+
+
+def test_only_the_offices_supervisors_set_the_fallback(api):
+    assert api.as_("casey").put("/api/offices/sudbury/four-eyes", json={}).status_code == 403
+    same = api.as_("sam").put("/api/offices/sudbury/four-eyes", json={"peer_office": "sudbury"})
+    nobody = api.as_("sam").put("/api/offices/sudbury/four-eyes", json={"delegate": "ghost"})
+    assert same.status_code == 422 and nobody.status_code == 422
 
 
 def test_a_review_that_closes_the_case_closes_it(api, svc, plan):
