@@ -33,7 +33,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity.users import Principal
 from engine.runtime import LoadedSpec, Outcome, RunContext
 from engine.runtime.engine import canonical_correlation
-from engine.runtime.timing import starts_on_a_timer
+from engine.runtime.timing import message_start_names, starts_on_a_timer
 from engine.services import CachedForm, Services
 from engine.statuses import ClosedReason, InstanceStatus
 from engine.store.db import transaction
@@ -126,6 +126,7 @@ def start_instance(svc: Services, principal: Principal, request: StartRequest) -
     now = svc.clock.now()
     with transaction(svc.sessions) as session:
         definition = _definition(session, request.process_id, request.version)
+        require_started_by_hand(svc, definition)
         validate_start_data(svc, session, definition, request.data)
         office = principal.office if principal.office != "*" else "default"
         case, created = case_records.for_business_key(
@@ -162,6 +163,17 @@ def record_case_open(
         case_key=case.key,
         office=case.office,
     )
+
+
+def require_started_by_hand(svc: Services, definition: Definition) -> None:
+    """A process that starts on a message is started by that message, never by a person: an
+    instance started by hand would wait for it forever."""
+    names = message_start_names(_spec(svc, definition).spec)
+    if names:
+        raise Conflict(
+            f"{definition.process_id!r} starts when message {sorted(names)[0]!r} arrives; "
+            "it cannot be started by hand"
+        )
 
 
 def validate_start_data(

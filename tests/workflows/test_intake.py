@@ -208,6 +208,9 @@ def test_temporary_care_granted_starts_the_needs_assessment(api, svc, deployed):
 def test_the_review_window_ends_at_closing_on_its_last_business_day(api, svc, clock, deployed):
     case = complete(api, "casey", reach(api, by_phone(api)), "decide_local", DENIED)
 
+    notice = outbox(svc, case["id"])[-1]
+    assert notice.subject == "Your request for Temporary Care Assistance: not granted"
+    assert "a supervisor may still accept it" in notice.body
     # mailed on Monday Jan 4: 30 + 3 days is Saturday Feb 6 → closing Monday Feb 8
     assert case["data"]["review_request_deadline"] == "2027-02-08T21:30:00+00:00"
     clock.set(clock.now().replace(month=2, day=8, hour=21, minute=0))

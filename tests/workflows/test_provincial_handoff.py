@@ -101,3 +101,17 @@ def test_only_the_province_starts_processes_with_a_message(api, province):
 
 def test_a_province_token_may_do_nothing_else(api, province):
     assert province.get("/api/tasks").status_code == 403
+
+
+def test_staff_cannot_start_the_hand_off_by_hand(api, province):
+    started = api.as_("ira").post(
+        "/api/instances",
+        json={
+            "process_id": "provincial_handoff",
+            "business_key": "X-1",
+            "data": {**GRANT["payload"], "provincial_reference": "X-1"},
+        },
+    )
+
+    assert started.status_code == 409
+    assert "cannot be started by hand" in started.json["detail"]
