@@ -21,7 +21,7 @@ from tests.web.browser import (
 )
 from tests.web.conftest import PASSWORD
 from tests.workflows.helpers import deploy
-from tests.workflows.test_intake import CONTACTED, GRANTED, SCREENED
+from tests.workflows.test_intake import REACHED_URGENT
 from tests.workflows.test_needs_assessment import ASSESSED, PLAN
 
 pytestmark = pytest.mark.browser
@@ -74,6 +74,11 @@ APPLICANT = {
     "preferred_language": "fr",
 }
 NO_CONTACT = {"name": "No Contact", "date_of_birth": "1980-01-01", "preferred_language": "en"}
+GRANTED = {
+    "local_decision": "granted",
+    "monthly_amount": 410,
+    "decision_explanation": "Temporary Care Assistance for your grandchild.",
+}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -136,9 +141,9 @@ def test_a_case_from_intake_to_closing(chromium, server, api, passwords, lang):
         "record_application",
         {"applicant": APPLICANT, "request": "temporary_care", "urgent_need": "none"},
     )
-    _work(api, "ira", key, "contact_applicant", CONTACTED)
-    _work(api, "ira", key, "screen_applicant", SCREENED)
-    _work(api, "casey", key, "decide_eligibility", GRANTED)
+    reached = {**REACHED_URGENT, "urgent_need_flagged": False, "urgent_need": "none"}
+    _work(api, "ira", key, "contact_applicant", reached)
+    _work(api, "casey", key, "decide_local", GRANTED)
     _work(api, "casey", key, "assess_needs", ASSESSED)
     _work(api, "casey", key, "build_plan", PLAN)
 
@@ -208,7 +213,13 @@ def test_the_incidents_pages_are_accessible_on_a_phone(chromium, server, api, pa
         )
         .json
     )
-    _work(api, "ira", "C-40", "record_application", {"applicant": NO_CONTACT})
+    _work(
+        api,
+        "ira",
+        "C-40",
+        "record_application",
+        {"applicant": NO_CONTACT, "request": "temporary_care", "urgent_need": "none"},
+    )
     context = chromium.new_context(base_url=server, viewport=PHONE, locale="en-CA")
     page = context.new_page()
     sign_in_with_keyboard(page, "sam", PASSWORD)
