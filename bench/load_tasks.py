@@ -47,6 +47,9 @@ PARTNER_FOR_NEED = {
 
 
 def _applicant(rng: random.Random, today: date) -> Payload:
+    branch = rng.random()
+    request = "temporary_care" if branch < 0.6 else "under_18" if branch < 0.7 else "other"
+    urgent = rng.choice(["no_food", "no_place_tonight"]) if rng.random() < 0.1 else "none"
     return {
         "applicant": {
             "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
@@ -56,39 +59,22 @@ def _applicant(rng: random.Random, today: date) -> Payload:
             "municipality": "Greater Sudbury",
             "postal_code": "P3A 1A1",
             "preferred_language": rng.choice(["en", "en", "fr"]),
-        }
+        },
+        "request": request,
+        "urgent_need": urgent,
     }
 
 
 def _contact(rng: random.Random, today: date) -> Payload:
-    appointment = today + timedelta(days=rng.randint(1, 3))
-    return {
+    reached = rng.random() < 0.8
+    data: Payload = {
+        "contact_outcome": "reached" if reached else "not_reached",
         "contact_method": rng.choice(["phone", "phone", "in_person"]),
         "contacted_on": today.isoformat(),
-        "screening_appointment": f"{appointment.isoformat()}T10:00:00-05:00",
         "urgent_need_flagged": False,
     }
-
-
-def _screening(rng: random.Random, today: date) -> Payload:
-    data: Payload = {
-        "identity_verified": True,
-        "id_document": "ontario_photo_card",
-        "household_adults": rng.randint(1, 2),
-        "household_children": rng.randint(0, 3),
-        "urgent_need": "none",
-        "income_support_needed": True,
-        "better_fit": "none",
-        "documents_outstanding": [],
-    }
-    branch = rng.random()
-    if branch < 0.10:  # emergency assistance first
-        data["urgent_need"] = rng.choice(["no_food", "eviction", "utility_disconnection"])
-    elif branch < 0.25:  # documents to collect first
-        data["documents_outstanding"] = ["bank_statements"]
-    elif branch < 0.30:  # diverted with a warm referral
-        data["income_support_needed"] = False
-        data["better_fit"] = "employment_ontario"
+    if reached:
+        data["urgent_need"] = "none"
     return data
 
 
@@ -99,30 +85,17 @@ def _emergency(rng: random.Random, today: date) -> Payload:
         "payment_method": "direct_deposit",
         "needs_covered": ["food"],
         "emergency_reason": "No food in the home.",
-        "continue_application": True,
+        "emergency_days": rng.choice([7, 14, 30]),
     }
 
 
-def _documents(rng: random.Random, today: date) -> Payload:
-    return {"documents_received": ["bank_statements"], "all_verified": True}
-
-
-def _incomplete(rng: random.Random, today: date) -> Payload:
-    return {"contact_attempts": 3, "supervisor_instructions": "Decide on the file."}
-
-
-def _eligibility(rng: random.Random, today: date) -> Payload:
+def _local(rng: random.Random, today: date) -> Payload:
     if rng.random() < 0.15:
-        return {
-            "decision": "denied",
-            "denial_reason": "income_over_limit",
-            "decision_explanation": "Your income is over the limit for your family size.",
-        }
+        return {"local_decision": "denied", "decision_explanation": "Not in your care."}
     return {
-        "decision": "granted",
-        "monthly_amount": rng.choice([733, 1010, 1250]),
-        "effective_date": (today + timedelta(days=7)).isoformat(),
-        "decision_explanation": "You are eligible for Ontario Works.",
+        "local_decision": "granted",
+        "monthly_amount": rng.choice([250, 410]),
+        "decision_explanation": "Temporary Care Assistance is granted.",
     }
 
 
@@ -209,15 +182,13 @@ def _plan_revision(rng: random.Random, today: date) -> Payload:
 # (follow_up_partner and after) and the 30-day review window never come up.
 TASKS: dict[str, tuple[str, Builder]] = {
     "record_application": ("intake_application", _applicant),
+    "check_in": ("intake_application", _applicant),
     "contact_applicant": ("intake_contact", _contact),
-    "contact_overdue": ("intake_contact", _contact),
-    "screen_applicant": ("intake_screening", _screening),
-    "screen_overdue": ("intake_screening", _screening),
+    "contact_applicant_overdue": ("intake_contact", _contact),
     "decide_emergency": ("emergency_decision", _emergency),
-    "emergency_overdue": ("emergency_decision", _emergency),
-    "verify_documents": ("documents_verification", _documents),
-    "review_incomplete": ("incomplete_application_review", _incomplete),
-    "decide_eligibility": ("eligibility_decision", _eligibility),
+    "decide_emergency_overdue": ("emergency_decision", _emergency),
+    "decide_local": ("local_assistance_decision", _local),
+    "decide_local_overdue": ("local_assistance_decision", _local),
     "conduct_review": ("internal_review_decision", _internal_review),
     "assess_needs": ("needs_assessment", _needs),
     "build_plan": ("service_plan", _plan),

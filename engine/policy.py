@@ -29,6 +29,8 @@ class Role(StrEnum):
     ADMIN = "admin"
     PARTNER = "partner"  # a partner organization's token: it posts messages, nothing else
     SYSTEM = "system"  # the engine itself (scheduler, message routing) and trusted integrations
+    # The province's centralized intake: posts hand-off messages that start processes, nothing else
+    PROVINCIAL = "provincial"
 
 
 def _names(*roles: Role) -> frozenset[str]:
@@ -38,7 +40,7 @@ def _names(*roles: Role) -> frozenset[str]:
 
 ROLES: tuple[str, ...] = tuple(role.value for role in Role)
 # What an identity provider may grant: people's roles (never `partner` or `system`).
-STAFF_ROLES = frozenset(ROLES) - _names(Role.PARTNER, Role.SYSTEM)
+STAFF_ROLES = frozenset(ROLES) - _names(Role.PARTNER, Role.SYSTEM, Role.PROVINCIAL)
 # A role is the queue of the same key: a user holding `caseworker` works queue `caseworker`.
 # These are the roles people work queues from day to day (inbox tabs, team board, covers).
 QUEUE_ROLES = _names(Role.INTAKE_WORKER, Role.CASEWORKER, Role.SUPERVISOR)
@@ -55,6 +57,7 @@ class Action(StrEnum):
     START_INSTANCE = "start_instance"
     MESSAGE_INSTANCE = "message_instance"  # POST /api/instances/{id}/messages
     SEND_MESSAGE = "send_message"  # POST /api/messages, routed by correlation
+    START_BY_MESSAGE = "start_by_message"  # POST /api/messages that nobody waits for
     RETRY_INSTANCE = "retry_instance"
     MANAGE_DELIVERY = "manage_delivery"  # the undelivered list, the partner directory
     PRINT_LETTERS = "print_letters"  # the daily letters to print and mail
@@ -69,7 +72,8 @@ GRANTS: Mapping[Action, frozenset[str]] = {
     Action.DESIGN: _names(Role.DESIGNER, Role.ADMIN),
     Action.START_INSTANCE: WORKER_ROLES | _names(Role.SYSTEM),
     Action.MESSAGE_INSTANCE: WORKER_ROLES | _names(Role.SYSTEM),
-    Action.SEND_MESSAGE: WORKER_ROLES | _names(Role.PARTNER, Role.SYSTEM),
+    Action.SEND_MESSAGE: WORKER_ROLES | _names(Role.PARTNER, Role.SYSTEM, Role.PROVINCIAL),
+    Action.START_BY_MESSAGE: _names(Role.PROVINCIAL, Role.SYSTEM),
     Action.RETRY_INSTANCE: WORKER_ROLES,
     Action.MANAGE_DELIVERY: _names(Role.SUPERVISOR, Role.ADMIN),
     Action.PRINT_LETTERS: _names(Role.SUPERVISOR, Role.ADMIN, Role.INTAKE_WORKER),
@@ -90,8 +94,8 @@ def is_admin(principal: Principal) -> bool:
 
 
 def is_partner_only(principal: Principal) -> bool:
-    """A partner organization's token: it may post messages and nothing else."""
-    return Role.PARTNER in principal.roles and not principal.roles & (
+    """A partner organization's (or the province's) token: it may post messages, nothing else."""
+    return bool(principal.roles & _names(Role.PARTNER, Role.PROVINCIAL)) and not principal.roles & (
         WORKER_ROLES | _names(Role.DESIGNER)
     )
 
@@ -143,6 +147,8 @@ def correlation_office(principal: Principal) -> str | None:
     sender's office for staff."""
     if principal.roles & _names(Role.PARTNER, Role.SYSTEM, Role.ADMIN):
         return None
+    if Role.PROVINCIAL in principal.roles and principal.office == "*":
+        return None
     return principal.office
 
 
@@ -154,6 +160,15 @@ def signal_refusal(principal: Principal, office: str) -> errors.CasewayError | N
     if office != principal.office and not principal.roles & _names(Role.ADMIN, Role.SYSTEM):
         return errors.Forbidden("supervisors signal their own office only")
     return None
+
+
+def message_start_office(principal: Principal, named: str | None) -> str | None:
+    """The office a message-started process belongs to: the sender's own (a province token
+    issued for one office), else the office the message names (a province-wide token); None
+    when neither says."""
+    if principal.office != "*":
+        return principal.office
+    return named or None
 
 
 # -- queues and tasks -------------------------------------------------------------------------
@@ -221,6 +236,11 @@ def may_take_from_queue(principal: Principal, task: HumanTask) -> bool:
         or is_candidate(task, principal.username)
         or Role.SUPERVISOR in principal.roles
     )
+
+
+def is_admin_only(roles: Collection[str]) -> bool:
+    """An IT admin who works no queue: never chosen as a second pair of eyes by default."""
+    return Role.ADMIN in roles and not set(roles) & QUEUE_ROLES
 
 
 def four_eyes_excluded(task: HumanTask, username: str) -> bool:

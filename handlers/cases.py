@@ -6,7 +6,9 @@ from typing import Any
 
 from handlers.registry import HandlerContext, HandlerInputError, HandlerRegistry, OutboxMessage
 
-INTAKE_CHANNELS = ("online", "in_person", "phone", "mail", "referral")
+INTAKE_CHANNELS = ("online", "in_person", "walk_in", "phone", "mail", "referral")
+# Reasons a process may close its case with (engine/cases/closing.py CLOSE_REASONS).
+PROCESS_CLOSE_REASONS = ("completed", "ineligible", "withdrawn", "unreachable", "moved")
 APPLICANT_FIELDS = frozenset(
     {
         "name",
@@ -68,5 +70,16 @@ def _text(applicant: dict, key: str) -> str:
     return value.strip()
 
 
+def close_case(ctx: HandlerContext, *, reason: str) -> dict[str, Any]:
+    """Close the case when this step commits (its other processes stop): the process's own
+    ending, e.g. a withdrawal or an applicant unreachable after the documented attempts."""
+    if reason not in PROCESS_CLOSE_REASONS:
+        known = ", ".join(PROCESS_CLOSE_REASONS)
+        raise HandlerInputError(f"close_case: reason must be one of {known}")
+    ctx.close_case(reason)
+    return {"closed_reason": reason, "closed_at": ctx.now.isoformat()}
+
+
 def register(registry: HandlerRegistry) -> None:
     registry.register("open_case", open_case)
+    registry.register("close_case", close_case)

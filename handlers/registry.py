@@ -63,9 +63,15 @@ class HandlerContext:
     now: datetime
     outbox: list[OutboxMessage] = field(default_factory=list)
     starts: list[ProcessStart] = field(default_factory=list)
+    closes: list[str] = field(default_factory=list)
 
     def emit(self, message: OutboxMessage) -> None:
         self.outbox.append(message)
+
+    def close_case(self, reason: str) -> None:
+        """Ask for the case to be closed with `reason` when this step's transaction commits
+        (the case's other processes are stopped; this one runs on to its end)."""
+        self.closes.append(reason)
 
     def start_process(self, process_id: str, business_key: str, data: Mapping[str, Any]) -> None:
         self.starts.append(ProcessStart(process_id, business_key, dict(data)))

@@ -19,6 +19,7 @@ from engine.api import (
     instances,
     me,
     messages,
+    office_settings,
     offices,
     outbox,
     outcomes,
@@ -77,6 +78,7 @@ def init_api(app: Flask) -> Api:
         client_links,
         whatif,
         outcomes,
+        office_settings,
     ):
         api.register_blueprint(module.blp)
     api.register_blueprint(signals.blp)

@@ -10,7 +10,8 @@ from marshmallow import Schema, fields, validate
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.api.idempotency import idempotent
-from engine.casework import commands
+from engine.casework import commands, message_starts
+from engine.errors import NotFound
 
 blp = Blueprint("messages", __name__, url_prefix="/api/messages")
 
@@ -37,12 +38,21 @@ class Messages(MethodView):
     @blp.arguments(CorrelatedMessageArgs)
     @blp.response(202, DeliveredSchema)
     def post(self, args: dict) -> dict:
-        """Deliver `{name, correlation, payload}`; 404 if no case waits, 409 if several do."""
+        """Deliver `{name, correlation, payload}`; 409 if several cases wait. When no case waits
+        and a deployed process starts on that message, it starts one; otherwise 404."""
         principal = current_principal(allow_partner=True)
-        instance_id = commands.deliver_correlated_message(
-            services(), principal, args["name"], args["correlation"], args["payload"]
-        )
-        return {"instance_id": instance_id, "name": args["name"]}
+        svc, name = services(), args["name"]
+        try:
+            instance_id = commands.deliver_correlated_message(
+                svc, principal, name, args["correlation"], args["payload"]
+            )
+        except NotFound:
+            if not message_starts.has_message_start(svc, name):
+                raise
+            instance_id = message_starts.start_on_message(
+                svc, principal, name, args["correlation"], args["payload"]
+            )
+        return {"instance_id": instance_id, "name": name}
 
 
 def _delivered_again(instance_id: str | None) -> dict:

@@ -3,7 +3,10 @@ cancelled, timers and message waits dropped) and the case marked closed, in one 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.cases import permissions, records
@@ -44,16 +47,7 @@ def close_case(
         permissions.require_may_close(principal, case, reason, case_owner(session, case))
         if case.status == "closed":
             raise CaseClosed(f"case {key!r} is already closed")
-        running = session.scalars(
-            select(ProcessInstance)
-            .where(
-                ProcessInstance.case_id == case.id,
-                ProcessInstance.status.in_(records.RUNNING),
-            )
-            .order_by(ProcessInstance.created_at, ProcessInstance.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).all()
+        running = _running(session, case)
         for instance in running:
             commands.terminate_locked(svc, session, instance, actor=principal.username, now=now)
         case.status, case.closed_at, case.closed_by = "closed", now, principal.username
@@ -69,3 +63,51 @@ def close_case(
             terminated=[i.id for i in running],
         )
         return case
+
+
+def close_from_process(
+    svc: Services,
+    session: Session,
+    instance: ProcessInstance,
+    reason: str,
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    """A process closed its case (the `close_case` handler: e.g. the applicant could not be
+    reached after the configured attempts). The case's other unfinished processes stop; the
+    asking one runs on to its end. Already closed: nothing to do."""
+    case = session.get(Case, instance.case_id, with_for_update=True)
+    if case is None or case.status == "closed":
+        return
+    others = [i for i in _running(session, case) if i.id != instance.id]
+    for other in others:
+        commands.terminate_locked(svc, session, other, actor=actor, now=now)
+    case.status, case.closed_at, case.closed_by = "closed", now, actor
+    case.close_reason = reason
+    record(
+        session,
+        at=now,
+        actor=actor,
+        action="case.close",
+        case_id=case.id,
+        case_key=case.key,
+        reason=reason,
+        instance_id=instance.id,
+        terminated=[i.id for i in others],
+    )
+
+
+def _running(session: Session, case: Case) -> list[ProcessInstance]:
+    return list(
+        session.scalars(
+            select(ProcessInstance)
+            .where(
+                ProcessInstance.case_id == case.id,
+                ProcessInstance.status.in_(records.RUNNING),
+            )
+            .order_by(ProcessInstance.created_at, ProcessInstance.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+    )

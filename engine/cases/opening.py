@@ -43,6 +43,7 @@ def open_case(svc: Services, principal: Principal, request: OpenRequest) -> Open
     office = principal.office if principal.office != "*" else "default"
     with transaction(svc.sessions) as session:
         definition = commands.find_definition(session, request.process_id, None)
+        commands.require_started_by_hand(svc, definition)
         commands.validate_start_data(svc, session, definition, request.data)
         key = request.key.strip() if request.key else records.next_key(session, office, now)
         case = records.create(

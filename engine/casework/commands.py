@@ -35,7 +35,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity.users import Principal
 from engine.runtime import LoadedSpec, Outcome, RunContext
 from engine.runtime.engine import canonical_correlation
-from engine.runtime.timing import starts_on_a_timer
+from engine.runtime.timing import message_start_names, starts_on_a_timer
 from engine.services import CachedForm, Services
 from engine.statuses import ClosedReason, InstanceStatus
 from engine.store.db import transaction
@@ -144,6 +144,7 @@ def start_instance(svc: Services, principal: Principal, request: StartRequest) -
     now = svc.clock.now()
     with transaction(svc.sessions) as session:
         definition = _definition(session, request.process_id, request.version)
+        require_started_by_hand(svc, definition)
         validate_start_data(svc, session, definition, request.data)
         office = principal.office if principal.office != "*" else "default"
         case, created = case_records.for_business_key(
@@ -182,6 +183,17 @@ def record_case_open(
     )
 
 
+def require_started_by_hand(svc: Services, definition: Definition) -> None:
+    """A process that starts on a message is started by that message, never by a person: an
+    instance started by hand would wait for it forever."""
+    names = message_start_names(_spec(svc, definition).spec)
+    if names:
+        raise Conflict(
+            f"{definition.process_id!r} starts when message {sorted(names)[0]!r} arrives; "
+            "it cannot be started by hand"
+        )
+
+
 def validate_start_data(
     svc: Services, session: Session, definition: Definition, data: dict[str, Any]
 ) -> None:
@@ -204,15 +216,20 @@ def create_instance(
     *,
     case_id: int | None,
     fired_start: bool = False,
+    message: str | None = None,
 ) -> str:
     """Run a new instance until it waits and save it; `case_id` is None only for timer-started
     schedules and their runs, which serve no client. `fired_start`: a run of a timer start
-    event that just fired (engine.casework.timer_starts)."""
+    event that just fired (engine.casework.timer_starts). With `message`, the start event that
+    awaits it catches it (the data is the message's payload)."""
     now = svc.clock.now()
     instance_id = str(uuid.uuid4())
     run = RunContext(instance_id, business_key, office, closures=closure_days(session, office))
-    starter = svc.runtime.start_fired if fired_start else svc.runtime.start
-    outcome = starter(_spec(svc, definition), data, run)
+    if message is not None:
+        outcome = svc.runtime.start_on_message(_spec(svc, definition), message, data, run)
+    else:
+        starter = svc.runtime.start_fired if fired_start else svc.runtime.start
+        outcome = starter(_spec(svc, definition), data, run)
     instance = ProcessInstance(
         id=instance_id,
         definition_id=definition.id,
@@ -704,8 +721,13 @@ def _save(
     depth: int = 0,
     **kwargs: Any,
 ) -> None:
-    """Write the outcome, then start the processes its handlers asked for (same transaction)."""
+    """Write the outcome, then start the processes its handlers asked for and close the case
+    when one asked for it (same transaction)."""
     apply_outcome(session, instance, outcome, actor=actor, now=now, **kwargs)
+    if outcome.closes and outcome.incident is None and instance.case_id is not None:
+        from engine.cases.closing import close_from_process  # closing builds on this module
+
+        close_from_process(svc, session, instance, outcome.closes[-1], actor=actor, now=now)
     for start in outcome.starts:
         problem = None
         definition = latest_definition(session, start.process_id)

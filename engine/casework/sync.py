@@ -25,6 +25,7 @@ from engine.store.models import (
     TaskDraft,
     Timer,
 )
+from engine.supervision.four_eyes import route_four_eyes
 from engine.supervision.moves import SYSTEM_ACTOR
 from engine.supervision.routing import route_new_task
 
@@ -152,6 +153,7 @@ def _sync_tasks(
             session.add(row)
             if row.assignee is None:
                 route_new_task(session, row, actor=actor, now=now)
+                route_four_eyes(session, row, actor=actor, now=now)
             else:  # the diagram names the person (camunda:assignee, humanPerformer)
                 record(
                     session,
@@ -165,7 +167,7 @@ def _sync_tasks(
                 )
         else:
             # a deadline that fired without interrupting leaves the task overdue, not undated
-            row.due_at = due.get(view.task_id, row.due_at)
+            row.due_at = _kept_due(row.due_at, due.get(view.task_id), now)
     ended = [row.id for row in open_rows.values()]
     if ended:  # a draft of a task nobody can complete any more is dead weight
         session.execute(delete(TaskDraft).where(TaskDraft.task_id.in_(ended)))
@@ -275,9 +277,9 @@ def _form_from_filename(name: str | None) -> str | None:
 def _due_by_task(
     timers: list[TimerView], tasks: list[HumanTaskView] | None = None
 ) -> dict[str, datetime]:
-    """A task's deadline: the boundary timer its `dueTimer` property names (a reminder or
-    escalation that keeps the worker is then not mistaken for the deadline), else its earliest
-    interrupting timer, else its earliest timer."""
+    """A task's deadline: the boundary timer its `dueTimer` property names, else one named
+    `…deadline` (either way a reminder or escalation that keeps the worker is not mistaken for
+    the deadline), else its earliest interrupting timer, else its earliest timer."""
     by_task: dict[str, list[TimerView]] = {}
     for timer in timers:
         if timer.attached_to:
@@ -290,9 +292,22 @@ def _due_by_task(
             if chosen:
                 due[task_id] = chosen[0]
             continue
+        deadline = [t.due_at for t in attached if t.name.endswith("deadline")]
         interrupting = [t.due_at for t in attached if t.interrupting]
-        due[task_id] = min(interrupting) if interrupting else min(t.due_at for t in attached)
+        due[task_id] = min(deadline or interrupting or [t.due_at for t in attached])
     return due
+
+
+def _kept_due(
+    current: datetime | None, computed: datetime | None, now: datetime
+) -> datetime | None:
+    """An overdue task stays overdue: the reminders and escalation still waiting after its
+    deadline fired do not give it a later due date."""
+    if computed is None:
+        return current
+    if current is not None and current <= now < computed:
+        return current
+    return computed
 
 
 def _sync_timers(

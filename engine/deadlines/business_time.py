@@ -1,11 +1,12 @@
-"""`business_days(n[, start])` and `business_hours(h[, start])`: the trusted functions diagrams
-call, bound to an office calendar and a notion of "now". Pure: the server binds them to its
-clock, a sandbox process to the moment the server sent with the request."""
+"""`business_days(n[, start])`, `business_hours(h[, start])`, `end_of_business_day(n[, start])`:
+the trusted functions diagrams call, bound to an office calendar and a notion of "now". Pure:
+the server binds them to its clock, a sandbox process to the moment the server sent with the
+request."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from engine.deadlines.calendar import OfficeCalendar
@@ -51,4 +52,23 @@ def business_functions(
             raise ValueError(f"business_hours() counts at most {MAX_BUSINESS_HOURS:,} hours")
         return office_calendar().add_business_hours(start_of(start), float(hours))
 
-    return {"business_days": business_days, "business_hours": business_hours}
+    def end_of_business_day(n: int = 0, start: Any = None) -> datetime:
+        """Closing time of the n-th business day after `start` (0: the same day, or the next
+        business day when `start` falls on a closed day or after closing). A "same day" or
+        "within N business days" window ends here, never at a clock instant on a weekend."""
+        calendar = office_calendar()
+        due = business_days(n, start).astimezone(calendar.zone)
+        closing = datetime.combine(due.date(), calendar.workday_end).replace(tzinfo=calendar.zone)
+        return closing.astimezone(UTC)
+
+    def current_time() -> datetime:
+        """The command's "now" (the injected clock), never the machine's: a clock that starts
+        at a script's own trigger reads it."""
+        return now()
+
+    return {
+        "now": current_time,
+        "business_days": business_days,
+        "business_hours": business_hours,
+        "end_of_business_day": end_of_business_day,
+    }

@@ -2,9 +2,10 @@
 
 Municipalities set their own local standards, so diagrams never hard-code a figure: they ask
 `standard("applicant_contact_business_days")`. Override any value in a JSON file named by
-CASEWAY_STANDARDS_CONFIG. Sources: ../shared/SERVICE_STANDARDS.md (re-check against the live
-directives before relying on a figure in production). A source starting "Local policy" is an
-office's choice, not a provincial figure: offices set it for themselves.
+CASEWAY_STANDARDS_CONFIG, for every office or, under "offices", for one. A figure no public
+source sets is marked "local policy": the office's own choice, shipped as a default.
+Sources: ../shared/SERVICE_STANDARDS.md (re-check against the live directives before relying
+on a figure in production).
 """
 
 from __future__ import annotations
@@ -14,22 +15,36 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+LOCAL_POLICY = "local policy"
+
 DEFAULTS: Mapping[str, tuple[Any, str]] = {
     "applicant_contact_business_days": (2, "MSDSB OW intake guidelines 2.1: contact in 48 hours"),
     "applicant_seen_business_days": (5, "MSDSB OW intake guidelines 2.1: seen by 5th working day"),
     "emergency_decision_business_days": (4, "Emergency assistance decided in 4 business days"),
+    # "No place to stay tonight": decided by closing time of the business day of the request.
+    "emergency_urgent_decision_business_days": (0, f"{LOCAL_POLICY}: urgent need, same day"),
     "emergency_payment_deposit_business_days": (2, "Emergency payment by deposit: 2 days"),
     "emergency_payment_cheque_business_days": (7, "Emergency payment by cheque: 7 days"),
     "emergency_assistance_max_days": (48, "OW Policy Directive 2.3"),
+    # Unscheduled (walk-in) clients seen before closing on the day they come in; an office
+    # that sees walk-ins within a few hours sets unscheduled_client_seen_business_hours instead.
+    "unscheduled_client_seen_business_days": (0, f"{LOCAL_POLICY}: walk-ins seen the same day"),
+    "unscheduled_client_seen_business_hours": (0, f"{LOCAL_POLICY}: 0 = use the day standard"),
+    # The province grants and refers; the municipal first meeting counts from the hand-off.
+    "provincial_first_meeting_business_days": (
+        5,
+        f"{LOCAL_POLICY}: after MSDSB 2.1 (seen by the 5th working day from referral)",
+    ),
     "outstanding_documents_days": (90, "OW Policy Directive 2.1: 90 days for documents"),
     "document_reminder_days": (30, "Caseway default: remind a third of the way in"),
     "action_plan_first_review_days": (30, "OW Policy Directive 2.5: review 30 days after"),
     "action_plan_review_months": (3, "OW Policy Directive 2.5: then every 3 months"),
     "internal_review_request_days": (30, "ontario.ca: request a review within 30 days"),
     "mailed_decision_received_after_days": (3, "Mailed decision counts as received in 3 days"),
+    "late_review_request_days": (30, f"{LOCAL_POLICY}: late review requests considered 30 days"),
     "internal_review_answer_days": (30, "Social Benefits Tribunal: answer within 30 days"),
     "appeal_days": (30, "Social Benefits Tribunal: appeal within 30 days"),
-    "return_call_business_days": (2, "Caseway default for returning client calls"),
+    "return_call_business_days": (2, f"{LOCAL_POLICY}: return client calls in 2 business days"),
     "complaint_answer_business_days": (5, "Toronto ESS: written complaint answer in 5 days"),
     "referral_follow_up_business_days": (5, "Caseway default: follow up unaccepted referrals"),
     "discretionary_approval_threshold": (
@@ -63,7 +78,16 @@ DEFAULTS: Mapping[str, tuple[Any, str]] = {
         "Local policy: reassign to the supervisor queue 3 business days after the deadline",
     ),
     "escalated_task_business_days": (2, "Local policy: an escalated task's own deadline"),
+    "caseload_per_caseworker": (60, f"{LOCAL_POLICY}: cases per caseworker"),
+    "escalation_reminder_supervisor_business_days": (
+        1,
+        f"{LOCAL_POLICY}: supervisor told 1 business day after the deadline",
+    ),
+    "unreachable_contact_attempts": (3, f"{LOCAL_POLICY}: documented attempts before closing"),
 }
+
+
+OFFICES = "offices"
 
 
 class StandardsConfigError(ValueError):
@@ -84,13 +108,30 @@ def load_standards(path: Path | None) -> dict[str, Any]:
         raise StandardsConfigError(f"{path}: cannot read standards: {exc}") from exc
     if not isinstance(overrides, dict):
         raise StandardsConfigError(f"{path}: expected a JSON object of name → value")
+    offices = overrides.pop(OFFICES, {})
+    values.update(_checked(path, overrides))
+    if not isinstance(offices, dict):
+        raise StandardsConfigError(f"{path}: {OFFICES} must map office → standards")
+    values[OFFICES] = {office: _checked(path, own) for office, own in offices.items()}
+    return values
+
+
+def _checked(path: Path, overrides: Any) -> dict[str, Any]:
+    if not isinstance(overrides, dict):
+        raise StandardsConfigError(f"{path}: expected a JSON object of name → value")
     for name, value in overrides.items():
         if name not in DEFAULTS:
             raise StandardsConfigError(f"{path}: unknown standard {name!r}")
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
             raise StandardsConfigError(f"{path}: {name} must be a non-negative number")
-        values[name] = value
-    return values
+    return dict(overrides)
+
+
+def for_office(values: Mapping[str, Any], office: str) -> dict[str, Any]:
+    """The standards one office works to: the defaults and file values, then the office's own
+    (`{"offices": {"sudbury": {"unscheduled_client_seen_business_hours": 2}}}`)."""
+    own = (values.get(OFFICES) or {}).get(office) or {}
+    return {**{k: v for k, v in values.items() if k != OFFICES}, **own}
 
 
 def standard_function(values: Mapping[str, Any]) -> Any:

@@ -33,7 +33,7 @@ from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 
 from engine.clock import Clock
 from engine.deadlines.calendar import OfficeCalendar, default_calendar
-from engine.deadlines.standards import load_standards, standard_function
+from engine.deadlines.standards import for_office, load_standards, standard_function
 from engine.errors import Invalid
 from engine.runtime import start_timers, task_marks
 from engine.runtime.errors import (
@@ -238,6 +238,22 @@ class Runtime:
             _merge_started_payload(workflow, waiting, payload)
             return self._advance(workflow, engine)
 
+    def start_on_message(
+        self, spec: LoadedSpec, name: str, payload: Mapping[str, Any], run: RunContext
+    ) -> Outcome:
+        """A new instance whose start event awaits message `name`, started by that message: the
+        payload becomes the start data, then the message is caught like any other."""
+        engine = self._engine(run)
+        with using_clock(self.clock):
+            workflow = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=engine)
+            workflow.task_tree.data.update(copy.deepcopy(dict(payload)))
+            self._run_steps(workflow)
+            if not any(w.name == name for w in _message_waits(workflow)):
+                raise MessageNotExpected(f"the process does not start on message {name!r}")
+            event = BpmnEvent(SpiffMessageEventDefinition(name), payload=copy.deepcopy(payload))
+            workflow.send_event(event)
+            return self._advance(workflow, engine)
+
     def retry(self, spec: LoadedSpec, state: str, run: RunContext) -> Outcome:
         engine = self._engine(run)
         with using_clock(self.clock):
@@ -294,7 +310,7 @@ class Runtime:
         office = _with_closures(calendar, run.closures)
         functions = {
             **business_functions(office, self.clock),
-            "standard": standard_function(self.standards),
+            "standard": standard_function(for_office(self.standards, run.office)),
         }
         trusted_functions = {name: trusted(f) for name, f in functions.items()}
 
@@ -304,7 +320,7 @@ class Runtime:
             and this command's "now" from the injected clock."""
             described: dict[str, Any] = {"now": self.clock.now().isoformat()}
             described["zone"] = calendar.timezone  # datetime.now() in scripts: office time
-            described["standards"] = self.standards
+            described["standards"] = for_office(self.standards, run.office)
             if business_time:
                 described["calendar"] = describe_calendar(office())
             return described
@@ -437,6 +453,7 @@ class Runtime:
             outbox=list(engine.outbox),
             starts=list(engine.starts),
             thrown=thrown_events(workflow, lambda: _all_specs(workflow)),
+            closes=list(engine.closes),
         )
 
 

@@ -58,7 +58,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
                 codec.encode(result, "the expression's value")
             return result
         return self.runner.evaluate(
-            expression, context, external_context, self.helpers(BUSINESS_TIME in expression)
+            expression, context, external_context, self.helpers(_needs_calendar(expression))
         )
 
     def execute(
@@ -67,7 +67,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         check_script(script)
         self.local.check_for_overwrite(context, external_context or {})
         data = self.runner.execute(
-            script, context, external_context, self.helpers(BUSINESS_TIME in script)
+            script, context, external_context, self.helpers(_needs_calendar(script))
         )
         context.clear()
         context.update(data)
@@ -75,3 +75,8 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
 
     def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
         raise NotImplementedError("service tasks are handled by ServiceEngine.call_service")
+
+
+def _needs_calendar(code: str) -> bool:
+    """The office calendar (and the command's "now") travels only with code that uses them."""
+    return BUSINESS_TIME in code or "now(" in code

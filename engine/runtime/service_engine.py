@@ -59,6 +59,7 @@ class ServiceEngine(PythonScriptEngine):
         self.calendar = calendar
         self.outbox: list[OutboxMessage] = []
         self.starts: list[ProcessStart] = []
+        self.closes: list[str] = []
 
     def evaluate(self, task: Any, expression: Any, external_context: Any = None) -> Any:
         definition = _timer_with(task, expression)
@@ -99,6 +100,7 @@ class ServiceEngine(PythonScriptEngine):
             raise ServiceTaskFailed(operator, message) from exc
         self.outbox.extend(ctx.outbox)
         self.starts.extend(ctx.starts)
+        self.closes.extend(ctx.closes)
         return encoded
 
 

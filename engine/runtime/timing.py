@@ -187,3 +187,15 @@ def starts_by_hand(spec: Any) -> bool:
         if definition is None or type(definition).__name__ == "NoneEventDefinition":
             return True
     return False
+
+
+def message_start_names(spec: Any) -> frozenset[str]:
+    """The messages that start the process (its start events that wait for a message): a
+    message nobody waits for with one of these names starts a new instance."""
+    names = set()
+    for task_spec in spec.task_specs.values():
+        definition: Any = getattr(task_spec, "event_definition", None)
+        is_start = type(task_spec).__name__ == "StartEvent"
+        if is_start and type(definition).__name__ == "MessageEventDefinition":
+            names.add(str(definition.name))
+    return frozenset(names)

@@ -73,5 +73,6 @@ class Outcome:
     incident: IncidentView | None = None
     outbox: list[OutboxMessage] = field(default_factory=list)
     starts: list[ProcessStart] = field(default_factory=list)
+    closes: list[str] = field(default_factory=list)  # close reasons asked for by handlers
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     thrown: list[ThrownEvent] = field(default_factory=list)  # messages/signals for others

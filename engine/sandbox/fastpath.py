@@ -18,8 +18,8 @@ import functools
 # Calls allowed in process: the trusted helpers (capped: see deadlines/business_time.py) and
 # builtins that are linear in their argument.
 TRUSTED_CALLS = frozenset(
-    "business_days business_hours standard timedelta datetime date len str int float bool abs "
-    "min max".split()
+    "now business_days business_hours end_of_business_day standard timedelta datetime date len str "
+    "int float bool abs min max".split()
 )
 _ALLOWED_NODES = (
     ast.Expression,

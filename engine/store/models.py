@@ -140,6 +140,19 @@ class OfficeClosure(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class OfficeSetting(Base):
+    """An office's own choices the engine acts on: where a four-eyes step goes when nobody
+    else in the office may take it (a peer office's supervisors, or a named delegate)."""
+
+    __tablename__ = "office_setting"
+
+    office: Mapped[str] = mapped_column(String(80), primary_key=True)
+    four_eyes_peer_office: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    four_eyes_delegate: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    updated_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ProcessInstance(Base):
     __tablename__ = "process_instance"
 

@@ -18,6 +18,7 @@ from engine.api.context import services
 from engine.delivery.bell import unread_count
 from engine.identity.users import Principal
 from engine.web.account import account
+from engine.web.case_messages import casemessages
 from engine.web.case_pages import casefile, may_open_cases
 from engine.web.delivery import deliver
 from engine.web.designer import design
@@ -53,18 +54,20 @@ def init_web(app: Flask) -> None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     init_i18n(app)
     init_diagram_words(app)
-    for blueprint in (
+    pages = (
         assets,
         account,
         work,
         casefile,
+        casemessages,
         fix,
         supervise,
         design,
         deliver,
         outcomes_page,
         client,
-    ):
+    )
+    for blueprint in pages:
         app.register_blueprint(blueprint)
     app.register_blueprint(queue_table)
     init_oidc(app)
@@ -79,6 +82,7 @@ def _page_context() -> dict[str, Any]:
         "oidc",
         "work",
         "casefile",
+        "casemessages",
         "fix",
         "supervise",
         "design",

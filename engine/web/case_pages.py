@@ -35,6 +35,7 @@ from engine.identity.users import Principal
 from engine.store.models import Case, CaseAttachment
 from engine.web import client_form
 from engine.web.case_file import case_file
+from engine.web.case_messages import waiting_messages
 from engine.web.feedback import DOMAIN_ERRORS, explain
 from engine.web.formparse import explain as explain_form
 from engine.web.formparse import parse_submission, row_counts
@@ -131,10 +132,12 @@ def case(key: str) -> str:
         )
         links = client_links.links_of_case(session, file.case.key, file.case.office)
         link_states = client_links.states(session, links, svc.clock.now())
+        recordable = waiting_messages(session, file.case.id)
     _audit(principal, "case.read", file.case.id)
     return render_template(
         "case.html",
         file=file,
+        recordable=recordable,
         principal=principal,
         now=svc.clock.now(),
         max_mb=attachments.MAX_BYTES // (1024 * 1024),
@@ -344,6 +347,11 @@ def _new_case_page(
         start_title=form_title(schema, chosen.name),
     )
     return page, code
+
+
+def attempt(action: Callable[[], object], success: str) -> bool:
+    """Run a command from a case page; a refusal becomes a message on the page."""
+    return _attempt(action, success)
 
 
 def _attempt(action: Callable[[], object], success: str) -> bool:

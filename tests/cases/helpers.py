@@ -35,7 +35,7 @@ APPLICANT = {
 
 
 def deploy_intake(api: Any) -> None:
-    response = upload(api.as_("dana"), WORKFLOWS / "intake.bpmn", WORKFLOWS / "intake_triage.dmn")
+    response = upload(api.as_("dana"), WORKFLOWS / "intake.bpmn")
     assert response.status_code == 201, response.json
 
 

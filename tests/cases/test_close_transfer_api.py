@@ -11,12 +11,13 @@ from tests.cases.helpers import APPLICANT, counts, deploy_intake, opened
 
 @pytest.fixture
 def case(api):
-    """C-10: intake recorded, "contact the applicant" open (with its deadline timer)."""
+    """C-10: intake recorded, "contact the applicant" open (with its deadline timers)."""
     deploy_intake(api)
     opened(api.as_("ira"), key="C-10")
     (task,) = api.as_("ira").get("/api/tasks?case=C-10").json["items"]
     api.as_("ira").post(
-        f"/api/tasks/{task['id']}/complete", json={"data": {"applicant": APPLICANT}}
+        f"/api/tasks/{task['id']}/complete",
+        json={"data": {"applicant": APPLICANT, "request": "temporary_care", "urgent_need": "none"}},
     )
     return "C-10"
 
@@ -38,7 +39,8 @@ def make_owner(api, key: str, user: str) -> None:
 
 
 def test_closing_cancels_open_tasks_timers_and_waits(api, svc, case):
-    assert open_work(svc)["tasks"] == 1 and open_work(svc)["timers"] == 1
+    # the deadline, the supervisor reminder and the final escalation
+    assert open_work(svc)["tasks"] == 1 and open_work(svc)["timers"] == 3
 
     response = api.as_("sam").post(f"/api/cases/{case}/close", json={"reason": "completed"})
 
@@ -93,7 +95,7 @@ def test_a_case_closes_in_french_too(api, case):
 
     assert body["timeline"][0]["title"] == "Dossier fermé"
     assert body["timeline"][0]["entries"] == [{"label": "Motif", "value": "Client injoignable"}]
-    assert "Arrêté : Accueil d'Ontario au travail" in [e["title"] for e in body["timeline"]]
+    assert "Arrêté : Accueil municipal" in [e["title"] for e in body["timeline"]]
 
 
 def test_transfer_moves_the_case_and_its_open_work(api, svc, case):

@@ -16,7 +16,10 @@ def broken(api):
     case = opened(api.as_("ira"), key="C-40", client={"name": "No Contact"})
     (task,) = api.as_("ira").get("/api/tasks?case=C-40").json["items"]
     api.as_("ira").post(
-        f"/api/tasks/{task['id']}/complete", json={"data": {"applicant": NO_CONTACT}}
+        f"/api/tasks/{task['id']}/complete",
+        json={
+            "data": {"request": "temporary_care", "urgent_need": "none", "applicant": NO_CONTACT}
+        },
     )
     return case["instance_id"]
 
@@ -38,10 +41,24 @@ def test_a_supervisor_fixes_the_data_and_the_retry_succeeds(api, broken):
     fixed_applicant = {**NO_CONTACT, "phone": "705-555-0100"}
 
     by_intake_worker = api.as_("ira").patch(
-        f"/api/instances/{broken}/data", json={"data": {"applicant": fixed_applicant}}
+        f"/api/instances/{broken}/data",
+        json={
+            "data": {
+                "request": "temporary_care",
+                "urgent_need": "none",
+                "applicant": fixed_applicant,
+            }
+        },
     )
     fixed = api.as_("sam").patch(
-        f"/api/instances/{broken}/data", json={"data": {"applicant": fixed_applicant}}
+        f"/api/instances/{broken}/data",
+        json={
+            "data": {
+                "request": "temporary_care",
+                "urgent_need": "none",
+                "applicant": fixed_applicant,
+            }
+        },
     )
     retried = api.as_("sam").post(f"/api/instances/{broken}/retry")
 

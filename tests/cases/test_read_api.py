@@ -19,7 +19,14 @@ def case(api):
     api.as_("ira").post(f"/api/tasks/{task['id']}/claim")
     done = api.as_("ira").post(
         f"/api/tasks/{task['id']}/complete",
-        json={"data": {"applicant": APPLICANT, "application_notes": "Walk-in"}},
+        json={
+            "data": {
+                "request": "temporary_care",
+                "urgent_need": "none",
+                "applicant": APPLICANT,
+                "application_notes": "Walk-in",
+            }
+        },
     )
     assert done.status_code == 200, done.json
     return case
@@ -39,7 +46,7 @@ def test_the_timeline_reads_in_english(api, case):
     timeline = api.as_("casey").get("/api/cases/C-10").json["timeline"]
 
     assert [e["kind"] for e in timeline][-2:] == ["process", "case"]  # oldest last
-    recorded = next(e for e in timeline if e["title"] == "Record the application")
+    recorded = next(e for e in timeline if e["title"] == "Record the request")
     assert recorded["actor"] == "ira"
     assert {"label": "Applicant › Legal name", "value": "Marie-Ève Tremblay"} in recorded["entries"]
     assert {"label": "Applicant › Preferred language", "value": "French"} in recorded["entries"]
@@ -49,7 +56,7 @@ def test_the_timeline_reads_in_english(api, case):
     ]
     assert {"label": "Notes", "value": "Walk-in"} in recorded["entries"]
     started = next(e for e in timeline if e["kind"] == "process")
-    assert started["title"] == "Started: Ontario Works intake"
+    assert started["title"] == "Started: Municipal intake"
     ats = [e["at"] for e in timeline]
     assert ats == sorted(ats, reverse=True)
 

@@ -24,7 +24,7 @@ def test_the_shipped_notices_and_diagrams_pass():
 
 def test_every_notice_a_shipped_diagram_sends_is_found():
     named = set().union(*(notices_in(d) for d in _diagrams()))
-    assert {"discretionary_benefit", "eligibility_decision", "callback_reminder"} <= named
+    assert {"discretionary_benefit", "local_assistance_decision", "callback_reminder"} <= named
 
 
 def test_a_missing_french_template_is_reported(tmp_path: Path):

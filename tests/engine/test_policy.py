@@ -11,23 +11,33 @@ from engine.identity.users import Principal
 from engine.policy import Action, Role
 from engine.store.models import Absence, HumanTask, ProcessInstance
 
-ROLE_ORDER = ("designer", "intake_worker", "caseworker", "supervisor", "admin", "partner", "system")
+ROLE_ORDER = (
+    "designer",
+    "intake_worker",
+    "caseworker",
+    "supervisor",
+    "admin",
+    "partner",
+    "system",
+    "provincial",
+)
 
 # fmt: off
 MAY: dict[Action, str] = {
-    #                      dsg itk cwk sup adm ptn sys
-    Action.WORK:           "-   y   y   y   y   -   -",
-    Action.SUPERVISE:      "-   -   -   y   y   -   -",
-    Action.DESIGN:         "y   -   -   -   y   -   -",
-    Action.START_INSTANCE: "-   y   y   y   y   -   y",
-    Action.MESSAGE_INSTANCE: "- y   y   y   y   -   y",
-    Action.SEND_MESSAGE:   "-   y   y   y   y   y   y",
-    Action.RETRY_INSTANCE: "-   y   y   y   y   -   -",
-    Action.MANAGE_DELIVERY: "-  -   -   y   y   -   -",
-    Action.PRINT_LETTERS:  "-   y   -   y   y   -   -",
-    Action.SEE_OUTCOMES:   "-   -   -   y   y   -   -",
-    Action.ANSWER_SURVEY:  "-   y   y   y   y   -   y",
-    Action.SEND_SIGNAL:    "-   -   -   y   y   -   y",
+    #                      dsg itk cwk sup adm ptn sys prv
+    Action.WORK:           "-   y   y   y   y   -   -   -",
+    Action.SUPERVISE:      "-   -   -   y   y   -   -   -",
+    Action.DESIGN:         "y   -   -   -   y   -   -   -",
+    Action.START_INSTANCE: "-   y   y   y   y   -   y   -",
+    Action.MESSAGE_INSTANCE: "- y   y   y   y   -   y   -",
+    Action.SEND_MESSAGE:   "-   y   y   y   y   y   y   y",
+    Action.START_BY_MESSAGE: "- -   -   -   -   -   y   y",
+    Action.RETRY_INSTANCE: "-   y   y   y   y   -   -   -",
+    Action.MANAGE_DELIVERY: "-  -   -   y   y   -   -   -",
+    Action.PRINT_LETTERS:  "-   y   -   y   y   -   -   -",
+    Action.SEE_OUTCOMES:   "-   -   -   y   y   -   -   -",
+    Action.ANSWER_SURVEY:  "-   y   y   y   y   -   y   -",
+    Action.SEND_SIGNAL:    "-   -   -   y   y   -   y   -",
 }
 # fmt: on
 
@@ -270,3 +280,14 @@ def test_naming_another_office_is_refused_except_for_admins(
 def test_a_partner_token_is_only_a_partner() -> None:
     assert policy.is_partner_only(_as("partner"))
     assert not policy.is_partner_only(Principal("me", "x", frozenset({"partner", "caseworker"})))
+
+
+def test_a_provincial_token_only_posts_messages() -> None:
+    province = _as("provincial", office="*")
+
+    assert policy.is_partner_only(province)
+    assert policy.correlation_office(province) is None
+    assert policy.correlation_office(_as("provincial")) == "sudbury"
+    assert policy.message_start_office(province, "ottawa") == "ottawa"
+    assert policy.message_start_office(_as("provincial"), "ottawa") == "sudbury"
+    assert "provincial" not in policy.STAFF_ROLES

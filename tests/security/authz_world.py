@@ -583,6 +583,16 @@ def _reopen(world: World, subject: str, caller: Caller) -> Call:
     return Call(f"/api/offices/{office}/closures/{world.closure(office).isoformat()}")
 
 
+@endpoint("GET /api/offices/{office}/four-eyes")
+def _four_eyes(world: World, subject: str, caller: Caller) -> Call:
+    return Call(f"/api/offices/{_office(subject)}/four-eyes")
+
+
+@endpoint("PUT /api/offices/{office}/four-eyes")
+def _set_four_eyes(world: World, subject: str, caller: Caller) -> Call:
+    return Call(f"/api/offices/{_office(subject)}/four-eyes", {"peer_office": "elsewhere"})
+
+
 # -- supervision --
 
 

@@ -178,6 +178,15 @@ MATRIX: dict[str, dict[str, str]] = {
         "sudbury":          "401 401 401 401 403 | 403 403 403 204 204 | 404 404 404 404 204",
         "ottawa":           "401 401 401 401 403 | 404 404 404 404 204 | 403 403 403 204 204",
     },
+    # Offices: where four-eyes steps go when nobody else in the office may take them.
+    "GET /api/offices/{office}/four-eyes": {
+        "sudbury":          "401 401 401 401 403 | 200 200 200 200 200 | 404 404 404 404 200",
+        "ottawa":           "401 401 401 401 403 | 404 404 404 404 200 | 200 200 200 200 200",
+    },
+    "PUT /api/offices/{office}/four-eyes": {
+        "sudbury":          "401 401 401 401 403 | 403 403 403 200 200 | 404 404 404 404 200",
+        "ottawa":           "401 401 401 401 403 | 404 404 404 404 200 | 403 403 403 200 200",
+    },
 
     # Supervision views: "own office" names none, "office=sudbury" names the home office.
     "GET /api/team": {

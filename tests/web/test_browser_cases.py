@@ -21,7 +21,7 @@ from tests.web.browser import (
 )
 from tests.web.conftest import PASSWORD
 from tests.workflows.helpers import deploy
-from tests.workflows.test_intake import CONTACTED, GRANTED, SCREENED
+from tests.workflows.test_intake import REACHED_URGENT
 from tests.workflows.test_needs_assessment import ASSESSED, PLAN
 
 pytestmark = pytest.mark.browser
@@ -29,11 +29,11 @@ pytestmark = pytest.mark.browser
 WORDS = {
     "en": {
         "new": "New case",
-        "intake": "Ontario Works intake",
+        "intake": "Municipal intake",
         "open": "Open the case",
         "opened": "is open.",
         "found": "1 case found",
-        "started": "Started: Ontario Works intake",
+        "started": "Started: Municipal intake",
         "needs": "Started: Needs assessment and service plan",
         "referral": "Started: Warm referral to a partner",
         "label": "Applicant › Legal name",
@@ -48,11 +48,11 @@ WORDS = {
     },
     "fr": {
         "new": "Nouveau dossier",
-        "intake": "Accueil d'Ontario au travail",
+        "intake": "Accueil municipal",
         "open": "Ouvrir le dossier",
         "opened": "est ouvert.",
         "found": "1 dossier trouvé",
-        "started": "Démarré : Accueil d'Ontario au travail",
+        "started": "Démarré : Accueil municipal",
         "needs": "Démarré : Évaluation des besoins et plan de services",
         "referral": "Démarré : Aiguillage accompagné vers un partenaire",
         "label": "Requérant › Nom légal",
@@ -76,6 +76,11 @@ APPLICANT = {
     "preferred_language": "fr",
 }
 NO_CONTACT = {"name": "No Contact", "date_of_birth": "1980-01-01", "preferred_language": "en"}
+GRANTED = {
+    "local_decision": "granted",
+    "monthly_amount": 410,
+    "decision_explanation": "Temporary Care Assistance for your grandchild.",
+}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -100,7 +105,6 @@ def test_a_case_from_intake_to_closing(chromium, server, api, passwords, lang):
     deploy(
         api,
         "intake.bpmn",
-        "intake_triage.dmn",
         "needs_assessment.bpmn",
         "warm_referral.bpmn",
         "service_plan_review.bpmn",
@@ -132,10 +136,16 @@ def test_a_case_from_intake_to_closing(chromium, server, api, passwords, lang):
     snapshot(page, f"case-opened-{lang}")
 
     # The case goes through intake, the needs assessment and its referrals.
-    _work(api, "ira", key, "record_application", {"applicant": APPLICANT})
-    _work(api, "ira", key, "contact_applicant", CONTACTED)
-    _work(api, "ira", key, "screen_applicant", SCREENED)
-    _work(api, "casey", key, "decide_eligibility", GRANTED)
+    _work(
+        api,
+        "ira",
+        key,
+        "record_application",
+        {"applicant": APPLICANT, "request": "temporary_care", "urgent_need": "none"},
+    )
+    reached = {**REACHED_URGENT, "urgent_need_flagged": False, "urgent_need": "none"}
+    _work(api, "ira", key, "contact_applicant", reached)
+    _work(api, "casey", key, "decide_local", GRANTED)
     _work(api, "casey", key, "assess_needs", ASSESSED)
     _work(api, "casey", key, "build_plan", PLAN)
 
@@ -191,7 +201,7 @@ def test_a_case_from_intake_to_closing(chromium, server, api, passwords, lang):
 
 
 def test_the_incidents_pages_are_accessible_on_a_phone(chromium, server, api, passwords):
-    deploy(api, "intake.bpmn", "intake_triage.dmn")
+    deploy(api, "intake.bpmn")
     opened = (
         api.as_("ira")
         .post(
@@ -205,7 +215,13 @@ def test_the_incidents_pages_are_accessible_on_a_phone(chromium, server, api, pa
         )
         .json
     )
-    _work(api, "ira", "C-40", "record_application", {"applicant": NO_CONTACT})
+    _work(
+        api,
+        "ira",
+        "C-40",
+        "record_application",
+        {"applicant": NO_CONTACT, "request": "temporary_care", "urgent_need": "none"},
+    )
     context = chromium.new_context(base_url=server, viewport=PHONE, locale="en-CA")
     page = context.new_page()
     sign_in_with_keyboard(page, "sam", PASSWORD)

@@ -28,12 +28,6 @@ APPLICANT = {
     "postal_code": "P3A 1A1",
     "preferred_language": "en",
 }
-CONTACTED = {
-    "contact_method": "phone",
-    "contacted_on": "2027-01-04",
-    "screening_appointment": "2027-01-07T10:00:00-05:00",
-    "urgent_need_flagged": False,
-}
 
 
 @pytest.fixture
@@ -41,7 +35,6 @@ def intake(api):  # type: ignore[no-untyped-def]
     deploy(
         api,
         "intake.bpmn",
-        "intake_triage.dmn",
         "needs_assessment.bpmn",
         "warm_referral.bpmn",
         "service_plan_review.bpmn",
@@ -57,35 +50,40 @@ def _sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
     expect(page.locator("h1")).to_be_visible()
 
 
-def test_screening_with_no_documents_outstanding(browser_page, api, intake, passwords):
+def test_a_contact_attempt_asks_the_urgent_need_only_when_reached(
+    browser_page, api, intake, passwords
+):
     page = browser_page
     case = _application(api)
-    case = complete(api, "ira", case, "record_application", {"applicant": APPLICANT})
-    case = complete(api, "ira", case, "contact_applicant", CONTACTED)
-    screening = open_task(case, "screen_applicant")
+    case = complete(
+        api,
+        "ira",
+        case,
+        "record_application",
+        {"applicant": APPLICANT, "request": "temporary_care", "urgent_need": "none"},
+    )
+    contact = open_task(case, "contact_applicant")
     _sign_in(page, "ira")
 
-    page.goto(f"/tasks/{screening['id']}")
+    page.goto(f"/tasks/{contact['id']}")
     page.wait_for_selector("#diagram[data-ready=true]")
-    expect(page.locator("#field-id_document")).to_have_attribute(
-        "aria-describedby", "field-id_document-when"
+    expect(page.locator("#field-urgent_need")).to_have_attribute(
+        "aria-describedby", "field-urgent_need-when"
     )
-    expect(page.locator("#field-id_document-when")).to_contain_text(
-        "Required when “Identity verified” is “Yes”"
+    expect(page.locator("#field-urgent_need-when")).to_contain_text(
+        "Required when “Outcome of the attempt” is “Reached”"
     )
-    assert_accessible(page, "screening form")
-    page.check("input[name='f.identity_verified'][value='true']")
-    page.select_option("#field-id_document", "passport")
-    page.fill("#field-household_adults", "1")
-    page.fill("#field-household_children", "2")
+    assert_accessible(page, "contact form")
+    page.select_option("#field-contact_outcome", "reached")
+    page.select_option("#field-contact_method", "phone")
+    page.fill("#field-contacted_on", "2027-01-04")
+    page.check("input[name='f.urgent_need_flagged'][value='false']")
     page.select_option("#field-urgent_need", "none")
-    page.check("input[name='f.income_support_needed'][value='true']")
-    page.select_option("#field-better_fit", "none")
-    page.locator("#field-household_children").press("Enter")  # Enter submits; no box checked
+    page.get_by_role("button", name="Complete", exact=True).click()
 
     expect(page.locator(".flash-success")).to_contain_text("is completed")
     done = api.as_("ira").get(f"/api/instances/{case['id']}").json
-    assert done["data"]["documents_outstanding"] == []
+    assert done["data"]["contact_outcome"] == "reached"
 
 
 def test_an_empty_application_shows_every_error_at_once(browser_page, api, intake, passwords):
@@ -98,7 +96,7 @@ def test_an_empty_application_shows_every_error_at_once(browser_page, api, intak
     page.get_by_role("button", name="Complete", exact=True).click()
 
     summary = page.locator("#error-summary")
-    expect(summary).to_contain_text("There are 3 problems with the form")
+    expect(summary).to_contain_text("There are 5 problems with the form")
     for field in ("name", "date_of_birth", "preferred_language"):
         expect(page.locator(f"#field-applicant-{field}-error")).to_contain_text("required")
         expect(summary.locator(f"a[href='#field-applicant-{field}']")).to_be_visible()
@@ -111,6 +109,8 @@ def test_an_empty_application_shows_every_error_at_once(browser_page, api, intak
     page.fill("#field-applicant-email", "marie@@example")
     page.fill("#field-applicant-postal_code", "12345")
     page.select_option("#field-applicant-preferred_language", "fr")
+    page.select_option("#field-request", "temporary_care")
+    page.select_option("#field-urgent_need", "none")
     page.get_by_role("button", name="Complete", exact=True).click()
 
     expect(summary).to_contain_text("There are 4 problems with the form")
@@ -238,7 +238,7 @@ def test_the_same_in_french(browser_page, api, intake, passwords):
     expect(page.locator("#diagram[data-ready=true]")).to_contain_text("Inscrire la demande")
     page.get_by_role("button", name="Terminer", exact=True).click()
 
-    expect(page.locator("#error-summary")).to_contain_text("Le formulaire contient 3 problèmes")
+    expect(page.locator("#error-summary")).to_contain_text("Le formulaire contient 5 problèmes")
     expect(page.locator("#field-applicant-name-error")).to_contain_text("Ce champ est obligatoire.")
     page.fill("#field-applicant-postal_code", "12345")
     page.get_by_role("button", name="Terminer", exact=True).click()

@@ -46,7 +46,7 @@ def test_new_case_offers_only_processes_a_person_starts(web: WebClient, api, int
     page = _text(web.get("/cases/new"))
     form = _text(web.get("/cases/new?process=intake"))
 
-    assert "Ontario Works intake" in page
+    assert "Municipal intake" in page
     assert 'name="f.client.name"' in form and 'name="f.channel"' in form
     assert "Safe contact" in form and "Interpreter needed" in form
 
@@ -71,8 +71,8 @@ def test_an_intake_worker_opens_a_case_and_lands_on_it(web: WebClient, api, inta
     page = _text(web.get(response.headers["Location"]))
     assert "Marie-Ève Tremblay" in page and "Case C-" in page
     assert "Yes: do not leave messages, do not mail" in page
-    assert "Record the application" in page  # its first open task
-    assert "Started: Ontario Works intake" in page
+    assert "Record the request" in page  # its first open task
+    assert "Started: Municipal intake" in page
 
 
 def test_errors_show_beside_their_fields_and_nothing_is_lost(web: WebClient, api, intake):
@@ -121,7 +121,8 @@ def test_the_case_page_reads_the_timeline_in_french(web: WebClient, api, case):
     (task,) = api.as_("ira").get("/api/tasks?case=C-10").json["items"]
     api.as_("ira").post(f"/api/tasks/{task['id']}/claim")
     done = api.as_("ira").post(
-        f"/api/tasks/{task['id']}/complete", json={"data": {"applicant": APPLICANT}}
+        f"/api/tasks/{task['id']}/complete",
+        json={"data": {"applicant": APPLICANT, "request": "temporary_care", "urgent_need": "none"}},
     )
     assert done.status_code == 200, done.json
     web.login("casey")
@@ -253,7 +254,7 @@ def test_claim_is_offered_on_the_case_page_where_the_policy_allows(web: WebClien
     assert "Claim" in _text(web.get("/cases/C-10"))
     web.post("/logout", {})
     web.login("casey")  # record_application sits in the intake queue
-    assert "Claim Record the application" not in _text(web.get("/cases/C-10"))
+    assert "Claim Record the request" not in _text(web.get("/cases/C-10"))
 
 
 # -- incidents ----------------------------------------------------------------------------------
@@ -267,7 +268,10 @@ def broken(api, intake) -> str:
     (task,) = api.as_("ira").get("/api/tasks?case=C-40").json["items"]
     api.as_("ira").post(f"/api/tasks/{task['id']}/claim")
     api.as_("ira").post(
-        f"/api/tasks/{task['id']}/complete", json={"data": {"applicant": NO_CONTACT}}
+        f"/api/tasks/{task['id']}/complete",
+        json={
+            "data": {"request": "temporary_care", "urgent_need": "none", "applicant": NO_CONTACT}
+        },
     )
     return instance
 

@@ -26,8 +26,10 @@ def test_the_call_is_due_in_two_business_days_with_a_reminder_the_day_before(cal
     assert returning["queue"] == "caseworker"
     assert returning["due_at"] == "2027-01-06T14:00:00+00:00"  # Wednesday 09:00
     assert {(t["task_name"], t["due_at"]) for t in call["timers"]} == {
-        ("deadline_timer", "2027-01-06T14:00:00+00:00"),
         ("reminder_timer", "2027-01-05T14:00:00+00:00"),
+        ("return_call_deadline", "2027-01-06T14:00:00+00:00"),
+        ("return_call_supervisor_reminder", "2027-01-07T14:00:00+00:00"),
+        ("return_call_escalation", "2027-01-11T14:00:00+00:00"),
     }
 
 
@@ -54,29 +56,59 @@ def test_the_reminder_goes_to_the_caseworker_queue_and_the_call_stays_open(api, 
     (reminder,) = outbox(svc, call["id"])
     assert (reminder.channel, reminder.recipient) == ("staff", "caseworker")
     assert reminder.subject == "Call back due tomorrow: Pat Doe"
-    assert [t["task_name"] for t in case["timers"]] == ["deadline_timer"]
+    assert "reminder_timer" not in [t["task_name"] for t in case["timers"]]
     assert complete(api, "cole", case, "return_call", ANSWER)["status"] == "completed"
 
 
-def test_a_missed_deadline_moves_the_call_to_a_supervisor(api, svc, clock, call):
+def test_a_missed_deadline_keeps_the_call_with_the_caseworker(api, svc, clock, call):
     clock.advance(days=2, seconds=1)
 
     timers.tick(svc)
 
     case = instance(api, call["id"])
-    missed = task(case, "return_call", "cancelled")
-    assert missed["closed_reason"] == "escalated"
+    kept = task(case, "return_call")
+    assert kept["queue"] == "caseworker" and kept["due_at"] == "2027-01-06T14:00:00+00:00"
+    assert outbox(svc, call["id"])[-1].subject == "Overdue: Return the client's call"
+    clock.advance(days=1)
+    timers.tick(svc)
+    assert outbox(svc, call["id"])[-1].recipient == "supervisor"
+    assert complete(api, "cole", instance(api, call["id"]), "return_call", ANSWER)["status"] == (
+        "completed"
+    )
+
+
+def test_only_the_final_escalation_moves_the_call_to_a_supervisor(api, svc, clock, call):
+    clock.advance(days=7, seconds=1)  # Monday: 3 business days after the deadline
+
+    timers.tick(svc)
+
+    case = instance(api, call["id"])
+    assert task(case, "return_call", "cancelled")["closed_reason"] == "escalated"
     overdue = task(case, "return_overdue_call")
-    assert overdue["queue"] == "supervisor" and overdue["due_at"] is None
-    assert api.as_("casey").get("/api/tasks").json["total"] == 0
+    assert overdue["queue"] == "supervisor"
+    assert overdue["due_at"] == "2027-01-12T14:00:01+00:00"  # late escalations count as late
     assert fired(case) == [
         "reminder_timer",
-        "deadline_timer",
+        "return_call_deadline",
+        "return_call_supervisor_reminder",
+        "return_call_escalation",
     ]
-    assert [m.channel for m in outbox(svc, call["id"])] == ["staff"]
     done = complete(api, "sam", case, "return_overdue_call", ANSWER)
     assert done["status"] == "completed"
-    assert task(done, "return_overdue_call", "completed")["completed_by"] == "sam"
+
+
+def test_a_client_not_reached_after_three_attempts_is_unreachable(api, svc, clock, call):
+    case = call
+    for attempt in range(3):
+        clock.advance(hours=1)
+        missed = {"reached": False, "call_outcome": "message_left"}
+        case = complete(api, "casey", case, "return_call", missed)
+        if attempt < 2:
+            # each attempt has its own clock: 2 business days from that attempt
+            assert task(case, "return_call")["due_at"] > call["tasks"][0]["due_at"]
+
+    assert case["status"] == "completed"
+    assert case["data"]["call_attempts"] == 3
 
 
 def test_a_friday_afternoon_call_is_due_on_tuesday(api, clock):

@@ -50,12 +50,13 @@ def test_every_shipped_process_compiles_with_its_queues_and_forms():
         "discretionary_benefit": {"caseworker", "supervisor"},
         "intake": {"intake_worker", "caseworker", "supervisor"},
         "needs_assessment": {"caseworker", "supervisor"},
+        "provincial_handoff": set(),
         "service_plan_review": {"caseworker", "supervisor"},
         "warm_referral": {"caseworker", "supervisor"},
         "plan_outcomes": {"caseworker"},
     }
     intake = next(p for p in compiled if p.process_id == "intake")
-    assert sorted(f.name for f in intake.files) == ["intake.bpmn", "intake_triage.dmn"]
+    assert sorted(f.name for f in intake.files) == ["intake.bpmn"]
     used = {key for p in compiled for key in p.forms}
     assert used == {path.name.removesuffix(".schema.json") for path in SCHEMAS}
 
@@ -155,35 +156,15 @@ def enum_of(schema: dict[str, Any]) -> set[str]:
 
 
 def test_form_codes_match_what_the_handlers_accept():
-    plan, screening = load("service_plan"), load("intake_screening")
+    plan = load("service_plan")
     referral = plan["$defs"]["referral"]["properties"]
 
     assert enum_of(referral["partner"]) == set(PARTNERS)
     assert set(plan["properties"]["referrals"]["properties"]) == set(NEEDS)
     assert set(load("needs_assessment")["properties"]["domains"]["properties"]) == set(NEEDS)
-    assert enum_of(screening["properties"]["documents_outstanding"]) == set(DOCUMENTS)
-    assert enum_of(load("documents_verification")["properties"]["documents_received"]) == set(
-        DOCUMENTS
-    )
-    assert enum_of(screening["properties"]["better_fit"]) - {"none"} <= set(PARTNERS)
     applicant = load("intake_application")["properties"]["applicant"]["properties"]
     assert set(applicant) == APPLICANT_FIELDS
-
-
-def test_the_triage_table_diverts_only_to_known_partners_and_needs():
-    dmn = etree.parse(str(WORKFLOWS / "intake_triage.dmn")).getroot()
-    rules = [
-        [e.findtext("{*}text") for e in rule.iterfind("{*}inputEntry")]
-        + [e.findtext("{*}text") for e in rule.iterfind("{*}outputEntry")]
-        for rule in dmn.iter("{*}rule")
-    ]
-
-    diversions = [r for r in rules if r[3] == '"diversion"']
-    assert {r[1].strip('"') for r in diversions} == enum_of(
-        load("intake_screening")["properties"]["better_fit"]
-    ) - {"none"}
-    assert {r[5].strip('"') for r in diversions} <= set(NEEDS)
-    assert rules[0][3] == '"emergency"' and rules[-1][:3] == ["-", "-", "-"]
+    assert DOCUMENTS  # request_documents stays for designers; no shipped intake step asks it
 
 
 @pytest.mark.parametrize("path", SCHEMAS, ids=[p.name.split(".")[0] for p in SCHEMAS])

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from engine.casework import timers
+from engine.identity.users import add_user, issue_token
+from engine.store.db import transaction
 from tests.workflows.helpers import (
     complete,
     deploy,
@@ -58,23 +62,35 @@ def test_each_later_review_is_due_3_months_after_the_last(api, clock, plan):
     assert case["data"]["review_number"] == 2
     clock.advance(days=80)
     case = complete(api, "casey", case, "review_plan", REVIEW)
-    assert task(case, "review_plan")["due_at"] == "2027-07-01T14:00:00+00:00"
+    # March 31 + 3 months: June has no 31st, so the review is due on its last day
+    assert task(case, "review_plan")["due_at"] == "2027-06-30T14:00:00+00:00"
     assert case["data"]["review_number"] == 3
     assert [t["status"] for t in case["tasks"]] == ["completed", "completed", "open"]
 
 
-def test_an_overdue_review_goes_to_a_supervisor_and_the_cycle_goes_on(api, svc, clock, plan):
-    clock.advance(days=30, seconds=1)
+def test_an_overdue_review_stays_with_the_caseworker_until_the_final_escalation(
+    api, svc, clock, plan
+):
+    clock.advance(days=30, seconds=1)  # the review date passed
+    timers.tick(svc)
+    case = instance(api, plan["id"])
+    review = task(case, "review_plan")
+    assert review["assignee"] == "casey" or review["queue"] == "caseworker"
+    assert review["due_at"] == "2027-02-03T14:00:00+00:00"  # still overdue, still theirs
+    assert outbox(svc, plan["id"])[-1].subject == "Overdue: Review the service plan"
 
+    clock.advance(days=5)  # Monday Feb 8: 3 business days after the review date
     timers.tick(svc)
 
     case = instance(api, plan["id"])
     assert task(case, "review_plan", "cancelled")["closed_reason"] == "escalated"
-    assert task(case, "review_overdue")["queue"] == "supervisor"
-    assert fired(case) == ["review_deadline"]
+    escalated = task(case, "review_overdue")
+    assert escalated["queue"] == "supervisor"
+    assert escalated["due_at"] == "2027-02-09T14:00:01+00:00"  # its own deadline
+    assert fired(case)[0] == "review_plan_deadline"
     case = complete(api, "sam", case, "review_overdue", {**REVIEW, "risk_level": "low"})
     assert open_tasks(case) == ["review_plan"]
-    assert task(case, "review_plan")["due_at"] == "2027-05-03T14:00:01+00:00"
+    assert task(case, "review_plan")["due_at"] == "2027-05-08T14:00:01+00:00"
 
 
 def test_a_high_risk_plan_needs_a_supervisors_approval(api, plan):
@@ -106,19 +122,94 @@ def test_the_supervisor_can_send_a_high_risk_plan_back(api, plan):
     assert open_tasks(case) == ["review_plan"]
 
 
-def test_who_reviewed_an_overdue_high_risk_plan_cannot_approve_it(api, svc, clock, plan):
-    clock.advance(days=31)
+def escalated_high_risk_review(api, svc, clock, plan):
+    """Sudbury has one supervisor, sam; sam does the escalated review of a high-risk plan."""
+    clock.advance(days=35, seconds=1)
     timers.tick(svc)
-    case = complete(
+    return complete(
         api, "sam", instance(api, plan["id"]), "review_overdue", {**REVIEW, "risk_level": "high"}
     )
+
+
+def test_who_reviewed_an_overdue_high_risk_plan_cannot_approve_it(api, svc, clock, plan):
+    case = escalated_high_risk_review(api, svc, clock, plan)
     approval = task(case, "approve_plan")
 
     refused = api.as_("sam").post(f"/api/tasks/{approval['id']}/claim")
 
     assert refused.status_code == 403
     assert "four eyes" in refused.json["detail"]
-    assert open_tasks(complete(api, "ada", case, "approve_plan", APPROVED)) == ["review_plan"]
+    assert approval["assignee"] is None  # nobody configured: it waits, never sent to an admin
+
+
+def test_a_one_supervisor_office_approves_through_a_peer_office(api, svc, clock, plan):
+    configured = api.as_("sam").put(
+        "/api/offices/sudbury/four-eyes", json={"peer_office": "ottawa"}
+    )
+    assert configured.status_code == 200, configured.json
+
+    case = escalated_high_risk_review(api, svc, clock, plan)
+
+    approval = task(case, "approve_plan")
+    assert approval["assignee"] == "omar"  # Ottawa's supervisor
+    inbox = api.as_("omar").get("/api/tasks").json["items"]
+    assert [t["task_name"] for t in inbox] == ["approve_plan"]
+    done = api.as_("omar").post(f"/api/tasks/{approval['id']}/complete", json={"data": APPROVED})
+    assert done.status_code == 200, done.json
+    case = instance(api, plan["id"])
+    assert open_tasks(case) == ["review_plan"] and case["data"]["plan_approved"] is True
+
+
+def test_an_office_delegate_takes_the_four_eyes_step(api, svc, clock, plan):
+    with transaction(svc.sessions) as session:  # a regional supervisor the office names
+        add_user(session, "rhea", office="regional", roles=["supervisor"], now=clock.now())
+        api.tokens["rhea"] = issue_token(session, "rhea", now=clock.now(), ttl=timedelta(days=3650))
+    assert (
+        api.as_("sam")
+        .put("/api/offices/sudbury/four-eyes", json={"peer_office": "ottawa", "delegate": "rhea"})
+        .status_code
+        == 200
+    )
+
+    case = escalated_high_risk_review(api, svc, clock, plan)
+
+    approval = task(case, "approve_plan")
+    assert approval["assignee"] == "rhea"  # the delegate comes before the peer office
+    done = api.as_("rhea").post(f"/api/tasks/{approval['id']}/complete", json={"data": APPROVED})
+    assert done.status_code == 200, done.json
+
+
+def test_a_delegate_who_cannot_take_the_step_falls_back_to_the_peer_office(api, svc, clock, plan):
+    assert (
+        api.as_("sam")
+        .put("/api/offices/sudbury/four-eyes", json={"peer_office": "ottawa", "delegate": "cole"})
+        .status_code
+        == 200
+    )
+
+    case = escalated_high_risk_review(api, svc, clock, plan)
+
+    assert task(case, "approve_plan")["assignee"] == "omar"  # cole works no supervisor queue
+    assert api.as_("sam").get("/api/offices/sudbury/four-eyes").json == {
+        "office": "sudbury",
+        "peer_office": "ottawa",
+        "delegate": "cole",
+    }
+
+
+def test_only_the_offices_supervisors_set_the_fallback(api):
+    assert api.as_("casey").put("/api/offices/sudbury/four-eyes", json={}).status_code == 403
+    same = api.as_("sam").put("/api/offices/sudbury/four-eyes", json={"peer_office": "sudbury"})
+    nobody = api.as_("sam").put("/api/offices/sudbury/four-eyes", json={"delegate": "ghost"})
+    assert same.status_code == 422 and nobody.status_code == 422
+
+
+def test_a_review_that_closes_the_case_closes_it(api, svc, plan):
+    case = complete(api, "casey", plan, "review_plan", {**REVIEW, "plan_status": "case_closed"})
+
+    assert case["status"] == "completed"
+    record = api.as_("sam").get("/api/cases/CASE-20").json
+    assert record["status"] == "closed" and record["close_reason"] == "completed"
 
 
 def test_closing_the_plan_ends_the_reviews(api, svc, clock, plan):
