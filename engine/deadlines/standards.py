@@ -77,7 +77,7 @@ DEFAULTS: Mapping[str, tuple[Any, str]] = {
         3,
         "Local policy: reassign to the supervisor queue 3 business days after the deadline",
     ),
-    "escalated_task_business_days": (2, "Local policy: an escalated task's own deadline"),
+    "escalated_task_business_days": (1, f"{LOCAL_POLICY}: an escalated task is due in 1 day"),
     "caseload_per_caseworker": (60, f"{LOCAL_POLICY}: cases per caseworker"),
     "escalation_reminder_supervisor_business_days": (
         1,

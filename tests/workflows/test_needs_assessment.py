@@ -169,7 +169,7 @@ def test_a_missed_first_meeting_keeps_the_worker_then_escalates_with_its_own_dea
     assert task(case, "assess_needs", "cancelled")["closed_reason"] == "escalated"
     escalated = task(case, "assess_needs_escalated")
     assert escalated["queue"] == "supervisor"
-    assert escalated["due_at"] == "2027-01-12T14:00:01+00:00"  # 2 business days from Friday
+    assert escalated["due_at"] == "2027-01-11T14:00:01+00:00"  # 1 business day from Friday
     case = complete(api, "sam", case, "assess_needs_escalated", ASSESSED)
     assert open_tasks(case) == ["build_plan"]
     # the next step's clock starts at its own trigger: nothing is overdue

@@ -322,7 +322,7 @@ def test_the_connection_deadline_reminds_then_escalates_with_its_own_deadline(
     assert task(case, "confirm_connection", "cancelled")["closed_reason"] == "escalated"
     escalated = task(case, "confirm_connection_escalated")
     assert escalated["queue"] == "supervisor"
-    assert escalated["due_at"] == "2027-01-25T14:00:01+00:00"  # its own deadline: 2 business days
+    assert escalated["due_at"] == "2027-01-22T14:00:01+00:00"  # its own deadline: 1 business day
 
     done = complete(api, "sam", case, "confirm_connection_escalated", CONNECTED)
     assert done["status"] == "completed"
