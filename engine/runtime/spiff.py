@@ -23,6 +23,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # type: ignore[i
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # type: ignore[import-untyped]
 
 from engine.clock import Clock, SystemClock
+from engine.runtime import external
 
 # -- clock ---------------------------------------------------------------------------------
 # SpiffWorkflow's timer module calls datetime.now(timezone.utc) directly. We swap that module's
@@ -64,7 +65,10 @@ def new_parser() -> Any:
     """A Spiff-dialect parser; the XSD validator catches structural mistakes early."""
     from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
-    return SpiffBpmnParser(validator=VALIDATOR)
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    # Camunda/Zeebe external tasks wait for a worker (engine/runtime/external.py).
+    parser.OVERRIDE_PARSER_CLASSES = external.parser_classes(parser.OVERRIDE_PARSER_CLASSES)
+    return parser
 
 
 # -- serialization --------------------------------------------------------------------------
@@ -92,6 +96,7 @@ class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
 def _make_serializer() -> Any:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _SpecFreeWorkflowConverter
+    config.update(external.SERIALIZER_CONFIG)
     registry = BpmnWorkflowSerializer.configure(config)
     return BpmnWorkflowSerializer(registry)
 

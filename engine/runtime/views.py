@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from engine.runtime.external import ExternalTaskView
 from handlers import OutboxMessage, ProcessStart
 
 
@@ -64,3 +65,6 @@ class Outcome:
     outbox: list[OutboxMessage] = field(default_factory=list)
     starts: list[ProcessStart] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Tasks waiting for an external worker; None when the process has no external task at all
+    # (then there are no rows to keep in step).
+    external_tasks: list[ExternalTaskView] | None = None
