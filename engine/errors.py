@@ -222,3 +222,10 @@ class PartnerKeyTaken(Conflict):
     """The office already has a partner with that key."""
 
     message_key = N_("This office already has a partner with that key.")
+
+
+class ExternalTaskLockRefused(Invalid):
+    """A worker acted on an external task another worker holds, or none holds (Camunda 7
+    answers these 400)."""
+
+    status = 400

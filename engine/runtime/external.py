@@ -212,9 +212,7 @@ def finish(task: Any, variables: Mapping[str, Any]) -> None:
     task.complete()
 
 
-def throw_error(
-    task: Any, every_task: list[Any], code: str, variables: Mapping[str, Any]
-) -> bool:
+def throw_error(task: Any, every_task: list[Any], code: str, variables: Mapping[str, Any]) -> bool:
     """A worker's BPMN error, thrown from the task as if it ended with an error end event.
 
     Returns False when no boundary or enclosing event catches it (nothing changes then).

@@ -11,20 +11,29 @@ from engine.identity.users import Principal
 from engine.policy import Action, Role
 from engine.store.models import Absence, HumanTask, ProcessInstance
 
-ROLE_ORDER = ("designer", "intake_worker", "caseworker", "supervisor", "admin", "partner", "system")
+ROLE_ORDER = (
+    "designer",
+    "intake_worker",
+    "caseworker",
+    "supervisor",
+    "admin",
+    "partner",
+    "system",
+    "worker",
+)
 
 # fmt: off
 MAY: dict[Action, str] = {
-    #                      dsg itk cwk sup adm ptn sys
-    Action.WORK:           "-   y   y   y   y   -   -",
-    Action.SUPERVISE:      "-   -   -   y   y   -   -",
-    Action.DESIGN:         "y   -   -   -   y   -   -",
-    Action.START_INSTANCE: "-   y   y   y   y   -   y",
-    Action.MESSAGE_INSTANCE: "- y   y   y   y   -   y",
-    Action.SEND_MESSAGE:   "-   y   y   y   y   y   y",
-    Action.RETRY_INSTANCE: "-   y   y   y   y   -   -",
-    Action.MANAGE_DELIVERY: "-  -   -   y   y   -   -",
-    Action.PRINT_LETTERS:  "-   y   -   y   y   -   -",
+    #                      dsg itk cwk sup adm ptn sys wkr
+    Action.WORK:           "-   y   y   y   y   -   -   -",
+    Action.SUPERVISE:      "-   -   -   y   y   -   -   -",
+    Action.DESIGN:         "y   -   -   -   y   -   -   -",
+    Action.START_INSTANCE: "-   y   y   y   y   -   y   y",
+    Action.MESSAGE_INSTANCE: "- y   y   y   y   -   y   -",
+    Action.SEND_MESSAGE:   "-   y   y   y   y   y   y   y",
+    Action.RETRY_INSTANCE: "-   y   y   y   y   -   -   -",
+    Action.MANAGE_DELIVERY: "-  -   -   y   y   -   -   -",
+    Action.PRINT_LETTERS:  "-   y   -   y   y   -   -   -",
 }
 # fmt: on
 
