@@ -13,6 +13,7 @@ from engine.api import (
     case_moves,
     cases,
     definitions,
+    engine_rest,
     idempotency,
     incidents,
     instances,
@@ -63,6 +64,7 @@ def init_api(app: Flask) -> Api:
         api.register_blueprint(module.blp)
     for module in (absences, supervision, cases, incidents, outbox, partners):
         api.register_blueprint(module.blp)
+    app.register_blueprint(engine_rest.blp)  # Camunda 7 shapes, outside the OpenAPI document
     problems.register(app)
     unavailable.register(app)
     idempotency.init_app(app)

@@ -111,7 +111,7 @@ def _fetch_once(
             .limit(max_tasks)
             .with_for_update(skip_locked=True)
         )
-        order = [ExternalTask.created_at, ExternalTask.id]
+        order: list[Any] = [ExternalTask.created_at, ExternalTask.id]
         if use_priority:
             order.insert(0, ExternalTask.priority.desc())
         rows = list(session.scalars(query.order_by(*order)))

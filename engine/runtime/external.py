@@ -64,19 +64,19 @@ class ExternalWork:
         return None  # Task.run leaves the task STARTED
 
 
-class ExternalServiceTask(ExternalWork, SpiffBpmnTask):  # type: ignore[misc]
+class ExternalServiceTask(ExternalWork, SpiffBpmnTask):
     pass
 
 
-class ExternalSendTask(ExternalWork, SendTask):  # type: ignore[misc]
+class ExternalSendTask(ExternalWork, SendTask):
     pass
 
 
-class ExternalEndEvent(ExternalWork, EndEvent):  # type: ignore[misc]
+class ExternalEndEvent(ExternalWork, EndEvent):
     pass
 
 
-class ExternalThrowEvent(ExternalWork, IntermediateThrowEvent):  # type: ignore[misc]
+class ExternalThrowEvent(ExternalWork, IntermediateThrowEvent):
     pass
 
 
@@ -126,7 +126,7 @@ class _ExternalParsing:
         return super().create_task()  # type: ignore[misc]
 
 
-class ExternalServiceTaskParser(_ExternalParsing, ServiceTaskParser):  # type: ignore[misc]
+class ExternalServiceTaskParser(_ExternalParsing, ServiceTaskParser):
     EXTERNAL_CLASS = ExternalServiceTask
 
     def _create_external(self) -> Any:
@@ -140,15 +140,15 @@ class ExternalServiceTaskParser(_ExternalParsing, ServiceTaskParser):  # type: i
         )
 
 
-class ExternalSendTaskParser(_ExternalParsing, SpiffSendTaskParser):  # type: ignore[misc]
+class ExternalSendTaskParser(_ExternalParsing, SpiffSendTaskParser):
     EXTERNAL_CLASS = ExternalSendTask
 
 
-class ExternalEndEventParser(_ExternalParsing, SpiffEndEventParser):  # type: ignore[misc]
+class ExternalEndEventParser(_ExternalParsing, SpiffEndEventParser):
     EXTERNAL_CLASS = ExternalEndEvent
 
 
-class ExternalThrowEventParser(_ExternalParsing, SpiffIntermediateThrowEventParser):  # type: ignore[misc]
+class ExternalThrowEventParser(_ExternalParsing, SpiffIntermediateThrowEventParser):
     EXTERNAL_CLASS = ExternalThrowEvent
 
 
