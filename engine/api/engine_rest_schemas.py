@@ -105,7 +105,7 @@ class MessageSchema(_Body):
 def load(schema: Schema, body: Any) -> dict[str, Any]:
     """The body as the schema reads it, or Invalid naming the first field that is wrong."""
     if not isinstance(body, dict):
-        raise Invalid("the request body must be a JSON object", field="(body)")
+        raise Invalid("(body): the request body must be a JSON object", field="(body)")
     try:
         loaded: dict[str, Any] = schema.load(body)
     except ValidationError as exc:
