@@ -300,32 +300,45 @@ def test_basic_auth_with_the_token_as_password_is_accepted(
 
 
 FETCH = "/external-task/fetchAndLock"
+COMPLETE = "/external-task/{id}/complete"
+FAILURE = "/external-task/{id}/failure"
 TOPIC = {"topicName": "send-letter", "lockDuration": 1000}
+
+
+def _fetching(topic: dict[str, Any] | None = None, **body: Any) -> dict[str, Any]:
+    return {"workerId": "w", "maxTasks": 1, "topics": [{**TOPIC, **(topic or {})}], **body}
+
+
+def _completing(name: str, value: Any, kind: str | None = None) -> dict[str, Any]:
+    typed = {"value": value} if kind is None else {"value": value, "type": kind}
+    return {"workerId": "w1", "variables": {name: typed}}
+
+
 BAD_BODIES = [
     (FETCH, [], "(body)"),
     (FETCH, {"maxTasks": 1, "topics": [TOPIC]}, "workerId"),
-    (FETCH, {"workerId": "w", "maxTasks": "many", "topics": [TOPIC]}, "maxTasks"),
-    (FETCH, {"workerId": "w", "maxTasks": -1, "topics": [TOPIC]}, "maxTasks"),
-    (FETCH, {"workerId": "w", "maxTasks": 1, "topics": "send-letter"}, "topics"),
-    (FETCH, {"workerId": "w", "maxTasks": 1, "topics": []}, "topics"),
-    (FETCH, {"workerId": "w", "maxTasks": 1, "topics": [{"topicName": "t"}]}, "lockDuration"),
-    (FETCH, {"workerId": "w", "maxTasks": 1, "topics": [{**TOPIC, "lockDuration": "1s"}]}, "lockDuration"),
-    (FETCH, {"workerId": "w", "maxTasks": 1, "asyncResponseTimeout": -5, "topics": [TOPIC]}, "asyncResponseTimeout"),
-    (FETCH, {"workerId": "w", "maxTasks": 1, "topics": [{**TOPIC, "variables": "all"}]}, "variables"),
-    (FETCH, {"workerId": "w", "maxTasks": 1, "topics": [{**TOPIC, "processVariables": {"a": 1}}]}, "processVariables"),
-    ("/external-task/{id}/complete", {}, "workerId"),
-    ("/external-task/{id}/complete", {"workerId": "w1", "variables": {"a": 5}}, "variables.a"),
-    ("/external-task/{id}/complete", {"workerId": "w1", "variables": {"a": {"value": "x", "type": "Integer"}}}, "variables.a.value"),
-    ("/external-task/{id}/complete", {"workerId": "w1", "variables": {"a": {"value": "{", "type": "Json"}}}, "variables.a.value"),
-    ("/external-task/{id}/complete", {"workerId": "w1", "variables": {"a": {"value": "AAE=", "type": "Bytes"}}}, "variables.a.type"),
-    ("/external-task/{id}/complete", {"workerId": "w1", "variables": ["a"]}, "variables"),
-    ("/external-task/{id}/failure", {"workerId": "w1", "retries": "3"}, "retries"),
-    ("/external-task/{id}/failure", {"workerId": "w1", "retries": 1, "retryTimeout": -1}, "retryTimeout"),
+    (FETCH, _fetching(maxTasks="many"), "maxTasks"),
+    (FETCH, _fetching(maxTasks=-1), "maxTasks"),
+    (FETCH, _fetching(topics="send-letter"), "topics"),
+    (FETCH, _fetching(topics=[]), "topics"),
+    (FETCH, _fetching(topics=[{"topicName": "t"}]), "lockDuration"),
+    (FETCH, _fetching({"lockDuration": "1s"}), "lockDuration"),
+    (FETCH, _fetching(asyncResponseTimeout=-5), "asyncResponseTimeout"),
+    (FETCH, _fetching({"variables": "all"}), "variables"),
+    (FETCH, _fetching({"processVariables": {"a": 1}}), "processVariables"),
+    (COMPLETE, {}, "workerId"),
+    (COMPLETE, {"workerId": "w1", "variables": {"a": 5}}, "variables.a"),
+    (COMPLETE, _completing("a", "x", "Integer"), "variables.a.value"),
+    (COMPLETE, _completing("a", "{", "Json"), "variables.a.value"),
+    (COMPLETE, _completing("a", "AAE=", "Bytes"), "variables.a.type"),
+    (COMPLETE, {"workerId": "w1", "variables": ["a"]}, "variables"),
+    (FAILURE, {"workerId": "w1", "retries": "3"}, "retries"),
+    (FAILURE, {"workerId": "w1", "retries": 1, "retryTimeout": -1}, "retryTimeout"),
     ("/external-task/{id}/bpmnError", {"workerId": "w1"}, "errorCode"),
     ("/external-task/{id}/extendLock", {"workerId": "w1"}, "newDuration"),
-    ("/process-definition/key/letters/start", {"variables": {"x": {"value": 1, "type": "Banana"}}}, "variables.x.type"),
+    ("/process-definition/key/letters/start", _completing("x", 1, "Banana"), "variables.x.type"),
     ("/message", {"businessKey": "CASE-1"}, "messageName"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("path", "body", "field"), BAD_BODIES)
