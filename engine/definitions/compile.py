@@ -18,6 +18,7 @@ from engine.definitions.decision_checks import decision_problems
 from engine.definitions.forms import FormProblem, FormSource, FormSpec, parse_uploaded_form
 from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
 from engine.errors import Invalid
+from engine.runtime.external import definition_problems as external_problems
 from engine.runtime.parse_errors import is_timer_definition, parse_failure
 from engine.runtime.spiff import new_parser, spec_to_json
 from engine.runtime.timing import TimerValueError, check_literal, is_iso_literal
@@ -238,6 +239,7 @@ def _compile_process(
         element = getattr(task_spec, "bpmn_id", None)
         try:
             problems.extend(_check_expressions(process_file, element, task_spec))
+            problems += [Problem(process_file, element, m) for m in external_problems(task_spec)]
             if getattr(task_spec, "manual", False):
                 info, task_problems = _user_task_info(process_file, task_spec, forms, used_forms)
                 problems.extend(task_problems)

@@ -185,6 +185,18 @@ def spec_has_external(specs: list[Any]) -> bool:
     return any(is_external(s) for s in specs)
 
 
+def definition_problems(spec: Any) -> list[str]:
+    """What keeps an external task from ever being fetched, said at deploy time."""
+    if not is_external(spec):
+        return []
+    definition = (spec.extensions or {}).get(EXTENSION_KEY, {})
+    if not str(definition.get("topic") or "").strip():
+        return ["external task names no topic (camunda:topic or zeebe:taskDefinition type)"]
+    if len(str(definition["topic"])) > 200:
+        return ["an external task's topic has at most 200 characters"]
+    return []
+
+
 def external_views(tasks: list[Any]) -> list[ExternalTaskView]:
     views = []
     for task in tasks:
