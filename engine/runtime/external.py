@@ -81,24 +81,36 @@ class ExternalThrowEvent(ExternalWork, IntermediateThrowEvent):
 
 
 def external_definition(node: Any) -> dict[str, Any] | None:
-    """{"topic", "priority", "retries"} when this BPMN element is an external task, else None."""
+    """{"topic", "priority", "retries"} when this BPMN element is an external task, else None.
+
+    Camunda 7's attributes win over a Zeebe task definition on the same element (diagrams
+    exported for both engines carry both): the API served is Camunda 7's.
+    """
+    for carrier in (node, *node.findall("./{*}messageEventDefinition")):
+        if carrier.get(f"{{{CAMUNDA_NS}}}type") == "external":
+            priority = (carrier.get(f"{{{CAMUNDA_NS}}}taskPriority") or "").strip()
+            return {
+                "topic": (carrier.get(f"{{{CAMUNDA_NS}}}topic") or "").strip(),
+                "priority": _whole(priority),
+                "retries": None,
+            }
     zeebe = node.find(f"./{{*}}extensionElements/{{{ZEEBE_NS}}}taskDefinition")
     if zeebe is not None:
         retries = (zeebe.get("retries") or "").strip()
         return {
             "topic": (zeebe.get("type") or "").strip(),
             "priority": 0,
-            "retries": int(retries) if retries.isdigit() else None,
+            "retries": _whole(retries) if retries.isdigit() and _whole(retries) > 0 else None,
         }
-    for carrier in (node, *node.findall("./{*}messageEventDefinition")):
-        if carrier.get(f"{{{CAMUNDA_NS}}}type") == "external":
-            priority = (carrier.get(f"{{{CAMUNDA_NS}}}taskPriority") or "").strip()
-            return {
-                "topic": (carrier.get(f"{{{CAMUNDA_NS}}}topic") or "").strip(),
-                "priority": int(priority) if priority.lstrip("-").isdigit() else 0,
-                "retries": None,
-            }
     return None
+
+
+def _whole(text: str) -> int:
+    """A literal whole number; anything else (an expression, a typo) counts as 0."""
+    try:
+        return max(min(int(text), 2**31 - 1), -(2**31))
+    except ValueError:
+        return 0
 
 
 class _ExternalParsing:
