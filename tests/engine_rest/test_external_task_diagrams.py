@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import delete
+
 from engine.casework import commands
+from engine.casework.consistency import check_instances
 from engine.clock import FakeClock
 from engine.services import Services
+from engine.store.db import transaction
+from engine.store.models import ExternalTask
 from tests.api.helpers import start, upload_bytes
 from tests.engine_rest.conftest import Rest, fetch
 
@@ -49,3 +54,20 @@ def test_a_boundary_timer_takes_the_task_away_from_its_worker(
     assert instance["status"] == "completed"
     assert late.status_code == 404
     assert fetch(rest["letters"]) == []
+
+
+def test_caseway_check_compares_external_task_rows_with_the_state(
+    api: Any, rest: dict[str, Rest], svc: Services
+) -> None:
+    instance_id = start(api.as_("casey"), "letters", "CASE-8", {}).get_json()["id"]
+    [task] = fetch(rest["letters"])
+    agreed = check_instances(svc, [instance_id])
+
+    with transaction(svc.sessions) as session:
+        session.execute(delete(ExternalTask).where(ExternalTask.id == task["id"]))
+    [disagreement] = check_instances(svc, [instance_id]).disagreements
+
+    assert agreed.disagreements == []
+    assert disagreement.problems == (
+        f"external task {task['id']} (send-letter) is waiting in the state but has no row",
+    )
