@@ -89,30 +89,34 @@ def _http(exc: HTTPException) -> Response:
     return camunda_error(exc.code or 500, exc.description or "the request failed")
 
 
+def _basic_credentials(value: str) -> tuple[str, str]:
+    try:
+        user, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise Unauthorized("the Basic credentials are not readable") from exc
+    return user, password
+
+
 def _token() -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer":
         return value.strip()
     if scheme.lower() == "basic":
-        try:
-            _user, _, password = base64.b64decode(value.strip()).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError) as exc:
-            raise Unauthorized("the Basic credentials are not readable") from exc
-        return password
+        return _basic_credentials(value)[1]
     return ""
 
 
 @blp.before_request
 def _basic_auth() -> None:
     """Basic auth: the password is a Caseway token, and the user name must be its owner's."""
-    header = request.headers.get("Authorization", "")
-    if not header.lower().startswith("basic "):
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
         return
+    user, token = _basic_credentials(value)
     svc = services()
-    user = base64.b64decode(header[6:].strip() or b"").decode(errors="replace").partition(":")[0]
     with svc.readers() as db:
-        principal = authenticate(db, _token(), now=svc.clock.now())
+        principal = authenticate(db, token, now=svc.clock.now())
     if principal is None or principal.username != user:
         raise Unauthorized("the token is unknown, expired or revoked")
     g.principal = principal

@@ -295,8 +295,13 @@ def test_basic_auth_with_the_token_as_password_is_accepted(
         headers={"Authorization": f"Basic {wrong_user}"},
     )
 
+    garbled = client.post(
+        "/engine-rest/external-task/fetchAndLock", json=body, headers={"Authorization": "Basic !x"}
+    )
+
     assert ok.status_code == 200 and len(ok.get_json()) == 1
     assert refused.status_code == 401
+    assert garbled.status_code == 401 and garbled.get_json()["type"] == "AuthenticationException"
 
 
 FETCH = "/external-task/fetchAndLock"
