@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -18,6 +19,10 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def sleep(self, seconds: float) -> None:
+        """Wait for real (a long poll between looks)."""
+        time.sleep(seconds)
 
 
 class FakeClock:
@@ -38,6 +43,10 @@ class FakeClock:
         with self._lock:
             self._now = self._now + step
             return self._now
+
+    def sleep(self, seconds: float) -> None:
+        """Waiting moves the clock instead: code that polls runs at once in tests."""
+        self.advance(seconds=seconds)
 
     def set(self, moment: datetime) -> None:
         if moment.tzinfo is None:

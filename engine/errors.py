@@ -237,3 +237,10 @@ class ClientLinkUnusable(CasewayError):
 
     def problem_fields(self) -> dict[str, Any]:
         return {"state": self.state}
+
+
+class ExternalTaskLockRefused(Invalid):
+    """A worker acted on an external task another worker holds, or none holds (Camunda 7
+    answers these 400)."""
+
+    status = 400

@@ -31,6 +31,9 @@ class Role(StrEnum):
     SYSTEM = "system"  # the engine itself (scheduler, message routing) and trusted integrations
     # The province's centralized intake: posts hand-off messages that start processes, nothing else
     PROVINCIAL = "provincial"
+    # An external-task worker's account: only /engine-rest (Camunda 7 compatible), only the
+    # topics its token names (identity/worker_tokens.py), only its own office's tasks.
+    WORKER = "worker"
 
 
 def _names(*roles: Role) -> frozenset[str]:
@@ -40,7 +43,7 @@ def _names(*roles: Role) -> frozenset[str]:
 
 ROLES: tuple[str, ...] = tuple(role.value for role in Role)
 # What an identity provider may grant: people's roles (never `partner` or `system`).
-STAFF_ROLES = frozenset(ROLES) - _names(Role.PARTNER, Role.SYSTEM, Role.PROVINCIAL)
+STAFF_ROLES = frozenset(ROLES) - _names(Role.PARTNER, Role.SYSTEM, Role.PROVINCIAL, Role.WORKER)
 # A role is the queue of the same key: a user holding `caseworker` works queue `caseworker`.
 # These are the roles people work queues from day to day (inbox tabs, team board, covers).
 QUEUE_ROLES = _names(Role.INTAKE_WORKER, Role.CASEWORKER, Role.SUPERVISOR)
@@ -70,9 +73,10 @@ GRANTS: Mapping[Action, frozenset[str]] = {
     Action.WORK: WORKER_ROLES,
     Action.SUPERVISE: _names(Role.SUPERVISOR, Role.ADMIN),
     Action.DESIGN: _names(Role.DESIGNER, Role.ADMIN),
-    Action.START_INSTANCE: WORKER_ROLES | _names(Role.SYSTEM),
+    Action.START_INSTANCE: WORKER_ROLES | _names(Role.SYSTEM, Role.WORKER),
     Action.MESSAGE_INSTANCE: WORKER_ROLES | _names(Role.SYSTEM),
-    Action.SEND_MESSAGE: WORKER_ROLES | _names(Role.PARTNER, Role.SYSTEM, Role.PROVINCIAL),
+    Action.SEND_MESSAGE: WORKER_ROLES
+    | _names(Role.PARTNER, Role.SYSTEM, Role.PROVINCIAL, Role.WORKER),
     Action.START_BY_MESSAGE: _names(Role.PROVINCIAL, Role.SYSTEM),
     Action.RETRY_INSTANCE: WORKER_ROLES,
     Action.MANAGE_DELIVERY: _names(Role.SUPERVISOR, Role.ADMIN),
@@ -139,6 +143,27 @@ def office_refusal(principal: Principal, office: str | None) -> errors.CasewayEr
     """Naming another office in a supervisory request is refused (403), not hidden."""
     if office and not reaches_office(principal, office):
         return errors.Forbidden("supervisors act on their own office only")
+    return None
+
+
+def is_worker_only(principal: Principal) -> bool:
+    """An external-task worker's token: it speaks the Camunda 7 API under /engine-rest only."""
+    return Role.WORKER in principal.roles and not principal.roles & (
+        WORKER_ROLES | _names(Role.DESIGNER, Role.PARTNER, Role.SYSTEM)
+    )
+
+
+def fetch_refusal(
+    principal: Principal, token_topics: Collection[str], topics: Collection[str]
+) -> errors.CasewayError | None:
+    """A worker fetches only the topics its token names ("*": any), in its own office."""
+    if Role.WORKER not in principal.roles or principal.office == "*":
+        return errors.Forbidden("only a worker token of one office fetches external tasks")
+    if "*" in token_topics:
+        return None
+    outside = sorted(set(topics) - set(token_topics))
+    if outside:
+        return errors.Forbidden(f"this token may not fetch topic(s) {', '.join(outside)}")
     return None
 
 

@@ -14,6 +14,7 @@ from engine.api import (
     cases,
     client_links,
     definitions,
+    engine_rest,
     idempotency,
     incidents,
     instances,
@@ -82,6 +83,7 @@ def init_api(app: Flask) -> Api:
     ):
         api.register_blueprint(module.blp)
     api.register_blueprint(signals.blp)
+    app.register_blueprint(engine_rest.blp)  # Camunda 7 shapes, outside the OpenAPI document
     problems.register(app)
     unavailable.register(app)
     idempotency.init_app(app)

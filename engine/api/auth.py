@@ -27,10 +27,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_KEEP = ("lang",)
 
 
-def current_principal(*, allow_partner: bool = False) -> Principal:
+def current_principal(*, allow_partner: bool = False, allow_worker: bool = False) -> Principal:
     principal = _authenticated()
     if policy.is_partner_only(principal) and not allow_partner:
         raise Forbidden("a partner token may only post messages (POST /api/messages)")
+    if policy.is_worker_only(principal) and not allow_worker:
+        raise Forbidden("a worker token may only use the external-task API under /engine-rest")
     return principal
 
 

@@ -24,6 +24,7 @@ from engine import errors, policy
 from engine.audit import record
 from engine.cases import records as case_records
 from engine.casework import outcomes, queues
+from engine.casework.external_sync import reset_exhausted
 from engine.casework.sync import apply_outcome, unpack_state
 from engine.casework.visibility import can_view_instance
 from engine.casework.work_queues import known_keys
@@ -493,19 +494,18 @@ def retry_instance(svc: Services, principal: Principal, instance_id: str) -> Non
         if not policy.may(principal, policy.Action.RETRY_INSTANCE):
             raise Forbidden("you cannot retry cases")
         if instance.status != InstanceStatus.ERROR:
-            raise Conflict(f"instance is {instance.status}, not in error")
+            if not reset_exhausted(session, instance, principal.username, now):
+                raise Conflict(f"instance is {instance.status}, not in error")
+            _resolve_incidents(session, instance, principal, now)  # external tasks fetched again
+            record(session, at=now, actor=principal.username, action="instance.retry",
+                   instance_id=instance.id)  # fmt: skip
+            return
         outcome = svc.runtime.retry(
             _spec_by_id(svc, session, instance.definition_id),
             unpack_state(instance.state),
             _run(svc, session, instance),
         )
-        for incident in session.scalars(
-            select(Incident).where(
-                Incident.instance_id == instance.id, Incident.resolved_at.is_(None)
-            )
-        ):
-            incident.resolved_at = now
-            incident.resolved_by = principal.username
+        _resolve_incidents(session, instance, principal, now)
         record(
             session,
             at=now,
@@ -514,6 +514,16 @@ def retry_instance(svc: Services, principal: Principal, instance_id: str) -> Non
             instance_id=instance.id,
         )
         _save(svc, session, instance, outcome, actor=principal.username, now=now)
+
+
+def _resolve_incidents(
+    session: Session, instance: ProcessInstance, principal: Principal, now: datetime
+) -> None:
+    for incident in session.scalars(
+        select(Incident).where(Incident.instance_id == instance.id, Incident.resolved_at.is_(None))
+    ):
+        incident.resolved_at = now
+        incident.resolved_by = principal.username
 
 
 def patch_instance_data(

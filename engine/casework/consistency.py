@@ -3,7 +3,8 @@
 The state is the truth; open human tasks, timers and message waits are rows derived from it in
 the same transaction. For every running case this reads the state (nothing runs) and compares:
 READY user tasks with open `human_task` rows, waiting timer events (and their due times) with
-`timer` rows, message catch events with `message_wait` rows. A finished case must have none of
+`timer` rows, message catch events with `message_wait` rows, tasks waiting for an external
+worker with `external_task` rows. A finished case must have none of
 those rows. A timer the engine stopped because it did not advance (it has a `timer` incident)
 is allowed to be missing.
 
@@ -28,6 +29,7 @@ from engine.statuses import FINISHED_INSTANCE_STATUSES, TaskStatus
 from engine.store.db import transaction
 from engine.store.models import (
     Definition,
+    ExternalTask,
     HumanTask,
     Incident,
     MessageWait,
@@ -121,6 +123,7 @@ class _Rows:
     timers: dict[str, dict[str, datetime]]
     stopped_timers: dict[str, set[str]]
     waits: dict[str, dict[str, tuple[str, str | None]]]
+    external: dict[str, dict[str, str]]  # instance -> external task id -> topic
 
 
 def _page_problems(svc: Services, session: Session, ids: list[str]) -> dict[str, list[str]]:
@@ -141,6 +144,7 @@ def _page_problems(svc: Services, session: Session, ids: list[str]) -> dict[str,
                 wanted,
             ),
             *_wait_problems(rows.waits.get(instance.id, {}), wanted),
+            *_external_problems(rows.external.get(instance.id, {}), wanted),
         ]
         if found:
             problems[instance.id] = found
@@ -156,7 +160,7 @@ def _wanted(svc: Services, session: Session, instance: ProcessInstance) -> Index
 
 
 def _read_rows(session: Session, ids: list[str]) -> _Rows:
-    rows = _Rows({}, {}, {}, {})
+    rows = _Rows({}, {}, {}, {}, {})
     for instance_id, task_id, task_name in session.execute(
         select(HumanTask.instance_id, HumanTask.id, HumanTask.task_name).where(
             HumanTask.instance_id.in_(ids), HumanTask.status == TaskStatus.OPEN
@@ -183,6 +187,12 @@ def _read_rows(session: Session, ids: list[str]) -> _Rows:
         ).where(MessageWait.instance_id.in_(ids))
     ):
         rows.waits.setdefault(instance_id, {})[wait_id] = (name, correlation)
+    for instance_id, task_id, topic in session.execute(
+        select(ExternalTask.instance_id, ExternalTask.id, ExternalTask.topic).where(
+            ExternalTask.instance_id.in_(ids)
+        )
+    ):
+        rows.external.setdefault(instance_id, {})[task_id] = topic
     return rows
 
 
@@ -229,5 +239,17 @@ def _wait_problems(rows: dict[str, tuple[str, str | None]], wanted: Indexes) -> 
     problems.extend(
         f"message wait {w} has a row but is not waiting in the state"
         for w in sorted(set(rows) - set(wanted.waits))
+    )
+    return problems
+
+
+def _external_problems(rows: dict[str, str], wanted: Indexes) -> list[str]:
+    problems = [
+        f"external task {t} ({wanted.external[t]}) is waiting in the state but has no row"
+        for t in sorted(wanted.external.keys() - rows.keys())
+    ]
+    problems.extend(
+        f"external task {t} has a row but is not waiting in the state"
+        for t in sorted(rows.keys() - wanted.external.keys())
     )
     return problems

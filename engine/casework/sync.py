@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
+from engine.casework.external_sync import sync_external
 from engine.definitions.routing import Placement, Routing, place, queue_key
 from engine.runtime import HumanTaskView, Outcome, TimerView
 from engine.statuses import FINISHED_INSTANCE_STATUSES, ClosedReason, TaskStatus
@@ -77,6 +78,7 @@ def apply_outcome(
             session, instance, outcome, actor, now, completed_task_id, submitted, fired, fresh
         )
         _sync_waits(session, instance, outcome, fresh or no_waits)
+        sync_external(session, instance, outcome, now, fresh)
     if outcome.incident is not None:
         incident = outcome.incident
         session.add(

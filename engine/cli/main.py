@@ -45,6 +45,7 @@ from engine.identity.users import (
     revoke_tokens,
     set_password,
 )
+from engine.identity.worker_tokens import issue_worker_token
 from engine.policy import Role
 from engine.services import Services
 from handlers import default_registry
@@ -138,6 +139,12 @@ def _parser() -> argparse.ArgumentParser:
     users.add_parser("list", help="list users").set_defaults(run=_users_list)
     token = users.add_parser("token", help="print a fresh API token")
     token.add_argument("username")
+    token.add_argument(
+        "--topic",
+        action="append",
+        default=[],
+        help="a worker token: an external-task topic it may fetch (repeat; * for every topic)",
+    )
     token.set_defaults(run=_users_token)
     revoke = users.add_parser("revoke", help="revoke every token of a user")
     revoke.add_argument("username")
@@ -346,7 +353,12 @@ def _users_list(settings: Settings, args: argparse.Namespace) -> int:
 def _users_token(settings: Settings, args: argparse.Namespace) -> int:
     ttl = timedelta(days=settings.token_ttl_days)
     with _services(settings) as svc, changing(svc) as session:
-        token = issue_token(session, args.username, now=svc.clock.now(), ttl=ttl)
+        if args.topic:
+            token = issue_worker_token(
+                session, args.username, args.topic, now=svc.clock.now(), ttl=ttl
+            )
+        else:
+            token = issue_token(session, args.username, now=svc.clock.now(), ttl=ttl)
     print(token)
     return 0
 

@@ -31,6 +31,7 @@ from engine.definitions.routing import (
 )
 from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
 from engine.errors import Invalid
+from engine.runtime.external import definition_problems as external_problems
 from engine.runtime.parse_errors import is_timer_definition, parse_failure, timer_kind
 from engine.runtime.spiff import PASS_THROUGH_KEY, new_parser, spec_to_json
 from engine.runtime.timing import TimerValueError, check_literal, is_cron_cycle, is_iso_literal
@@ -297,6 +298,7 @@ def _compile_process(
         element = getattr(task_spec, "bpmn_id", None)
         try:
             problems.extend(_check_expressions(process_file, element, task_spec, nodes))
+            problems += [Problem(process_file, element, m) for m in external_problems(task_spec)]
             if _passes_through(task_spec, options):
                 task_spec.extensions[PASS_THROUGH_KEY] = True
                 task_spec.manual = False

@@ -35,7 +35,7 @@ from engine.clock import Clock
 from engine.deadlines.calendar import OfficeCalendar, default_calendar
 from engine.deadlines.standards import for_office, load_standards, standard_function
 from engine.errors import Invalid
-from engine.runtime import start_timers, task_marks
+from engine.runtime import external, start_timers, task_marks
 from engine.runtime.errors import (
     MessageNotExpected,
     NothingToRetry,
@@ -254,6 +254,46 @@ class Runtime:
             workflow.send_event(event)
             return self._advance(workflow, engine)
 
+    def complete_external(
+        self,
+        spec: LoadedSpec,
+        state: str,
+        task_id: str,
+        variables: Mapping[str, Any],
+        run: RunContext,
+    ) -> Outcome:
+        """A worker finished an external task: its variables join the data, the process moves."""
+        engine = self._engine(run)
+        with using_clock(self.clock):
+            workflow = self._load(spec, state, engine)
+            task = self._external(workflow, task_id)
+            external.finish(task, variables)
+            return self._advance(workflow, engine)
+
+    def external_error(
+        self,
+        spec: LoadedSpec,
+        state: str,
+        task_id: str,
+        code: str,
+        variables: Mapping[str, Any],
+        run: RunContext,
+    ) -> Outcome | None:
+        """A worker's BPMN error with this code; None when no event catches it."""
+        engine = self._engine(run)
+        with using_clock(self.clock):
+            workflow = self._load(spec, state, engine)
+            task = self._external(workflow, task_id)
+            if not external.throw_error(task, _all_tasks(workflow), code, variables):
+                return None
+            return self._advance(workflow, engine)
+
+    def _external(self, workflow: Any, task_id: str) -> Any:
+        task = self._find(workflow, task_id)
+        if task.state != TaskState.STARTED or not external.is_external(task.task_spec):
+            raise TaskNotReady(f"task {task_id} is not waiting for an external worker")
+        return task
+
     def retry(self, spec: LoadedSpec, state: str, run: RunContext) -> Outcome:
         engine = self._engine(run)
         with using_clock(self.clock):
@@ -442,6 +482,9 @@ class Runtime:
         open_tasks = [] if over else _open_human_tasks(workflow)
         timers = [] if over else _timers(workflow)
         waits = [] if over else _message_wait_views(workflow)
+        externals = None
+        if _has_external(workflow):
+            externals = [] if over else external.external_views(_all_tasks(workflow))
         return Outcome(
             state=dump_state(workflow),
             status=status,
@@ -454,6 +497,7 @@ class Runtime:
             starts=list(engine.starts),
             thrown=thrown_events(workflow, lambda: _all_specs(workflow)),
             closes=list(engine.closes),
+            external_tasks=externals,
         )
 
 
@@ -485,6 +529,20 @@ def _all_specs(workflow: Any) -> list[Any]:
     for sub in workflow.subprocess_specs.values():
         specs.extend(sub.task_specs.values())
     return specs
+
+
+def _has_external(workflow: Any) -> bool:
+    """Whether the process (or a subprocess of it) has an external task; cached on the spec,
+    which is parsed once per definition and shared."""
+    spec = workflow.spec
+    known = getattr(spec, "_caseway_has_external", None)
+    if known is None:
+        specs = list(spec.task_specs.values())
+        for sub in workflow.subprocess_specs.values():
+            specs.extend(sub.task_specs.values())
+        known = external.spec_has_external(specs)
+        spec._caseway_has_external = known
+    return bool(known)
 
 
 def _finish_exhausted_cycles(workflow: Any) -> bool:

@@ -6,15 +6,17 @@ transaction that writes it; `caseway check` compares them with this to find any 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from engine.runtime.engine import (
     LoadedSpec,
+    _all_tasks,
     _message_wait_views,
     _open_human_tasks,
     _timers,
 )
+from engine.runtime.external import external_views
 from engine.runtime.spiff import TERMINATED_KEY, workflow_from_json
 
 
@@ -23,6 +25,7 @@ class Indexes:
     open_tasks: dict[str, str]  # READY user and manual tasks: task id -> task name (BPMN id)
     timers: dict[str, datetime]  # waiting timer events and when they fall due
     waits: dict[str, tuple[str, str | None]]  # message catch events: (name, correlation)
+    external: dict[str, str] = field(default_factory=dict)  # external tasks: task id -> topic
 
 
 def expected_indexes(spec: LoadedSpec, state: str) -> Indexes:
@@ -36,4 +39,5 @@ def expected_indexes(spec: LoadedSpec, state: str) -> Indexes:
             view.task_id: (view.message_name, view.correlation)
             for view in _message_wait_views(workflow)
         },
+        external={view.task_id: view.topic for view in external_views(_all_tasks(workflow))},
     )

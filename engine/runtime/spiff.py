@@ -41,7 +41,7 @@ from SpiffWorkflow.spiff.specs.defaults import (  # type: ignore[import-untyped]
 )
 
 from engine.clock import Clock, SystemClock
-from engine.runtime import decisions
+from engine.runtime import decisions, external
 
 # -- clock ---------------------------------------------------------------------------------
 # SpiffWorkflow's timer module calls datetime.now(timezone.utc) directly. We swap that module's
@@ -117,10 +117,13 @@ class _StartEventParser(SpiffStartEventParser):
 
 
 class _CasewayParser(SpiffBpmnParser):
-    OVERRIDE_PARSER_CLASSES = {
-        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
-        full_tag("startEvent"): (_StartEventParser, SpiffStartEvent),
-    }
+    # Camunda/Zeebe external tasks wait for a worker (engine/runtime/external.py).
+    OVERRIDE_PARSER_CLASSES = external.parser_classes(
+        {
+            **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+            full_tag("startEvent"): (_StartEventParser, SpiffStartEvent),
+        }
+    )
 
     def add_dmn_xml(self, node: Any, filename: str | None = None) -> None:
         decisions.add_dmn_xml(self, node, filename)
@@ -162,6 +165,7 @@ def _make_serializer() -> Any:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _SpecFreeWorkflowConverter
     config[SpiffBusinessRuleTask] = decisions.DecisionTaskConverter
+    config.update(external.SERIALIZER_CONFIG)
     registry = BpmnWorkflowSerializer.configure(config)
     return BpmnWorkflowSerializer(registry)
 

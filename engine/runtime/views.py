@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from engine.runtime.external import ExternalTaskView
 from handlers import OutboxMessage, ProcessStart
 
 if TYPE_CHECKING:
@@ -76,3 +77,6 @@ class Outcome:
     closes: list[str] = field(default_factory=list)  # close reasons asked for by handlers
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     thrown: list[ThrownEvent] = field(default_factory=list)  # messages/signals for others
+    # Tasks waiting for an external worker; None when the process has no external task at all
+    # (then there are no rows to keep in step).
+    external_tasks: list[ExternalTaskView] | None = None

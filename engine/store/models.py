@@ -734,3 +734,36 @@ class OutcomeRecord(Base):
         Index("ix_outcome_office_month", "office", "month"),
         Index("ix_outcome_case", "office", "case_key"),
     )
+
+
+class ExternalTask(Base):
+    """A task waiting for an external worker (Camunda 7 fetch-and-lock): an index of the
+    instance state like `human_task`, plus the lock a worker holds on it and its retries."""
+
+    __tablename__ = "external_task"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    office: Mapped[str] = mapped_column(String(80))
+    process_id: Mapped[str] = mapped_column(String(200))
+    business_key: Mapped[str] = mapped_column(String(200))
+    activity_id: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(200))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    worker_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lock_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    retries: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_details: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("ix_external_task_fetch", "office", "topic", "lock_expires_at"),)
+
+
+class ApiTokenTopic(Base):
+    """A worker token's scope: the external-task topics it may fetch (its office is its user's)."""
+
+    __tablename__ = "api_token_topic"
+
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_token.id"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(200), primary_key=True)

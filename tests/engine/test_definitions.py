@@ -207,6 +207,16 @@ def test_miwg_c91_with_a_queue_is_a_runnable_process() -> None:
     )
     assert outcome.status == "waiting"
     assert outcome.incident is None
+    # Its send task is a Camunda external task (topic emailService): a worker sends the request.
+    [request] = outcome.external_tasks or []
+    assert (request.activity_id, request.topic) == ("SendTask_RequestDocument", "emailService")
+    outcome = runtime.complete_external(
+        LoadedSpec.from_json(compiled[0].spec_json),
+        outcome.state,
+        request.task_id,
+        {},
+        RunContext("i-1", "case-1"),
+    )
     assert [w.message_name for w in outcome.message_waits] == ["MESSAGE_documentReceived"]
     assert sorted(t.name for t in outcome.timers) == ["BoundaryEvent_1", "BoundaryEvent_2"]
 

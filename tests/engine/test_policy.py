@@ -20,24 +20,25 @@ ROLE_ORDER = (
     "partner",
     "system",
     "provincial",
+    "worker",
 )
 
 # fmt: off
 MAY: dict[Action, str] = {
-    #                      dsg itk cwk sup adm ptn sys prv
-    Action.WORK:           "-   y   y   y   y   -   -   -",
-    Action.SUPERVISE:      "-   -   -   y   y   -   -   -",
-    Action.DESIGN:         "y   -   -   -   y   -   -   -",
-    Action.START_INSTANCE: "-   y   y   y   y   -   y   -",
-    Action.MESSAGE_INSTANCE: "- y   y   y   y   -   y   -",
-    Action.SEND_MESSAGE:   "-   y   y   y   y   y   y   y",
-    Action.START_BY_MESSAGE: "- -   -   -   -   -   y   y",
-    Action.RETRY_INSTANCE: "-   y   y   y   y   -   -   -",
-    Action.MANAGE_DELIVERY: "-  -   -   y   y   -   -   -",
-    Action.PRINT_LETTERS:  "-   y   -   y   y   -   -   -",
-    Action.SEE_OUTCOMES:   "-   -   -   y   y   -   -   -",
-    Action.ANSWER_SURVEY:  "-   y   y   y   y   -   y   -",
-    Action.SEND_SIGNAL:    "-   -   -   y   y   -   y   -",
+    #                      dsg itk cwk sup adm ptn sys prv wkr
+    Action.WORK:           "-   y   y   y   y   -   -   -   -",
+    Action.SUPERVISE:      "-   -   -   y   y   -   -   -   -",
+    Action.DESIGN:         "y   -   -   -   y   -   -   -   -",
+    Action.START_INSTANCE: "-   y   y   y   y   -   y   -   y",
+    Action.MESSAGE_INSTANCE: "- y   y   y   y   -   y   -   -",
+    Action.SEND_MESSAGE:   "-   y   y   y   y   y   y   y   y",
+    Action.START_BY_MESSAGE: "- -   -   -   -   -   y   y   -",
+    Action.RETRY_INSTANCE: "-   y   y   y   y   -   -   -   -",
+    Action.MANAGE_DELIVERY: "-  -   -   y   y   -   -   -   -",
+    Action.PRINT_LETTERS:  "-   y   -   y   y   -   -   -   -",
+    Action.SEE_OUTCOMES:   "-   -   -   y   y   -   -   -   -",
+    Action.ANSWER_SURVEY:  "-   y   y   y   y   -   y   -   -",
+    Action.SEND_SIGNAL:    "-   -   -   y   y   -   y   -   -",
 }
 # fmt: on
 
