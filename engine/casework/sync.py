@@ -12,6 +12,8 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
+from engine.deadlines.basis import STOPPED
+from engine.deadlines.tracking import Where, close_deadlines, open_deadlines, track_pauses
 from engine.definitions.compile import queue_key
 from engine.runtime import HumanTaskView, Outcome, TimerView
 from engine.statuses import FINISHED_INSTANCE_STATUSES, ClosedReason, TaskStatus
@@ -67,11 +69,12 @@ def apply_outcome(
     # flushed once, together, instead of before each read (a routed task is one INSERT, not an
     # INSERT and an UPDATE).
     with session.no_autoflush:
-        fired = _sync_timers(session, instance, outcome.timers, now, fresh or no_timers)
+        fired, scheduled = _sync_timers(session, instance, outcome.timers, now, fresh or no_timers)
         _sync_tasks(
             session, instance, outcome, actor, now, completed_task_id, submitted, fired, fresh
         )
         _sync_waits(session, instance, outcome, fresh or no_waits)
+    _sync_deadlines(session, instance, outcome, scheduled, actor, now)
     if outcome.incident is not None:
         incident = outcome.incident
         session.add(
@@ -137,19 +140,20 @@ def _sync_tasks(
         if fresh
         else {row.id: row for row in session.scalars(_OPEN_TASKS, {"instance_id": instance.id})}
     )
-    due = _due_by_task(outcome.timers)
+    dating = _dating_timers(outcome)
     for view in outcome.open_tasks:
         row = open_rows.pop(view.task_id, None)
+        timer = dating.get(view.task_id)
         if row is None:
             row = _new_task(instance, view, now)
             _label_with_case(session, instance, row)
-            row.due_at = due.get(view.task_id)
+            _date_task(row, timer)
             row.excluded_users = _four_eyes(session, instance, view, actor, completed_task_id)
             session.add(row)
             route_new_task(session, row, actor=actor, now=now)
-        else:
-            # a deadline that fired without interrupting leaves the task overdue, not undated
-            row.due_at = due.get(view.task_id, row.due_at)
+        elif timer is not None:
+            _date_task(row, timer)
+        # else: a deadline that fired without interrupting leaves the task overdue, not undated
     for row in open_rows.values():
         if row.id == completed_task_id:
             row.status = TaskStatus.COMPLETED
@@ -240,17 +244,56 @@ def _form_from_filename(name: str | None) -> str | None:
     return name.rsplit("/", 1)[-1].removesuffix(".json").removesuffix(".schema")
 
 
-def _due_by_task(timers: list[TimerView]) -> dict[str, datetime]:
-    """A task's deadline: its earliest interrupting timer, else its earliest timer."""
+def _date_task(row: HumanTask, timer: TimerView | None) -> None:
+    """A task's due time is its dating timer's; none while that deadline's clock is stopped."""
+    if timer is None:
+        row.due_at, row.deadline_id = None, None
+        return
+    row.due_at = None if timer.due_at >= STOPPED else timer.due_at
+    row.deadline_id = timer.task_id
+
+
+def _dating_timers(outcome: Outcome) -> dict[str, TimerView]:
+    """Each open task's deadline: its earliest interrupting timer, else its earliest timer;
+    a task with none of its own takes that of the innermost subprocess it runs in."""
     by_task: dict[str, list[TimerView]] = {}
-    for timer in timers:
+    for timer in outcome.timers:
         if timer.attached_to:
             by_task.setdefault(timer.attached_to, []).append(timer)
-    due = {}
+    dating = {}
     for task_id, attached in by_task.items():
-        interrupting = [t.due_at for t in attached if t.interrupting]
-        due[task_id] = min(interrupting) if interrupting else min(t.due_at for t in attached)
-    return due
+        interrupting = [t for t in attached if t.interrupting]
+        dating[task_id] = min(interrupting or attached, key=lambda t: t.due_at)
+    for view in outcome.open_tasks:
+        if view.task_id not in dating:
+            enclosing = next((dating[w] for w in view.within if w in dating), None)
+            if enclosing is not None:
+                dating[view.task_id] = enclosing
+    return dating
+
+
+def _sync_deadlines(
+    session: Session,
+    instance: ProcessInstance,
+    outcome: Outcome,
+    scheduled: list[TimerView],
+    actor: str,
+    now: datetime,
+) -> None:
+    """Deadline rows for new business-time timers; clock pauses for elements waiting on the
+    client (engine/deadlines/tracking.py)."""
+    with_basis = [t for t in scheduled if t.basis is not None]
+    if not with_basis and not outcome.stops_clocks:
+        return
+    where = Where(instance.id, instance.office, instance.case_id, actor, now)
+    calendar = outcome.calendar or (lambda: _no_calendar())
+    created = open_deadlines(session, where, with_basis, calendar)
+    if outcome.stops_clocks:
+        track_pauses(session, where, outcome.pauses, created, calendar)
+
+
+def _no_calendar() -> Any:
+    raise RuntimeError("the outcome carries no office calendar")
 
 
 def _sync_timers(
@@ -259,8 +302,9 @@ def _sync_timers(
     timers: list[TimerView],
     now: datetime,
     fresh: bool,
-) -> list[Timer]:
-    """Make timer rows match the instance; returns the rows that went away having fallen due."""
+) -> tuple[list[Timer], list[TimerView]]:
+    """Make timer rows match the instance; returns the rows that went away having fallen due,
+    and the timers scheduled in this command."""
     existing: dict[str, Timer] = (
         {}
         if fresh
@@ -270,10 +314,13 @@ def _sync_timers(
     stale = [tid for tid in existing if tid not in wanted]
     if stale:
         session.execute(delete(Timer).where(Timer.id.in_(stale)))
+        close_deadlines(session, stale)
     fired = [existing[tid] for tid in stale if existing[tid].due_at <= now]
+    scheduled = []
     for task_id, timer in wanted.items():
         row = existing.get(task_id)
         if row is None:
+            scheduled.append(timer)
             session.add(
                 Timer(
                     id=task_id,
@@ -286,7 +333,7 @@ def _sync_timers(
             )
         elif row.due_at != timer.due_at:
             row.due_at = timer.due_at
-    return fired
+    return fired, scheduled
 
 
 def _sync_waits(session: Session, instance: ProcessInstance, outcome: Outcome, fresh: bool) -> None:

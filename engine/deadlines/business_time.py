@@ -51,4 +51,7 @@ def business_functions(
             raise ValueError(f"business_hours() counts at most {MAX_BUSINESS_HOURS:,} hours")
         return office_calendar().add_business_hours(start_of(start), float(hours))
 
+    # What a call counted from, for engine.runtime.deadline_capture (the basis of a deadline).
+    setattr(business_days, "start_of", start_of)  # noqa: B010
+    setattr(business_hours, "start_of", start_of)  # noqa: B010
     return {"business_days": business_days, "business_hours": business_hours}

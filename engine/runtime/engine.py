@@ -34,6 +34,15 @@ from engine.clock import Clock
 from engine.deadlines.calendar import OfficeCalendar, default_calendar
 from engine.deadlines.standards import load_standards, standard_function
 from engine.runtime import task_marks
+from engine.runtime.deadline_capture import Capture
+from engine.runtime.deadline_state import (
+    apply_stored_deadlines,
+    basis_of,
+    pause_views,
+    settle_captured_dues,
+    stops_clocks,
+    within_of,
+)
 from engine.runtime.errors import (
     MessageNotExpected,
     NothingToRetry,
@@ -221,10 +230,13 @@ class Runtime:
     def _engine(self, run: RunContext) -> ServiceEngine:
         calendar = run.calendar or self.calendar_for(run.office)
         office = _with_closures(calendar, run.closures)
-        functions = {
-            **business_functions(office, self.clock),
-            "standard": standard_function(self.standards),
-        }
+        capture = Capture()
+        functions = capture.wrap(
+            {
+                **business_functions(office, self.clock),
+                "standard": standard_function(self.standards),
+            }
+        )
         trusted_functions = {name: trusted(f) for name, f in functions.items()}
 
         def helpers(business_time: bool) -> dict[str, Any]:
@@ -238,7 +250,9 @@ class Runtime:
             return described
 
         env = SandboxedEnvironment(self.sandbox, trusted_functions, helpers)
-        return ServiceEngine(env, self.registry, run, self.clock, calendar)
+        engine = ServiceEngine(env, self.registry, run, self.clock, calendar, capture)
+        engine.office_calendar = office
+        return engine
 
     def calendar_for(self, office: str) -> OfficeCalendar:
         return self.calendars.get(office) or self.calendars.get("default") or default_calendar()
@@ -246,6 +260,7 @@ class Runtime:
     def _load(self, spec: LoadedSpec, state: str, engine: ServiceEngine) -> Any:
         workflow = workflow_from_json(state, spec.spec, spec.subprocess_specs)
         workflow.script_engine = engine
+        apply_stored_deadlines(_all_tasks(workflow), engine.run.deadlines)
         return workflow
 
     def _find(self, workflow: Any, task_id: str) -> Any:
@@ -335,6 +350,7 @@ class Runtime:
         status: str | None = None,
     ) -> Outcome:
         prune_history(workflow)
+        settle_captured_dues(_all_tasks(workflow))
         if status is None and getattr(workflow, TERMINATED_KEY, False):
             status = InstanceStatus.TERMINATED
         if status is None:
@@ -347,6 +363,7 @@ class Runtime:
         open_tasks = [] if over else _open_human_tasks(workflow)
         timers = [] if over else _timers(workflow)
         waits = [] if over else _message_wait_views(workflow)
+        pauses = [] if over else pause_views(_all_tasks(workflow))
         return Outcome(
             state=dump_state(workflow),
             status=status,
@@ -357,6 +374,9 @@ class Runtime:
             incident=incident,
             outbox=list(engine.outbox),
             starts=list(engine.starts),
+            pauses=pauses,
+            stops_clocks=stops_clocks(workflow),
+            calendar=engine.office_calendar,
         )
 
 
@@ -408,6 +428,7 @@ def _open_human_tasks(workflow: Any) -> list[HumanTaskView]:
                 instructions=extensions.get("instructionsForEndUser"),
                 priority=task_marks.priority_of(properties, data),
                 detail=task_marks.detail_of(properties, data),
+                within=within_of(workflow, task),
             )
         )
     return views
@@ -442,7 +463,11 @@ def _timers(workflow: Any) -> list[TimerView]:
             if due is None:
                 continue
             attached, interrupting = _attachment(task)
-            views.append(TimerView(str(task.id), spec.bpmn_id, due, attached, interrupting))
+            views.append(
+                TimerView(
+                    str(task.id), spec.bpmn_id, due, attached, interrupting, basis_of(task)
+                )
+            )
             break  # one timer row per waiting task: its event_value is the one due time
     return views
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from engine.deadlines.basis import Basis
+from engine.deadlines.calendar import OfficeCalendar
 from handlers import OutboxMessage, ProcessStart
 
 
@@ -21,6 +24,9 @@ class HumanTaskView:
     instructions: str | None = None
     priority: int = 0  # 0 normal, 1 high, 2 urgent (runtime/task_marks.py)
     detail: str | None = None  # e.g. the need and partner of a referral
+    # The subprocess tasks it runs inside, innermost first: a deadline on a subprocess dates
+    # the tasks within it.
+    within: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,18 @@ class TimerView:
     due_at: datetime
     attached_to: str | None
     interrupting: bool
+    # How a business-time due time was computed (None for plain ISO values and cycles).
+    basis: Basis | None = None
+
+
+@dataclass(frozen=True)
+class PauseView:
+    """An element waiting on the client whose `pausesStandard` property stops a clock: the
+    standard key (or timer id) it names."""
+
+    task_id: str
+    name: str
+    standard: str
 
 
 @dataclass(frozen=True)
@@ -64,3 +82,8 @@ class Outcome:
     outbox: list[OutboxMessage] = field(default_factory=list)
     starts: list[ProcessStart] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    pauses: list[PauseView] = field(default_factory=list)
+    # Whether the diagram has any element that stops a clock (else no pause rows to compare).
+    stops_clocks: bool = False
+    # The office calendar of the command (closure days read on first call).
+    calendar: Callable[[], OfficeCalendar] | None = None
