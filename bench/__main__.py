@@ -30,6 +30,7 @@ SCENARIOS = (
     "inbox",
     "case_search",
     "timers",
+    "deadlines",  # a closure moves 100,000 open deadlines (PostgreSQL)
     "dispatch",
     "footprint",
     "load",  # 50 simulated staff for 5 minutes (QUICK: 20 s); also `python -m bench.load`

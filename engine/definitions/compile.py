@@ -16,6 +16,7 @@ from lxml import etree
 
 from engine.definitions.decision_checks import decision_problems
 from engine.definitions.forms import FormProblem, FormSource, FormSpec, parse_uploaded_form
+from engine.definitions.pause_checks import pause_problems
 from engine.definitions.xmlsafe import UnsafeXml, parse_untrusted
 from engine.errors import Invalid
 from engine.runtime.parse_errors import is_timer_definition, parse_failure
@@ -249,6 +250,10 @@ def _compile_process(
             problems.append(Problem(process_file, element, _unreadable(exc)))
     start_form_key, start_problems = _start_form(process_file, spec, forms, used_forms)
     problems.extend(start_problems)
+    problems.extend(
+        Problem(process_file, element, message)
+        for element, message in pause_problems(_all_specs(spec, subprocess_specs))
+    )
     if problems:
         raise DefinitionInvalid(problems)
     relevant = _relevant_files(parser, pid, subprocess_specs, files)
