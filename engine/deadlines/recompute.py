@@ -18,14 +18,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import String, bindparam, column, insert, or_, select, update, values
 from sqlalchemy.orm import Session
 
 from engine.deadlines.basis import Basis, calendar_version, due_without_pauses, pushed
 from engine.deadlines.calendar import OfficeCalendar
 from engine.store.models import AuditEvent, Deadline, HumanTask, ProcessInstance, Timer
+from engine.store.types import UTCDateTime
 
-BATCH = 2_000
+BATCH = 1_000  # rows per statement: 3 parameters each, well under PostgreSQL's 65,535
 MOVE_ACTION = "deadline.move"
 
 
@@ -182,24 +183,23 @@ def _write(
     cause: str,
     actor: str,
 ) -> None:
-    session.execute(
-        update(Deadline),
-        [
-            {
-                "timer_id": row.timer_id,
-                "due_at": due,
-                "due_without_pauses": fresh,
-                "calendar_version": version,
-            }
-            for row, fresh, due in batch
-        ],
+    """A few statements per batch, not one per row (see _set_many), and one multi-row INSERT
+    of audit rows."""
+    _set_many(
+        session,
+        Deadline,
+        Deadline.timer_id,
+        [(row.timer_id, due, fresh) for row, fresh, due in batch],
+        constants={"calendar_version": version},
+        due=Deadline.due_at,
+        fresh=Deadline.due_without_pauses,
     )
     if not moved:
         return
-    session.execute(update(Timer), [{"id": m.timer_id, "due_at": m.after} for m in moved])
-    tasks = [{"id": t[0], "due_at": m.after} for m in moved for t in m.tasks]
-    if tasks:
-        session.execute(update(HumanTask), tasks)
+    _set_many(session, Timer, Timer.id, [(m.timer_id, m.after) for m in moved], due=Timer.due_at)
+    dated = [(t[0], m.after) for m in moved for t in m.tasks]
+    if dated:
+        _set_many(session, HumanTask, HumanTask.id, dated, due=HumanTask.due_at)
     cases: dict[str, int | None] = {
         instance_id: case_id
         for instance_id, case_id in session.execute(
@@ -208,7 +208,40 @@ def _write(
             )
         )
     }
-    session.execute(insert(AuditEvent), list(_audit_rows(moved, cases, now, cause, actor)))
+    session.execute(insert(AuditEvent).values(list(_audit_rows(moved, cases, now, cause, actor))))
+
+
+def _set_many(
+    session: Session,
+    model: Any,
+    key: Any,
+    rows: list[tuple[Any, ...]],
+    constants: dict[str, Any] | None = None,
+    **targets: Any,
+) -> None:
+    """Set columns of many rows by key. PostgreSQL: one UPDATE … FROM (VALUES …) statement;
+    SQLite (no column list on a VALUES alias, and local anyway): an executemany."""
+    names = list(targets)
+    if session.get_bind().dialect.name == "postgresql":
+        table = values(
+            column("k", String()), *(column(n, UTCDateTime()) for n in names), name="v"
+        ).data(rows)
+        session.execute(
+            update(model)
+            .where(key == table.c.k)
+            .values({**(constants or {}), **{targets[n].key: table.c[n] for n in names}})
+            .execution_options(synchronize_session=False)
+        )
+        return
+    statement = (
+        update(model.__table__)
+        .where(key == bindparam("b_k"))
+        .values({**(constants or {}), **{targets[n].key: bindparam(f"b_{n}") for n in names}})
+    )
+    session.execute(
+        statement,
+        [{"b_k": r[0], **{f"b_{n}": v for n, v in zip(names, r[1:], strict=True)}} for r in rows],
+    )
 
 
 def _audit_rows(
