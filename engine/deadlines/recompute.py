@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import String, bindparam, column, insert, or_, select, update, values
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.deadlines.basis import Basis, calendar_version, due_without_pauses, pushed
+from engine.deadlines.bulk_pg import copy_moves
 from engine.deadlines.calendar import OfficeCalendar
 from engine.store.models import AuditEvent, Deadline, HumanTask, ProcessInstance, Timer
-from engine.store.types import UTCDateTime
 
-BATCH = 1_000  # rows per statement: 3 parameters each, well under PostgreSQL's 65,535
+BATCH = 2_000
 MOVE_ACTION = "deadline.move"
 
 
@@ -87,6 +87,7 @@ def recompute(
         if fresh == row.due_without_pauses and due == row.due_at:
             continue
         changed.append((row, fresh, due))
+    postgres = session.get_bind().dialect.name == "postgresql"
     for batch in _batches(changed):
         dated = _dated_tasks(session, [row for row, _f, _d in batch])
         moved = [
@@ -102,8 +103,12 @@ def recompute(
             if not row.paused
         ]
         moves.extend(moved)
-        if not dry_run:
+        if not dry_run and not postgres:
             _write(session, batch, moved, version, now=now, cause=cause, actor=actor)
+    if not dry_run and postgres and changed:
+        computed = [(row.timer_id, row.instance_id, due, fresh) for row, fresh, due in changed]
+        details = {m.timer_id: move_detail(m, cause) for m in moves}
+        copy_moves(session, computed, details, version, now=now, actor=actor, action=MOVE_ACTION)
     return moves
 
 
@@ -183,8 +188,7 @@ def _write(
     cause: str,
     actor: str,
 ) -> None:
-    """A few statements per batch, not one per row (see _set_many), and one multi-row INSERT
-    of audit rows."""
+    """SQLite: a few executemany statements per batch (PostgreSQL: bulk_pg.copy_moves)."""
     _set_many(
         session,
         Deadline,
@@ -208,7 +212,7 @@ def _write(
             )
         )
     }
-    session.execute(insert(AuditEvent).values(list(_audit_rows(moved, cases, now, cause, actor))))
+    session.execute(insert(AuditEvent), list(_audit_rows(moved, cases, now, cause, actor)))
 
 
 def _set_many(
@@ -219,28 +223,29 @@ def _set_many(
     constants: dict[str, Any] | None = None,
     **targets: Any,
 ) -> None:
-    """Set columns of many rows by key. PostgreSQL: one UPDATE … FROM (VALUES …) statement;
-    SQLite (no column list on a VALUES alias, and local anyway): an executemany."""
+    """Set columns of many rows by key, as one executemany."""
     names = list(targets)
-    if session.get_bind().dialect.name == "postgresql":
-        table = values(
-            column("k", String()), *(column(n, UTCDateTime()) for n in names), name="v"
-        ).data(rows)
-        session.execute(
-            update(model)
-            .where(key == table.c.k)
-            .values({**(constants or {}), **{targets[n].key: table.c[n] for n in names}})
-            .execution_options(synchronize_session=False)
-        )
-        return
     statement = (
         update(model.__table__)
         .where(key == bindparam("b_k"))
         .values({**(constants or {}), **{targets[n].key: bindparam(f"b_{n}") for n in names}})
     )
-    session.execute(
-        statement,
-        [{"b_k": r[0], **{f"b_{n}": v for n, v in zip(names, r[1:], strict=True)}} for r in rows],
+    params = [
+        {"b_k": r[0], **{f"b_{n}": v for n, v in zip(names, r[1:], strict=True)}} for r in rows
+    ]
+    session.execute(statement, params)
+
+
+def move_detail(move: Move, cause: str) -> str:
+    """The audit detail of a move, as engine.audit.record writes details."""
+    return json.dumps(
+        {
+            "cause": cause,
+            "from": move.before.isoformat(),
+            "timer": move.timer_name,
+            "to": move.after.isoformat(),
+        },
+        sort_keys=True,
     )
 
 
@@ -248,15 +253,7 @@ def _audit_rows(
     moved: Sequence[Move], cases: dict[str, int | None], now: datetime, cause: str, actor: str
 ) -> Iterator[dict[str, Any]]:
     for move in moved:
-        detail = json.dumps(
-            {
-                "cause": cause,
-                "from": move.before.isoformat(),
-                "timer": move.timer_name,
-                "to": move.after.isoformat(),
-            },
-            sort_keys=True,
-        )
+        detail = move_detail(move, cause)
         for task_id in [t[0] for t in move.tasks] or [None]:
             yield {
                 "at": now,
