@@ -27,6 +27,9 @@ from engine.web.incident_pages import fix
 from engine.web.oidc import init_oidc
 from engine.web.supervisor import supervise
 
+# The closures page's routes live on the supervise blueprint (registered below).
+from engine.web import closure_pages  # noqa: E402, F401  isort: skip
+
 assets = Blueprint(
     "assets",
     __name__,
@@ -95,6 +98,7 @@ def menu_for(principal: Principal) -> list[tuple[str, str]]:
             ("supervise.queues", _("Queues")),
             ("supervise.standards", _("Service standards")),
             ("supervise.absences", _("Absences")),
+            ("supervise.closures", _("Closures")),
             ("fix.incidents", _("Incidents")),
         ]
     if policy.may(principal, policy.Action.MANAGE_DELIVERY):

@@ -18,6 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from engine import policy
+from engine.deadlines.views import stopped_clocks
 from engine.api.context import services
 from engine.audit import record
 from engine.cases import attachments, notes
@@ -128,10 +129,12 @@ def case(key: str) -> str:
         file = case_file(
             session, svc, principal, key, request.args.get("office"), current_language()
         )
+        clocks = stopped_clocks(session, file.case.id)
     _audit(principal, "case.read", file.case.id)
     return render_template(
         "case.html",
         file=file,
+        clocks=clocks,
         principal=principal,
         now=svc.clock.now(),
         max_mb=attachments.MAX_BYTES // (1024 * 1024),
