@@ -105,9 +105,7 @@ def recompute(svc: Services, dry_run: bool) -> tuple[float, int]:
 
 def verify(svc: Services, expected: int) -> bool:
     with svc.sessions() as session:
-        audits = session.scalar(
-            select(func.count()).where(AuditEvent.action == "deadline.move")
-        )
+        audits = session.scalar(select(func.count()).where(AuditEvent.action == "deadline.move"))
         moved_tasks = session.scalar(
             select(func.count()).where(
                 HumanTask.office == OFFICE, func.date(HumanTask.due_at) == date(2027, 1, 18)
@@ -160,7 +158,9 @@ def run() -> Scenario:
                 f"{real_s:.1f} s",
                 met,
             ),
-            Target("dry run lists exactly what is saved; rows agree", "yes" if exact else "NO", exact),
+            Target(
+                "dry run lists exactly what is saved; rows agree", "yes" if exact else "NO", exact
+            ),
         ],
         notes=[
             f"seeding (INSERT … SELECT) took {seed_s:.0f} s",

@@ -151,7 +151,7 @@ def _sync_tasks(
             row.excluded_users = _four_eyes(session, instance, view, actor, completed_task_id)
             session.add(row)
             route_new_task(session, row, actor=actor, now=now)
-        elif timer is not None:
+        elif timer is not None and not (timer.basis and row.deadline_id == timer.task_id):
             _date_task(row, timer)
         # else: a deadline that fired without interrupting leaves the task overdue, not undated
     for row in open_rows.values():
@@ -331,7 +331,10 @@ def _sync_timers(
                     interrupting=timer.interrupting,
                 )
             )
-        elif row.due_at != timer.due_at:
+        elif row.due_at != timer.due_at and timer.basis is None:
+            # A business-time deadline's row is moved only by engine/deadlines (a calendar
+            # change, a stopped clock): this command ran on the due time it read at load,
+            # which a concurrent calendar change may since have moved.
             row.due_at = timer.due_at
     return fired, scheduled
 

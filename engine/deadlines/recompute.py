@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from engine.deadlines.basis import Basis, calendar_version, due_without_pauses, pushed
@@ -78,7 +78,9 @@ def recompute(
     """Move the office's open deadlines to `calendar`; `near`: only those a change of that one
     day can reach. Returns the moves (the same list whether or not it is a dry run)."""
     version = calendar_version(calendar)
-    rows = _candidates(session, office, now, near, lock=not dry_run)
+    if not dry_run:
+        serialize_calendar_changes(session, office)
+    rows = _candidates(session, office, now, near)
     moves: list[Move] = []
     changed: list[tuple[_Row, datetime, datetime]] = []
     for row in rows:
@@ -112,9 +114,19 @@ def recompute(
     return moves
 
 
-def _candidates(
-    session: Session, office: str, now: datetime, near: date | None, lock: bool
-) -> list[_Row]:
+def serialize_calendar_changes(session: Session, office: str) -> None:
+    """Two calendar changes of one office run one after the other (PostgreSQL: a transaction
+    advisory lock; SQLite serializes writers anyway), so neither computes on a calendar
+    without the other's day. Commands are not blocked: they never rewrite a deadline's due
+    time (casework/sync.py leaves it to this module and tracking.py)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"caseway-calendar:{office}"},
+        )
+
+
+def _candidates(session: Session, office: str, now: datetime, near: date | None) -> list[_Row]:
     query = select(
         Deadline.timer_id,
         Deadline.instance_id,
@@ -139,8 +151,6 @@ def _candidates(
             Deadline.start_at < day + timedelta(days=2),
             or_(Deadline.due_at >= day - timedelta(days=1), Deadline.paused_since.is_not(None)),
         )
-    if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
     return [
         _Row(
             r.timer_id,

@@ -59,7 +59,9 @@ def settle_captured_dues(tasks: Iterable[Any]) -> None:
         if not isinstance(basis, dict) or "due" not in basis:
             continue
         due = basis.pop("due")
-        if task.state == TaskState.WAITING and isinstance(task.internal_data.get("event_value"), str):
+        if task.state == TaskState.WAITING and isinstance(
+            task.internal_data.get("event_value"), str
+        ):
             task.internal_data["event_value"] = due
 
 

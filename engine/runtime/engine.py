@@ -464,9 +464,7 @@ def _timers(workflow: Any) -> list[TimerView]:
                 continue
             attached, interrupting = _attachment(task)
             views.append(
-                TimerView(
-                    str(task.id), spec.bpmn_id, due, attached, interrupting, basis_of(task)
-                )
+                TimerView(str(task.id), spec.bpmn_id, due, attached, interrupting, basis_of(task))
             )
             break  # one timer row per waiting task: its event_value is the one due time
     return views

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.casework import timers
+from engine.casework.consistency import check_instances
 from engine.casework.commands import StartRequest, start_instance
 from engine.identity.users import Principal
 from engine.store.models import AuditEvent, HumanTask, Timer
@@ -130,3 +131,11 @@ def test_a_moved_deadline_fires_at_its_new_time(office, svc, clock):
 
 def _moves(body: dict) -> list[tuple[str, str, str]]:
     return sorted((m["timer_id"], m["from"], m["to"]) for m in body["moves"])
+
+
+def test_moved_deadlines_agree_with_caseway_check(office, svc):
+    office.as_("sam").post("/api/offices/sudbury/closures", json={"day": STORM, "reason": "ice"})
+
+    report = check_instances(svc)
+
+    assert report.disagreements == []

@@ -68,7 +68,9 @@ def test_a_stopped_clock_shows_on_the_task_and_case_pages(web: WebClient, api, c
     api.as_("casey").post(
         f"/api/tasks/{assess['id']}/complete", json={"data": {"documents_missing": True}}
     )
-    waiting = open_task(api.as_("casey").get(f"/api/instances/{case['id']}").json, "documents_received")
+    waiting = open_task(
+        api.as_("casey").get(f"/api/instances/{case['id']}").json, "documents_received"
+    )
     web.login("casey")
 
     task_page = _text(web.get(f"/tasks/{waiting['id']}"))

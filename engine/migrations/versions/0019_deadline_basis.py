@@ -70,9 +70,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_clock_pause")),
     )
     with op.batch_alter_table("clock_pause", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_clock_pause_instance", ["instance_id", "ended_at"], unique=False
-        )
+        batch_op.create_index("ix_clock_pause_instance", ["instance_id", "ended_at"], unique=False)
 
     with op.batch_alter_table("human_task", schema=None) as batch_op:
         batch_op.add_column(sa.Column("deadline_id", sa.String(length=36), nullable=True))
