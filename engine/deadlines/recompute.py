@@ -264,7 +264,8 @@ def _audit_rows(
 ) -> Iterator[dict[str, Any]]:
     for move in moved:
         detail = move_detail(move, cause)
-        for task_id in [t[0] for t in move.tasks] or [None]:
+        task_ids: list[str | None] = [t[0] for t in move.tasks]
+        for task_id in task_ids or [None]:
             yield {
                 "at": now,
                 "actor": actor,

@@ -16,11 +16,11 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from engine import policy
-from engine.identity.users import Principal
-from engine.statuses import ClosedReason, TaskStatus
 from engine.deadlines.basis import business_hours_between
 from engine.deadlines.calendar import OfficeCalendar
 from engine.deadlines.closures import closure_days
+from engine.identity.users import Principal
+from engine.statuses import ClosedReason, TaskStatus
 from engine.store.models import Deadline, HumanTask
 
 

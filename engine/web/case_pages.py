@@ -18,7 +18,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from engine import policy
-from engine.deadlines.views import stopped_clocks
 from engine.api.context import services
 from engine.audit import record
 from engine.cases import attachments, notes
@@ -29,6 +28,7 @@ from engine.cases.search import CaseQuery, search
 from engine.cases.starting import Startable, startable, startable_processes
 from engine.cases.transfer import transfer_case
 from engine.casework.unit_of_work import changing
+from engine.deadlines.views import stopped_clocks
 from engine.definitions.forms import FormInvalid, validate_submission
 from engine.errors import NotFound, TooLarge, UnsupportedType
 from engine.identity.users import Principal

@@ -28,7 +28,7 @@ def closures() -> str:
 
 
 @supervise.post("/closures/preview")
-def preview_closure() -> str | tuple[str, int]:
+def preview_closure() -> Response | str | tuple[str, int]:
     return _change(adding=True, dry_run=True)
 
 
@@ -38,7 +38,7 @@ def save_closure() -> Response | str | tuple[str, int]:
 
 
 @supervise.post("/closures/<day>/preview")
-def preview_reopening(day: str) -> str | tuple[str, int]:
+def preview_reopening(day: str) -> Response | str | tuple[str, int]:
     return _change(adding=False, dry_run=True, day=_day(day))
 
 

@@ -12,10 +12,10 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine import policy
-from engine.deadlines.views import task_clock
 from engine.api.context import services
 from engine.casework import commands, drafts, task_actions
 from engine.casework.queues import visible_task
+from engine.deadlines.views import task_clock
 from engine.definitions.forms import FormInvalid, validate_submission
 from engine.errors import CasewayError
 from engine.identity.users import Principal

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.casework import timers
-from engine.casework.consistency import check_instances
 from engine.casework.commands import StartRequest, start_instance
+from engine.casework.consistency import check_instances
 from engine.identity.users import Principal
 from engine.store.models import AuditEvent, HumanTask, Timer
 from tests.api.helpers import FIXTURES, upload
