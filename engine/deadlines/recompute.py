@@ -12,6 +12,7 @@ silently: it has no due time to show until its clock restarts.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from sqlalchemy import bindparam, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from engine.deadlines.basis import Basis, calendar_version, due_without_pauses, pushed
-from engine.deadlines.bulk_pg import copy_moves
+from engine.deadlines.bulk_pg import apply_staged, stage, staged_dated_tasks
 from engine.deadlines.calendar import OfficeCalendar
 from engine.store.models import AuditEvent, Deadline, HumanTask, ProcessInstance, Timer
 
@@ -89,7 +90,10 @@ def recompute(
         if fresh == row.due_without_pauses and due == row.due_at:
             continue
         changed.append((row, fresh, due))
-    postgres = session.get_bind().dialect.name == "postgresql"
+    if session.get_bind().dialect.name == "postgresql":
+        return _on_postgres(
+            session, changed, version, now=now, cause=cause, actor=actor, dry_run=dry_run
+        )
     for batch in _batches(changed):
         dated = _dated_tasks(session, [row for row, _f, _d in batch])
         moved = [
@@ -105,12 +109,37 @@ def recompute(
             if not row.paused
         ]
         moves.extend(moved)
-        if not dry_run and not postgres:
+        if not dry_run:
             _write(session, batch, moved, version, now=now, cause=cause, actor=actor)
-    if not dry_run and postgres and changed:
-        computed = [(row.timer_id, row.instance_id, due, fresh) for row, fresh, due in changed]
-        details = {m.timer_id: move_detail(m, cause) for m in moves}
-        copy_moves(session, computed, details, version, now=now, actor=actor, action=MOVE_ACTION)
+    return moves
+
+
+def _on_postgres(
+    session: Session,
+    changed: Sequence[tuple[_Row, datetime, datetime]],
+    version: str,
+    *,
+    now: datetime,
+    cause: str,
+    actor: str,
+    dry_run: bool,
+) -> list[Move]:
+    """Stage the computed rows in a temporary table (bulk_pg.py), read the tasks they date in
+    one join, and (unless a dry run) apply them set-based."""
+    if not changed:
+        return []
+    bare = {
+        row.timer_id: Move(row.timer_id, row.instance_id, row.timer_name, row.due_at, due)
+        for row, _fresh, due in changed
+        if not row.paused
+    }
+    details = {timer_id: move_detail(move, cause) for timer_id, move in bare.items()}
+    computed = [(row.timer_id, row.instance_id, due, fresh) for row, fresh, due in changed]
+    stage(session, computed, details)
+    dated = staged_dated_tasks(session)
+    moves = [dataclasses.replace(m, tasks=tuple(dated.get(t, ()))) for t, m in bare.items()]
+    if not dry_run:
+        apply_staged(session, version, now=now, actor=actor, action=MOVE_ACTION)
     return moves
 
 
