@@ -81,3 +81,23 @@ def test_a_stopped_clock_shows_on_the_task_and_case_pages(web: WebClient, api, c
     assert "Clock stopped since" in task_page and "waiting on client" in task_page
     assert "Clock stopped since" in case_page
     assert "Chronomètre arrêté depuis" in french
+
+
+def test_the_standards_page_shows_both_figures(web: WebClient, api, svc, clock):
+    upload(api.as_("dana"), *PAUSED)
+    clock.set(MONDAY_10)
+    case = start(api.as_("casey"), "paused_decision", "CASE-P").json
+    steps = [("assess", {"documents_missing": True}), ("documents_received", {}), ("decide", {})]
+    moments = [(1, 12, 15), (1, 15, 16), (1, 19, 15)]  # Tue 10:00, Fri 11:00, Tue 10:00
+    for (name, data), (month, day, hour) in zip(steps, moments, strict=True):
+        clock.set(datetime(2027, month, day, hour, 0, tzinfo=UTC))
+        instance = api.as_("casey").get(f"/api/instances/{case['id']}").json
+        task = open_task(instance, name)
+        api.as_("casey").post(f"/api/tasks/{task['id']}/complete", json={"data": data})
+    web.login("sam")
+
+    page = _text(web.get("/standards"))
+
+    row = page[page.index("Decide on emergency assistance") :]
+    assert re.search(r'data-label="On time" class="num">1 <span class="hint">\(0\)', row)
+    assert 'data-label="Median business hours" class="num">48 / 23<' in row
