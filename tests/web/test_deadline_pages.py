@@ -101,3 +101,14 @@ def test_the_standards_page_shows_both_figures(web: WebClient, api, svc, clock):
     row = page[page.index("Decide on emergency assistance") :]
     assert re.search(r'data-label="On time" class="num">1 <span class="hint">\(0\)', row)
     assert 'data-label="Median business hours" class="num">48 / 23<' in row
+
+
+def test_only_supervisors_change_closures(web: WebClient, svc):
+    web.login("casey")
+
+    page = web.get("/closures")
+    refused = web.post("/closures", {"day": "2027-01-15", "reason": "ice storm"})
+
+    assert page.status_code == 403 and refused.status_code == 403
+    with svc.sessions() as session:
+        assert session.scalars(select(OfficeClosure)).all() == []
