@@ -30,6 +30,7 @@ SCENARIOS = (
     "inbox",
     "case_search",
     "timers",
+    "deadlines",  # a closure moves 100,000 open deadlines (PostgreSQL)
     "dispatch",
     "footprint",
     "whatif",

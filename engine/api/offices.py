@@ -13,7 +13,7 @@ from engine import errors, policy
 from engine.api.auth import current_principal
 from engine.api.context import services
 from engine.casework.unit_of_work import changing
-from engine.deadlines.closures import add_closure, list_closures, remove_closure
+from engine.deadlines.closures import ClosureChange, add_closure, list_closures, remove_closure
 from engine.identity.users import Principal
 
 blp = Blueprint("offices", __name__, url_prefix="/api/offices")
@@ -24,11 +24,39 @@ class ClosureArgs(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
+class DryRunArgs(Schema):
+    dry_run = fields.Boolean(
+        load_default=False,
+        metadata={"description": "list the deadlines that would move; change nothing"},
+    )
+
+
+class MovedTaskSchema(Schema):
+    id = fields.String()
+    title = fields.String()
+    case_key = fields.String(allow_none=True)
+
+
+class MoveSchema(Schema):
+    timer_id = fields.String()
+    instance_id = fields.String()
+    timer_name = fields.String()
+    from_ = fields.AwareDateTime(data_key="from")
+    to = fields.AwareDateTime()
+    tasks = fields.List(fields.Nested(MovedTaskSchema))
+
+
 class ClosureSchema(Schema):
     office = fields.String()
     day = fields.Date()
     reason = fields.String()
     created_by = fields.String()
+
+
+class ClosureChangeSchema(ClosureSchema):
+    dry_run = fields.Boolean()
+    moves = fields.List(fields.Nested(MoveSchema))
+    moved = fields.Integer()
 
 
 class ClosurePage(Schema):
@@ -58,24 +86,63 @@ class Closures(MethodView):
         return {"items": rows, "total": len(rows)}
 
     @blp.arguments(ClosureArgs)
-    @blp.response(201, ClosureSchema)
-    def post(self, args: dict, office: str) -> object:
+    @blp.arguments(DryRunArgs, location="query")
+    @blp.response(201, ClosureChangeSchema)
+    @blp.alt_response(200, schema=ClosureChangeSchema, description="dry run: nothing changed")
+    def post(self, args: dict, query: dict, office: str) -> object:
+        """Close the office on a day; open deadlines it reaches move (listed in `moves`)."""
         principal = current_principal()
         _may_change(principal, office)
         svc = services()
         with changing(svc) as session:
-            return add_closure(
-                session, principal, office, args["day"], args["reason"], svc.clock.now()
+            change = add_closure(
+                session,
+                principal,
+                office,
+                args["day"],
+                args["reason"],
+                svc.clock.now(),
+                svc.runtime.calendar_for(office),
+                dry_run=query["dry_run"],
             )
+        return _change(change), 200 if change.dry_run else 201
 
 
 @blp.route("/<office>/closures/<isodate:day>")
 class Closure(MethodView):
+    @blp.arguments(DryRunArgs, location="query")
     @blp.response(204)
-    def delete(self, office: str, day: date) -> Response:
+    @blp.alt_response(200, schema=ClosureChangeSchema, description="dry run: nothing changed")
+    def delete(self, query: dict, office: str, day: date) -> object:
+        """Open the office again on a day; deadlines that had skipped it move back."""
         principal = current_principal()
         _may_change(principal, office)
         svc = services()
         with changing(svc) as session:
-            remove_closure(session, principal, office, day, svc.clock.now())
+            change = remove_closure(
+                session,
+                principal,
+                office,
+                day,
+                svc.clock.now(),
+                svc.runtime.calendar_for(office),
+                dry_run=query["dry_run"],
+            )
+        if change.dry_run:
+            return ClosureChangeSchema().dump(_change(change)), 200
         return Response(status=204)
+
+
+def _change(change: ClosureChange) -> dict[str, object]:
+    moves = [move.as_dict() for move in change.moves]
+    for move in moves:
+        move["from_"] = move.pop("from")
+    return {
+        "office": change.office,
+        "day": change.day,
+        "reason": change.reason,
+        "created_by": change.created_by,
+        "dry_run": change.dry_run,
+        "moves": moves,
+        "moved": len(moves),
+    }

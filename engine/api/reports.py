@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from engine import errors, policy
 from engine.api.auth import current_principal
 from engine.api.context import services
-from engine.supervision.reports import service_standards
+from engine.supervision.reports import office_calendars, service_standards
 
 blp = Blueprint("reports", __name__, url_prefix="/api/reports")
 
@@ -36,6 +36,17 @@ class StandardLineSchema(Schema):
     completed_late = fields.Integer()
     escalated = fields.Integer()
     median_hours_to_complete = fields.Float(allow_none=True)
+    completed_on_time_without_pauses = fields.Integer(
+        metadata={"description": "completions on time had no clock stopped"}
+    )
+    completed_late_without_pauses = fields.Integer()
+    paused_business_hours = fields.Float(
+        metadata={"description": "business hours clocks stood still (waiting on the client)"}
+    )
+    median_business_hours_to_complete = fields.Float(
+        allow_none=True, metadata={"description": "from the standard's start, business hours"}
+    )
+    median_business_hours_net_of_pauses = fields.Float(allow_none=True)
 
 
 class ReportSchema(Schema):
@@ -65,7 +76,13 @@ class ServiceStandards(MethodView):
             raise errors.Invalid("since must be before until", field="since")
         with svc.readers() as session:
             lines = service_standards(
-                session, principal, now=now, since=since, until=until, office=office
+                session,
+                principal,
+                now=now,
+                since=since,
+                until=until,
+                office=office,
+                calendars=office_calendars(svc, session),
             )
         items = [line.as_dict() for line in lines]
         scope = policy.office_in_scope(principal, office)

@@ -70,6 +70,13 @@ TITLES: dict[str, tuple[str, str, str]] = {
     "incident.open": ("incident", "Problem in {process}", "Problème dans {process}"),
     "task.escalate": ("task", "Deadline passed: {step}", "Échéance dépassée : {step}"),
     "task.complete": ("task", "{step}", "{step}"),
+    "deadline.move": ("task", "Deadline moved: {step}", "Échéance déplacée : {step}"),
+    "clock.stop": (
+        "task",
+        "Clock stopped, waiting on client: {step}",
+        "Chronomètre arrêté, en attente du client : {step}",
+    ),
+    "clock.resume": ("task", "Clock restarted: {step}", "Chronomètre relancé : {step}"),
 }
 LABELS: dict[str, tuple[str, str]] = {
     "reason": ("Reason", "Motif"),
@@ -85,6 +92,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "type": ("Type", "Type"),
     "size": ("Size", "Taille"),
     "nobody": ("nobody", "personne"),
+    "was_due": ("Was due", "Échéance précédente"),
+    "now_due": ("Now due", "Nouvelle échéance"),
+    "why": ("Why", "Pourquoi"),
+    "stopped": ("Business hours stopped", "Heures ouvrables arrêtées"),
 }
 
 
@@ -157,7 +168,11 @@ def _event(
 ) -> Entry:
     detail = json.loads(event.detail_json or "{}")
     task = completed.get(event.task_id or "")
-    step = text.diagram(task.title if task else str(detail.get("task_name") or ""))
+    step = text.diagram(
+        task.title if task else str(detail.get("task_name") or detail.get("element") or "")
+    )
+    if not step and event.action == "deadline.move":
+        step = str(detail.get("timer") or "")
     kind, title = text.title(event.action, process=process(event.instance_id), step=step)
     entries: list[dict[str, str]] = []
     if event.action == "task.complete" and task is not None and task.submitted_json:
@@ -171,10 +186,26 @@ def _event(
     elif event.action == "incident.open":
         entries = [text.row("step", step)] if step else []
         entries.append(text.row("error", detail.get("message", "")))
+    elif event.action == "deadline.move":
+        entries = [
+            text.row("was_due", _local(detail.get("from"), zone)),
+            text.row("now_due", _local(detail.get("to"), zone)),
+            text.row("why", detail.get("cause", "")),
+        ]
+    elif event.action == "clock.resume":
+        entries = [text.row("stopped", detail.get("business_hours", ""))]
     elif event.action == "instance.data_fix":
         entries = [text.row("fields", ", ".join(detail.get("fields", [])))]
     seq = -1 if event.action == "case.open" else event.id
     return Entry(event.at, event.actor, kind, title, entries, seq)
+
+
+def _local(value: Any, zone: ZoneInfo) -> str:
+    """An ISO time from an audit detail, as office wall time."""
+    try:
+        return datetime.fromisoformat(str(value)).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(value)
 
 
 def _note(note: CaseNote, text: _Words) -> Entry:

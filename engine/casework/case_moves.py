@@ -27,6 +27,7 @@ from engine.audit import record
 from engine.casework import commands
 from engine.casework.sync import apply_outcome, placement_of, unpack_state
 from engine.deadlines.closures import closure_days
+from engine.deadlines.tracking import stored_dues
 from engine.definitions.deploy import definition_version
 from engine.identity.users import Principal
 from engine.runtime import LoadedSpec, Outcome, RunContext
@@ -210,6 +211,7 @@ def _apply(
         instance.business_key,
         instance.office,
         closures=closure_days(session, instance.office),
+        deadlines=stored_dues(session, instance.id),
     )
     try:
         outcome = svc.runtime.fire_timers(_spec(svc, target), json.dumps(state), run)

@@ -29,6 +29,7 @@ from engine.casework.sync import apply_outcome, unpack_state
 from engine.casework.visibility import can_view_instance
 from engine.casework.work_queues import known_keys
 from engine.deadlines.closures import closure_days
+from engine.deadlines.tracking import stored_dues
 from engine.definitions.compile import CompileOptions, SourceFile, compile_bundle, split_uploads
 from engine.definitions.deploy import Deployed, definition_version, deploy, latest_definition
 from engine.definitions.forms import EMPTY_FORM, FormSource, validate_submission
@@ -843,6 +844,7 @@ def _run(svc: Services, session: Session, instance: ProcessInstance) -> RunConte
         instance.business_key,
         instance.office,
         closures=closure_days(session, instance.office),
+        deadlines=stored_dues(session, instance.id),
     )
 
 

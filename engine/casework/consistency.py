@@ -15,7 +15,7 @@ never reported.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.casework.sync import unpack_state
+from engine.deadlines.tracking import stored_dues
 from engine.runtime.indexes import Indexes, expected_indexes
 from engine.services import Services
 from engine.statuses import FINISHED_INSTANCE_STATUSES, TaskStatus
@@ -135,7 +136,9 @@ def _page_problems(svc: Services, session: Session, ids: list[str]) -> dict[str,
         .execution_options(populate_existing=True)
     )
     for instance in instances:
-        wanted = _wanted(svc, session, instance)
+        wanted = _with_stored_dues(
+            _wanted(svc, session, instance), stored_dues(session, instance.id)
+        )
         found = [
             *_task_problems(rows.tasks.get(instance.id, {}), wanted),
             *_timer_problems(
@@ -157,6 +160,16 @@ def _wanted(svc: Services, session: Session, instance: ProcessInstance) -> Index
     definition = session.get_one(Definition, instance.definition_id)
     spec = svc.specs.get(definition.id, definition.spec_json)
     return expected_indexes(spec, unpack_state(instance.state))
+
+
+def _with_stored_dues(wanted: Indexes, stored: Callable[[], dict[str, datetime]]) -> Indexes:
+    """A business-time deadline's due time is the one its deadline row holds (a calendar change
+    moves it there; the state catches up at the instance's next command)."""
+    if not wanted.timers:
+        return wanted
+    dues = stored()
+    timers = {tid: dues.get(tid, due) for tid, due in wanted.timers.items()}
+    return Indexes(wanted.open_tasks, timers, wanted.waits)
 
 
 def _read_rows(session: Session, ids: list[str]) -> _Rows:

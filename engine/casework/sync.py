@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.casework.external_sync import sync_external
+from engine.deadlines.basis import STOPPED
+from engine.deadlines.tracking import Where, close_deadlines, open_deadlines, track_pauses
 from engine.definitions.routing import Placement, Routing, place, queue_key
 from engine.runtime import HumanTaskView, Outcome, TimerView
 from engine.statuses import FINISHED_INSTANCE_STATUSES, ClosedReason, TaskStatus
@@ -73,12 +75,13 @@ def apply_outcome(
     # flushed once, together, instead of before each read (a routed task is one INSERT, not an
     # INSERT and an UPDATE).
     with session.no_autoflush:
-        fired = _sync_timers(session, instance, outcome.timers, now, fresh or no_timers)
+        fired, scheduled = _sync_timers(session, instance, outcome.timers, now, fresh or no_timers)
         _sync_tasks(
             session, instance, outcome, actor, now, completed_task_id, submitted, fired, fresh
         )
         _sync_waits(session, instance, outcome, fresh or no_waits)
         sync_external(session, instance, outcome, now, fresh)
+    _sync_deadlines(session, instance, outcome, scheduled, actor, now)
     if outcome.incident is not None:
         incident = outcome.incident
         session.add(
@@ -144,13 +147,14 @@ def _sync_tasks(
         if fresh
         else {row.id: row for row in session.scalars(_OPEN_TASKS, {"instance_id": instance.id})}
     )
-    due = _due_by_task(outcome.timers, outcome.open_tasks)
+    dating = _dating_timers(outcome)
     for view in outcome.open_tasks:
         row = open_rows.pop(view.task_id, None)
+        timer = dating.get(view.task_id)
         if row is None:
             row = _new_task(instance, view, now)
             _label_with_case(session, instance, row)
-            row.due_at = due.get(view.task_id)
+            _date_task(row, timer)
             row.excluded_users = _four_eyes(session, instance, view, actor, completed_task_id)
             session.add(row)
             if row.assignee is None:
@@ -167,9 +171,10 @@ def _sync_tasks(
                     assignee=row.assignee,
                     reason="diagram",
                 )
-        else:
-            # a deadline that fired without interrupting leaves the task overdue, not undated
-            row.due_at = _kept_due(row.due_at, due.get(view.task_id), now)
+        elif timer is not None and not (timer.basis and row.deadline_id == timer.task_id):
+            if not _stays_overdue(row, timer, now):
+                _date_task(row, timer)
+        # else: a deadline that fired without interrupting leaves the task overdue, not undated
     ended = [row.id for row in open_rows.values()]
     if ended:  # a draft of a task nobody can complete any more is dead weight
         session.execute(delete(TaskDraft).where(TaskDraft.task_id.in_(ended)))
@@ -276,40 +281,74 @@ def _form_from_filename(name: str | None) -> str | None:
     return name.rsplit("/", 1)[-1].removesuffix(".json").removesuffix(".schema")
 
 
-def _due_by_task(
-    timers: list[TimerView], tasks: list[HumanTaskView] | None = None
-) -> dict[str, datetime]:
-    """A task's deadline: the boundary timer its `dueTimer` property names, else one named
-    `…deadline` (either way a reminder or escalation that keeps the worker is not mistaken for
-    the deadline), else its earliest interrupting timer, else its earliest timer."""
-    by_task: dict[str, list[TimerView]] = {}
-    for timer in timers:
-        if timer.attached_to:
-            by_task.setdefault(timer.attached_to, []).append(timer)
-    named = {view.task_id: view.properties.get(DUE_TIMER) for view in tasks or []}
-    due = {}
-    for task_id, attached in by_task.items():
-        if named.get(task_id):  # fired already: the task keeps the deadline it had
-            chosen = [t.due_at for t in attached if t.name == named[task_id]]
-            if chosen:
-                due[task_id] = chosen[0]
-            continue
-        deadline = [t.due_at for t in attached if t.name.endswith("deadline")]
-        interrupting = [t.due_at for t in attached if t.interrupting]
-        due[task_id] = min(deadline or interrupting or [t.due_at for t in attached])
-    return due
+def _date_task(row: HumanTask, timer: TimerView | None) -> None:
+    """A task's due time is its dating timer's; none while that deadline's clock is stopped."""
+    if timer is None:
+        row.due_at, row.deadline_id = None, None
+        return
+    row.due_at = None if timer.due_at >= STOPPED else timer.due_at
+    row.deadline_id = timer.task_id
 
 
-def _kept_due(
-    current: datetime | None, computed: datetime | None, now: datetime
-) -> datetime | None:
+def _stays_overdue(row: HumanTask, timer: TimerView, now: datetime) -> bool:
     """An overdue task stays overdue: the reminders and escalation still waiting after its
     deadline fired do not give it a later due date."""
-    if computed is None:
-        return current
-    if current is not None and current <= now < computed:
-        return current
-    return computed
+    return row.due_at is not None and row.due_at <= now < timer.due_at
+
+
+def _dating_timers(outcome: Outcome) -> dict[str, TimerView]:
+    """Each open task's deadline: the boundary timer its `dueTimer` property names, else one
+    named `…deadline` (either way a reminder or escalation that keeps the worker is not mistaken
+    for the deadline), else its earliest interrupting timer, else its earliest timer; a task
+    with none of its own takes that of the innermost subprocess it runs in."""
+    by_task: dict[str, list[TimerView]] = {}
+    for timer in outcome.timers:
+        if timer.attached_to:
+            by_task.setdefault(timer.attached_to, []).append(timer)
+    named = {view.task_id: view.properties.get(DUE_TIMER) for view in outcome.open_tasks}
+    dating: dict[str, TimerView] = {}
+    kept: set[str] = set()
+    for task_id, attached in by_task.items():
+        if named.get(task_id):  # once it fired, the task keeps the deadline it had
+            chosen = [t for t in attached if t.name == named[task_id]]
+            if chosen:
+                dating[task_id] = chosen[0]
+            else:
+                kept.add(task_id)
+            continue
+        deadline = [t for t in attached if t.name.endswith("deadline")]
+        interrupting = [t for t in attached if t.interrupting]
+        dating[task_id] = min(deadline or interrupting or attached, key=lambda t: t.due_at)
+    for view in outcome.open_tasks:
+        if view.task_id not in dating and view.task_id not in kept:
+            enclosing = next((dating[w] for w in view.within if w in dating), None)
+            if enclosing is not None:
+                dating[view.task_id] = enclosing
+    return dating
+
+
+def _sync_deadlines(
+    session: Session,
+    instance: ProcessInstance,
+    outcome: Outcome,
+    scheduled: list[TimerView],
+    actor: str,
+    now: datetime,
+) -> None:
+    """Deadline rows for new business-time timers; clock pauses for elements waiting on the
+    client (engine/deadlines/tracking.py)."""
+    with_basis = [t for t in scheduled if t.basis is not None]
+    if not with_basis and not outcome.stops_clocks:
+        return
+    where = Where(instance.id, instance.office, instance.case_id, actor, now)
+    calendar = outcome.calendar or (lambda: _no_calendar())
+    created = open_deadlines(session, where, with_basis, calendar)
+    if outcome.stops_clocks:
+        track_pauses(session, where, outcome.pauses, created, calendar)
+
+
+def _no_calendar() -> Any:
+    raise RuntimeError("the outcome carries no office calendar")
 
 
 def _sync_timers(
@@ -318,8 +357,9 @@ def _sync_timers(
     timers: list[TimerView],
     now: datetime,
     fresh: bool,
-) -> list[Timer]:
-    """Make timer rows match the instance; returns the rows that went away having fallen due."""
+) -> tuple[list[Timer], list[TimerView]]:
+    """Make timer rows match the instance; returns the rows that went away having fallen due,
+    and the timers scheduled in this command."""
     existing: dict[str, Timer] = (
         {}
         if fresh
@@ -329,10 +369,13 @@ def _sync_timers(
     stale = [tid for tid in existing if tid not in wanted]
     if stale:
         session.execute(delete(Timer).where(Timer.id.in_(stale)))
+        close_deadlines(session, stale)
     fired = [existing[tid] for tid in stale if existing[tid].due_at <= now]
+    scheduled = []
     for task_id, timer in wanted.items():
         row = existing.get(task_id)
         if row is None:
+            scheduled.append(timer)
             session.add(
                 Timer(
                     id=task_id,
@@ -343,9 +386,12 @@ def _sync_timers(
                     interrupting=timer.interrupting,
                 )
             )
-        elif row.due_at != timer.due_at:
+        elif row.due_at != timer.due_at and timer.basis is None:
+            # A business-time deadline's row is moved only by engine/deadlines (a calendar
+            # change, a stopped clock): this command ran on the due time it read at load,
+            # which a concurrent calendar change may since have moved.
             row.due_at = timer.due_at
-    return fired
+    return fired, scheduled
 
 
 def _sync_waits(session: Session, instance: ProcessInstance, outcome: Outcome, fresh: bool) -> None:

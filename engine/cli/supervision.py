@@ -175,8 +175,16 @@ def _table(rows: list[tuple[Any, ...]]) -> Iterator[str]:
 
 def _closure_add(services: ServicesFactory, settings: Settings, args: argparse.Namespace) -> int:
     with services(settings) as svc, changing(svc) as session:
-        add_closure(session, SYSTEM, args.office, args.day, args.reason, svc.clock.now())
-    print(f"{args.office} closed on {args.day.isoformat()}")
+        change = add_closure(
+            session,
+            SYSTEM,
+            args.office,
+            args.day,
+            args.reason,
+            svc.clock.now(),
+            svc.runtime.calendar_for(args.office),
+        )
+    print(f"{args.office} closed on {args.day.isoformat()}; {len(change.moves)} deadline(s) moved")
     return 0
 
 
@@ -189,8 +197,16 @@ def _closure_list(services: ServicesFactory, settings: Settings, args: argparse.
 
 def _closure_remove(services: ServicesFactory, settings: Settings, args: argparse.Namespace) -> int:
     with services(settings) as svc, changing(svc) as session:
-        remove_closure(session, SYSTEM, args.office, args.day, svc.clock.now())
-    print(f"{args.office} open again on {args.day.isoformat()}")
+        change = remove_closure(
+            session,
+            SYSTEM,
+            args.office,
+            args.day,
+            svc.clock.now(),
+            svc.runtime.calendar_for(args.office),
+        )
+    moved = len(change.moves)
+    print(f"{args.office} open again on {args.day.isoformat()}; {moved} deadline(s) moved")
     return 0
 
 

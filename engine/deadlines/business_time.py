@@ -66,6 +66,9 @@ def business_functions(
         at a script's own trigger reads it."""
         return now()
 
+    # What a call counted from, for engine.runtime.deadline_capture (the basis of a deadline).
+    setattr(business_days, "start_of", start_of)  # noqa: B010
+    setattr(business_hours, "start_of", start_of)  # noqa: B010
     return {
         "now": current_time,
         "business_days": business_days,

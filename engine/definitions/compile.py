@@ -20,6 +20,7 @@ from engine.definitions.decision_checks import decision_problems
 from engine.definitions.dialects import EXTERNAL_TASK_OPERATOR, normalize
 from engine.definitions.forms import FormProblem, FormSource, FormSpec, parse_uploaded_form
 from engine.definitions.links import join_links
+from engine.definitions.pause_checks import pause_problems
 from engine.definitions.problems import Problem
 from engine.definitions.routing import (
     DEFAULT_QUEUE,
@@ -313,6 +314,10 @@ def _compile_process(
             problems.append(Problem(process_file, element, _unreadable(exc)))
     start_form_key, start_problems = _start_form(process_file, spec, forms, used_forms)
     problems.extend(start_problems)
+    problems.extend(
+        Problem(process_file, element, message)
+        for element, message in pause_problems(_all_specs(spec, subprocess_specs))
+    )
     try:
         spec_json = spec_to_json(spec, subprocess_specs)
     except Exception as exc:  # an element the serializer does not know: a problem, not a 500

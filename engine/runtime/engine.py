@@ -36,6 +36,15 @@ from engine.deadlines.calendar import OfficeCalendar, default_calendar
 from engine.deadlines.standards import for_office, load_standards, standard_function
 from engine.errors import Invalid
 from engine.runtime import external, start_timers, task_marks
+from engine.runtime.deadline_capture import Capture
+from engine.runtime.deadline_state import (
+    apply_stored_deadlines,
+    basis_of,
+    pause_views,
+    settle_captured_dues,
+    stops_clocks,
+    within_of,
+)
 from engine.runtime.errors import (
     MessageNotExpected,
     NothingToRetry,
@@ -348,10 +357,13 @@ class Runtime:
     def _engine(self, run: RunContext) -> ServiceEngine:
         calendar = run.calendar or self.calendar_for(run.office)
         office = _with_closures(calendar, run.closures)
-        functions = {
-            **business_functions(office, self.clock),
-            "standard": standard_function(for_office(self.standards, run.office)),
-        }
+        capture = Capture()
+        functions = capture.wrap(
+            {
+                **business_functions(office, self.clock),
+                "standard": standard_function(for_office(self.standards, run.office)),
+            }
+        )
         trusted_functions = {name: trusted(f) for name, f in functions.items()}
 
         def helpers(business_time: bool) -> dict[str, Any]:
@@ -366,7 +378,9 @@ class Runtime:
             return described
 
         env = SandboxedEnvironment(self.sandbox, trusted_functions, helpers)
-        return ServiceEngine(env, self.registry, run, self.clock, calendar)
+        engine = ServiceEngine(env, self.registry, run, self.clock, calendar, capture)
+        engine.office_calendar = office
+        return engine
 
     def calendar_for(self, office: str) -> OfficeCalendar:
         return self.calendars.get(office) or self.calendars.get("default") or default_calendar()
@@ -375,6 +389,7 @@ class Runtime:
         workflow = workflow_from_json(state, spec.spec, spec.subprocess_specs)
         workflow.script_engine = engine
         _predict_childless(workflow)
+        apply_stored_deadlines(_all_tasks(workflow), engine.run.deadlines)
         return workflow
 
     def _find(self, workflow: Any, task_id: str) -> Any:
@@ -470,6 +485,7 @@ class Runtime:
         status: str | None = None,
     ) -> Outcome:
         prune_history(workflow)
+        settle_captured_dues(_all_tasks(workflow))
         if status is None and getattr(workflow, TERMINATED_KEY, False):
             status = InstanceStatus.TERMINATED
         if status is None:
@@ -485,6 +501,7 @@ class Runtime:
         externals = None
         if _has_external(workflow):
             externals = [] if over else external.external_views(_all_tasks(workflow))
+        pauses = [] if over else pause_views(_all_tasks(workflow))
         return Outcome(
             state=dump_state(workflow),
             status=status,
@@ -498,6 +515,9 @@ class Runtime:
             thrown=thrown_events(workflow, lambda: _all_specs(workflow)),
             closes=list(engine.closes),
             external_tasks=externals,
+            pauses=pauses,
+            stops_clocks=stops_clocks(workflow),
+            calendar=engine.office_calendar,
         )
 
 
@@ -627,6 +647,7 @@ def _open_human_tasks(workflow: Any) -> list[HumanTaskView]:
                 priority=task_marks.priority_of(properties, data),
                 detail=task_marks.detail_of(properties, data),
                 routing=resolved_routing(extensions.get(ROUTING_KEY), data),
+                within=within_of(workflow, task),
             )
         )
     return views
@@ -661,7 +682,9 @@ def _timers(workflow: Any) -> list[TimerView]:
             if due is None:
                 continue
             attached, interrupting = _attachment(task)
-            views.append(TimerView(str(task.id), spec.bpmn_id, due, attached, interrupting))
+            views.append(
+                TimerView(str(task.id), spec.bpmn_id, due, attached, interrupting, basis_of(task))
+            )
             break  # one timer row per waiting task: its event_value is the one due time
     return views
 

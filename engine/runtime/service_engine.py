@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine  # type: ignore[import-untyped]
@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (  # type: ignore[i
 
 from engine.clock import Clock
 from engine.deadlines.calendar import OfficeCalendar
+from engine.runtime.deadline_capture import DEADLINE_KEY, Capture
 from engine.runtime.errors import ServiceTaskFailed
 from engine.runtime.timing import timer_value
 from handlers import (
@@ -38,6 +39,10 @@ class RunContext:
     # The office's closure days, read only when a deadline is computed in business time (most
     # steps compute none, so most commands never read them).
     closures: Callable[[], Iterable[date]] | None = None
+    # The due times of the instance's business-time deadlines as the database holds them
+    # (moved by a calendar change, parked while a clock is stopped), read only when the
+    # instance has such a timer waiting: they replace the due times in the state.
+    deadlines: Callable[[], Mapping[str, datetime]] | None = None
 
 
 class ServiceEngine(PythonScriptEngine):
@@ -51,8 +56,12 @@ class ServiceEngine(PythonScriptEngine):
         run: RunContext,
         clock: Clock,
         calendar: OfficeCalendar,
+        capture: Capture | None = None,
     ) -> None:
         super().__init__(environment=environment)
+        self.capture = capture or Capture()
+        # The office calendar with its closure days (read on first call), for the Outcome.
+        self.office_calendar: Callable[[], OfficeCalendar] = lambda: calendar
         self.registry = registry
         self.run = run
         self.clock = clock
@@ -64,13 +73,25 @@ class ServiceEngine(PythonScriptEngine):
     def evaluate(self, task: Any, expression: Any, external_context: Any = None) -> Any:
         definition = _timer_with(task, expression)
         if definition is not None:
-            return timer_value(
-                definition,
-                expression,
-                lambda: super(ServiceEngine, self).evaluate(task, expression, external_context),
-                self.clock.now(),
-                self.calendar.zone,
-            )
+            with self.capture.recording() as calls:
+                value = timer_value(
+                    definition,
+                    expression,
+                    lambda: calls.keep(
+                        super(ServiceEngine, self).evaluate(task, expression, external_context)
+                    ),
+                    self.clock.now(),
+                    self.calendar.zone,
+                )
+            found = calls.basis()
+            if found is not None:
+                basis, due = found
+                # "due" is the exact moment (a duration loses the fraction of a second);
+                # the runtime puts it in place of Spiff's once the timer is scheduled.
+                task.internal_data[DEADLINE_KEY] = {**basis.as_dict(), "due": due.isoformat()}
+            else:
+                task.internal_data.pop(DEADLINE_KEY, None)
+            return value
         return super().evaluate(task, expression, external_context)
 
     def call_service(self, task: Any, **kwargs: Any) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from engine.deadlines.basis import Basis
+from engine.deadlines.calendar import OfficeCalendar
 from engine.runtime.external import ExternalTaskView
 from handlers import OutboxMessage, ProcessStart
 
@@ -28,6 +31,9 @@ class HumanTaskView:
     # Who the task is for, as the deploy read it (engine.definitions.routing), `${name}`
     # values read from the case data; empty for definitions deployed before routing existed.
     routing: dict[str, Any] = field(default_factory=dict)
+    # The subprocess tasks it runs inside, innermost first: a deadline on a subprocess dates
+    # the tasks within it.
+    within: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,18 @@ class TimerView:
     due_at: datetime
     attached_to: str | None
     interrupting: bool
+    # How a business-time due time was computed (None for plain ISO values and cycles).
+    basis: Basis | None = None
+
+
+@dataclass(frozen=True)
+class PauseView:
+    """An element waiting on the client whose `pausesStandard` property stops a clock: the
+    standard key (or timer id) it names."""
+
+    task_id: str
+    name: str
+    standard: str
 
 
 # A signal wait's name in the message_wait index: "signal:<name>" (a message wait's is its name).
@@ -80,3 +98,8 @@ class Outcome:
     # Tasks waiting for an external worker; None when the process has no external task at all
     # (then there are no rows to keep in step).
     external_tasks: list[ExternalTaskView] | None = None
+    pauses: list[PauseView] = field(default_factory=list)
+    # Whether the diagram has any element that stops a clock (else no pause rows to compare).
+    stops_clocks: bool = False
+    # The office calendar of the command (closure days read on first call).
+    calendar: Callable[[], OfficeCalendar] | None = None

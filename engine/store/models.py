@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -214,6 +215,9 @@ class HumanTask(Base):
     # 0 normal, 1 high, 2 urgent; and a detail line such as the need and partner of a referral.
     priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     detail: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # The timer whose deadline row dates this task (its own boundary timer, or its enclosing
+    # subprocess's): a calendar change or a stopped clock moves `due_at` through it.
+    deadline_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
     __table_args__ = (
         Index("ix_human_task_inbox", "status", "queue", "office", "due_at"),
@@ -767,3 +771,51 @@ class ApiTokenTopic(Base):
 
     token_id: Mapped[int] = mapped_column(ForeignKey("api_token.id"), primary_key=True)
     topic: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+# -- deadlines that follow the calendar (docs/timers.md) --------------------------------------
+
+
+class Deadline(Base):
+    """How a business-time timer's due time was computed, so it can be computed again when the
+    office calendar changes or the clock stops. Open while its timer waits; kept afterwards so
+    the report can tell the due time with and without stopped clocks."""
+
+    __tablename__ = "deadline"
+
+    timer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    office: Mapped[str] = mapped_column(String(80))
+    timer_name: Mapped[str] = mapped_column(String(200))
+    attached_to: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    amount: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(20))  # business_days | business_hours
+    standard_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    calendar_version: Mapped[str] = mapped_column(String(16))
+    paused_hours: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    due_without_pauses: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | closed
+
+    __table_args__ = (Index("ix_deadline_office_open", "office", "status", "due_at"),)
+
+
+class ClockPause(Base):
+    """A stretch of time a service standard's clock stood still while the office waited on the
+    client (an element with the `pausesStandard` property was waiting)."""
+
+    __tablename__ = "clock_pause"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"))
+    office: Mapped[str] = mapped_column(String(80))
+    standard_key: Mapped[str] = mapped_column(String(80))
+    element_id: Mapped[str] = mapped_column(String(36))
+    element_name: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    business_hours: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    __table_args__ = (Index("ix_clock_pause_instance", "instance_id", "ended_at"),)

@@ -32,6 +32,9 @@ from engine.web.queue_pages import queue_table
 from engine.web.self_service import client
 from engine.web.supervisor import supervise
 
+# The closures page's routes live on the supervise blueprint (registered below).
+from engine.web import closure_pages  # noqa: E402, F401  isort: skip
+
 assets = Blueprint(
     "assets",
     __name__,
@@ -119,6 +122,7 @@ def menu_for(principal: Principal) -> list[tuple[str, str]]:
             ("supervise.standards", _("Service standards")),
             ("outcome_report.outcomes", _("Outcomes")),
             ("supervise.absences", _("Absences")),
+            ("supervise.closures", _("Closures")),
             ("fix.incidents", _("Incidents")),
         ]
     if policy.may(principal, policy.Action.MANAGE_DELIVERY):

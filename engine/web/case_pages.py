@@ -29,6 +29,7 @@ from engine.cases.starting import Startable, startable, startable_processes
 from engine.cases.transfer import transfer_case
 from engine.casework import client_links
 from engine.casework.unit_of_work import changing
+from engine.deadlines.views import stopped_clocks
 from engine.definitions.forms import FormInvalid, validate_submission
 from engine.errors import NotFound, TooLarge, UnsupportedType
 from engine.identity.users import Principal
@@ -133,11 +134,13 @@ def case(key: str) -> str:
         links = client_links.links_of_case(session, file.case.key, file.case.office)
         link_states = client_links.states(session, links, svc.clock.now())
         recordable = waiting_messages(session, file.case.id)
+        clocks = stopped_clocks(session, file.case.id)
     _audit(principal, "case.read", file.case.id)
     return render_template(
         "case.html",
         file=file,
         recordable=recordable,
+        clocks=clocks,
         principal=principal,
         now=svc.clock.now(),
         max_mb=attachments.MAX_BYTES // (1024 * 1024),

@@ -15,6 +15,7 @@ from engine import policy
 from engine.api.context import services
 from engine.casework import commands, drafts, task_actions
 from engine.casework.queues import visible_task
+from engine.deadlines.views import task_clock
 from engine.definitions.forms import FormInvalid, validate_submission
 from engine.errors import CasewayError
 from engine.identity.users import Principal
@@ -245,6 +246,7 @@ def _task_page(
     with svc.readers() as session:
         file = casework.task_file(session, principal, task_id, svc.clock.now())
         draft = drafts.load(session, principal, task_id) if file.task.status == "open" else None
+        clock = task_clock(session, file.task)
     shown = file.values if values is None else values
     if use_draft and draft is not None:
         shown, draft_at = draft
@@ -266,6 +268,7 @@ def _task_page(
         view=request.values.get("view", ""),
         principal=principal,
         now=svc.clock.now(),
+        clock=clock,
     )
     return page, code
 

@@ -23,7 +23,7 @@ from engine.store.models import Absence, HumanTask
 from engine.supervision import absences, views
 from engine.supervision.people import Staff
 from engine.supervision.reassign import Selection, reassign
-from engine.supervision.reports import service_standards
+from engine.supervision.reports import office_calendars, service_standards
 from engine.web import charts, supervising
 from engine.web.guard import protect, require, safe_next
 from engine.web.supervision_text import explain_supervision, reason_names
@@ -118,6 +118,7 @@ def standards() -> str:
             since=now - timedelta(days=REPORT_DAYS),
             until=now,
             office=principal.office,
+            calendars=office_calendars(svc, session),
         )
         chart = charts.weekly_chart(
             session, principal, now=now, zone=_zone(principal), office=principal.office

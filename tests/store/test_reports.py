@@ -124,6 +124,12 @@ def test_each_rule_is_counted_once(svc: Services) -> None:
         "escalated": 1,
         # completions took 10 h (on time), 20 h (late) and 5 h (undated): the median is 10 h
         "median_hours_to_complete": 10.0,
+        # no business-time deadline and no stopped clock: the same figures either way
+        "completed_on_time_without_pauses": 1,
+        "completed_late_without_pauses": 1,
+        "paused_business_hours": 0.0,
+        "median_business_hours_to_complete": None,
+        "median_business_hours_net_of_pauses": None,
     }
     assert by_task["review"]["completed_on_time"] == 1
     assert by_task["review"]["open"] == 0
