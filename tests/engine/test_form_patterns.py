@@ -21,21 +21,22 @@ def _form(pattern: str) -> dict:
 
 
 def test_backtracking_pattern_answers_at_once() -> None:
-    # Python's `re` takes ~30 s on this; RE2 has no backtracking to blow up.
-    started = time.perf_counter()
+    # Python's `re` takes ~30 s of CPU on this; RE2 has no backtracking to blow up. CPU time,
+    # not wall time: another process keeping the machine busy does not count.
+    started = time.process_time()
     with pytest.raises(FormInvalid, match="code"):
         validate_submission(_form(EVIL), {"code": "a" * 28 + "!"})
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
 
 
 def test_backtracking_pattern_properties_answer_at_once() -> None:
     schema = {"type": "object", "patternProperties": {EVIL: {"type": "integer"}}}
     schema["additionalProperties"] = False
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(FormInvalid, match="is not a field of this form"):
         validate_submission(schema, {"a" * 28 + "!": 1})
     validate_submission(schema, {"aaaa": 1})
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
 
 
 def test_ordinary_patterns_still_match() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import time
 
 import pytest
 
@@ -25,25 +24,23 @@ def _task_data(case: Case, name: str) -> dict:
 def test_user_task_loop_runs_1000_iterations_with_bounded_state() -> None:
     case = Case("runtime_loop.bpmn", {"count": 0, "limit": 1000})
     sizes = {}
-    started = time.perf_counter()
     for iteration in range(1, 1001):
         assert case.names() == ["review"], iteration
         case.complete("review", {"note": f"pass {iteration}"})
         sizes[iteration] = len(case.state)
-    elapsed = time.perf_counter() - started
     assert case.outcome.status == "completed"
     assert case.outcome.data["count"] == 1000
+    # Bounded state is what keeps each step's cost flat (bench/history.py times it).
     assert sizes[999] <= 1.5 * sizes[10], (sizes[10], sizes[999])
-    assert elapsed < 30, elapsed
 
 
 def test_automatic_loop_of_3000_iterations_finishes_in_one_command() -> None:
-    started = time.perf_counter()
+    # The history is pruned as the loop runs, so the one command ends with a small state
+    # (its speed is a benchmark's business, not a test's: bench/history.py).
     case = Case("runtime_auto_loop.bpmn", {"count": 0, "limit": 3000})
-    elapsed = time.perf_counter() - started
     assert case.outcome.status == "completed", case.outcome.incident
     assert case.outcome.data["count"] == 3000
-    assert elapsed < 10, elapsed
+    assert len(case.state) < 200_000, len(case.state)
 
 
 # -- semantics kept while pruning -------------------------------------------------------------

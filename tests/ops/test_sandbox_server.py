@@ -120,5 +120,7 @@ def test_hostile_scripts_end_in_incidents_while_the_server_keeps_answering(
         assert len(found) == 1 and found[0]["task_name"] == "step"
         assert f"exceeded its {limit}" in found[0]["message"]
     assert watcher.statuses and set(watcher.statuses) == {200}
-    assert max(watcher.latencies) < 1.0, sorted(watcher.latencies)[-5:]
+    # A server frozen by a hostile script answers only after the script's 3 s limit; one that
+    # keeps serving answers well inside it, however busy the machine is otherwise.
+    assert max(watcher.latencies) < 3.0, sorted(watcher.latencies)[-5:]
     assert watcher.peak_rss - start_rss < RSS_HEADROOM
