@@ -25,8 +25,23 @@ from engine.web.guard import protect, require
 casemessages = protect(Blueprint("casemessages", __name__))
 
 # message name → (button label, the payload field the written text goes in)
+# message → (button, the payload field the text goes into, the text box's label)
 RECORDABLE = {
-    "internal_review_requested": (N_("Record a review request"), "review_request_reason"),
+    "internal_review_requested": (
+        N_("Record a review request"),
+        "review_request_reason",
+        N_("What the client said (reason, date received)"),
+    ),
+    "referral_accepted": (
+        N_("Record that the partner accepted the referral"),
+        "accepted_by",
+        N_("Who at the partner accepted, and when"),
+    ),
+    "referral_declined": (
+        N_("Record that the partner declined the referral"),
+        "decline_reason",
+        N_("Why the partner declined (as they said it)"),
+    ),
 }
 
 
@@ -35,6 +50,7 @@ class Recordable:
     instance_id: str
     name: str
     label: str
+    text_label: str
 
 
 def waiting_messages(session: Session, case_id: int) -> list[Recordable]:
@@ -49,7 +65,7 @@ def waiting_messages(session: Session, case_id: int) -> list[Recordable]:
         .order_by(MessageWait.instance_id)
     ).all()
     seen = {(row.instance_id, row.message_name) for row in rows}
-    return [Recordable(i, n, RECORDABLE[n][0]) for i, n in sorted(seen)]
+    return [Recordable(i, n, RECORDABLE[n][0], RECORDABLE[n][2]) for i, n in sorted(seen)]
 
 
 @casemessages.post("/cases/<key>/messages/<instance_id>/<name>")
