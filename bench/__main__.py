@@ -30,6 +30,7 @@ SCENARIOS = (
     "inbox",
     "case_search",
     "timers",
+    "worker_start",
     "dispatch",
     "footprint",
     "load",  # 50 simulated staff for 5 minutes (QUICK: 20 s); also `python -m bench.load`
