@@ -21,6 +21,8 @@ class Settings:
     workflows_dir: Path = REPO_ROOT / "workflows"
     secret_key: str = "dev-only-change-me"
     token_ttl_days: int = 90
+    # How long a process may trust a token it looked up: the revocation window (token_cache).
+    auth_cache_seconds: float = 5.0
     scheduler_enabled: bool = True
     scheduler_interval_seconds: float = 1.0
     max_upload_bytes: int = 5 * 1024 * 1024
@@ -79,6 +81,9 @@ class Settings:
             workflows_dir=Path(env.get("CASEWAY_WORKFLOWS_DIR", base.workflows_dir)),
             secret_key=env.get("CASEWAY_SECRET_KEY", base.secret_key),
             token_ttl_days=int(env.get("CASEWAY_TOKEN_TTL_DAYS", base.token_ttl_days)),
+            auth_cache_seconds=float(
+                env.get("CASEWAY_AUTH_CACHE_SECONDS", base.auth_cache_seconds)
+            ),
             scheduler_enabled=_flag(env.get("CASEWAY_SCHEDULER"), base.scheduler_enabled),
             max_upload_bytes=int(env.get("CASEWAY_MAX_UPLOAD_BYTES", base.max_upload_bytes)),
             attachments_dir=Path(attachments) if attachments else None,
