@@ -31,6 +31,7 @@ SCENARIOS = (
     "case_search",
     "timers",
     "worker_start",
+    "scale",
     "dispatch",
     "footprint",
     "load",  # 50 simulated staff for 5 minutes (QUICK: 20 s); also `python -m bench.load`

@@ -45,7 +45,7 @@ from engine.config import REPO_ROOT, Settings
 from engine.definitions.compile import SourceFile
 from engine.identity.users import Principal
 from engine.services import Services
-from engine.store.models import AuditEvent, HumanTask, ProcessInstance, Timer
+from engine.store.models import AuditEvent, Base, HumanTask, Timer
 
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "wait_then_act.bpmn"
 DESIGNER = Principal("bench", "bench", frozenset({"designer"}))
@@ -90,7 +90,7 @@ def copy_instances(url: str, copies: int) -> None:
     no case (like a scheduled instance), in bulk: seeding 50,000 through the commands layer
     would take longer than the benchmark itself."""
     engine = create_engine(url)
-    instances, timer_rows = ProcessInstance.__table__, Timer.__table__
+    instances, timer_rows = Base.metadata.tables["process_instance"], Base.metadata.tables["timer"]
     with engine.begin() as conn:
         originals = [dict(r._mapping) for r in conn.execute(select(instances))]
         timers_of: dict[str, list[dict[str, Any]]] = {}

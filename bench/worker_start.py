@@ -67,7 +67,7 @@ def heaviest_imports(url: str, top: int = 8) -> list[dict[str, Any]]:
         text=True,
         check=True,
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for line in found.stderr.splitlines():
         parts = line.removeprefix("import time:").split("|")
         if len(parts) != 3 or not parts[1].strip().isdigit():
