@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 
 from bench.common import (
@@ -38,7 +38,8 @@ from bench.seed import FIVE_TASKS, deploy, services, staff
 from bench.serving import Server, gunicorn_available
 from bench.throughput import Tally, client_loop
 from bench.timers import seed as seed_timers
-from engine.store.models import AuditEvent
+from engine.store.db import transaction
+from engine.store.models import AuditEvent, ProcessInstance
 
 CLIENTS = 4
 READY = "worker running"
@@ -55,6 +56,12 @@ def seed(timers: int) -> tuple[str, dict[str, str]]:
     url = seed_timers(timers, "_scale_seed")
     svc = services(url)
     try:
+        with transaction(svc.sessions) as session:  # their tasks stay out of the clients' inbox
+            session.execute(
+                update(ProcessInstance)
+                .where(ProcessInstance.process_id == "wait_then_act")
+                .values(office="timers")
+            )
         deploy(svc, FIVE_TASKS)
         tokens = staff(svc)
     finally:

@@ -29,12 +29,12 @@ from bench.common import (
 )
 from bench.driver import OPERATIONS, new_samples, run_instance
 from bench.floor import TASK_DATA
-from bench.seed import FIVE_TASKS, deploy, principal, services, staff
+from bench.seed import FIVE_TASK_FORMS, FIVE_TASKS, deploy, principal, services, staff
 from bench.serving import Client, Server
 from engine.casework import commands, queues
 from engine.casework.sync import pack_state, unpack_state
 from engine.clock import SystemClock
-from engine.definitions.compile import SourceFile, compile_bundle
+from engine.definitions.compile import SourceFile, compile_bundle, split_uploads
 from engine.definitions.forms import FormSource
 from engine.runtime import LoadedSpec, RunContext, Runtime
 from engine.services import Services
@@ -67,9 +67,10 @@ def databases() -> dict[str, str]:
 
 def runtime_layer(instances: int) -> dict[str, Any]:
     registry = default_registry()
-    compiled = compile_bundle(
-        [SourceFile(FIVE_TASKS.name, FIVE_TASKS.read_bytes())], FormSource(None, {}), registry
+    diagrams, forms = split_uploads(
+        [SourceFile(p.name, p.read_bytes()) for p in (FIVE_TASKS, *FIVE_TASK_FORMS)]
     )
+    compiled = compile_bundle(diagrams, FormSource(None, forms), registry)
     spec = LoadedSpec.from_json(compiled[0].spec_json)
     runtime = Runtime(registry, SystemClock())
     samples: list[float] = []
