@@ -32,6 +32,7 @@ SCENARIOS = (
     "timers",
     "worker_start",
     "scale",
+    "pooler",  # needs CASEWAY_BENCH_PGBOUNCER_URL (a PgBouncer in transaction mode)
     "dispatch",
     "footprint",
     "load",  # 50 simulated staff for 5 minutes (QUICK: 20 s); also `python -m bench.load`

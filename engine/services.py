@@ -113,6 +113,7 @@ class Services:
             settings.database_url,
             lock_timeout_ms=settings.db_lock_timeout_ms,
             idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
+            transaction_pooler=settings.db_transaction_pooler,
         )
         runtime = Runtime(
             registry,

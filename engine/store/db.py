@@ -22,10 +22,15 @@ def make_engine(
     *,
     lock_timeout_ms: int = 0,
     idle_in_transaction_timeout_ms: int = 0,
+    transaction_pooler: bool = False,
     **kwargs: Any,
 ) -> Engine:
     """An engine for `url`; on PostgreSQL each connection starts with the two timeouts set
-    (libpq `options`, so they hold for every statement without a round trip of their own)."""
+    (libpq `options`, so they hold for every statement without a round trip of their own).
+
+    Behind a transaction-mode pooler (PgBouncer) consecutive transactions of one connection
+    may run on different server sessions: psycopg's server-side prepared statements would not
+    be found there, and startup options are not passed on, so neither is used."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
@@ -44,6 +49,9 @@ def make_engine(
     connect_args = dict(kwargs.pop("connect_args", {}))
     if "connect_timeout" not in url:
         connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
+    if transaction_pooler:
+        connect_args["prepare_threshold"] = None
+        lock_timeout_ms = idle_in_transaction_timeout_ms = 0  # set on the database or role
     options = [
         f"-c {name}={int(value)}"
         for name, value in (
