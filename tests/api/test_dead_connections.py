@@ -35,4 +35,3 @@ def test_a_read_on_a_dead_pooled_connection_is_answered(api, pg_only):
     response = api.as_("casey").get("/api/tasks")
 
     assert response.status_code == 200
-
