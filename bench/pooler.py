@@ -170,7 +170,7 @@ def run() -> Scenario:
     finally:
         drop_postgres(url)
         drop_postgres(http_url)
-    settings_ok = settings["settings_seen"] == [(f"{LOCK_TIMEOUT_MS}ms", "1min")]
+    settings_ok = settings["settings_seen"] == [(f"{LOCK_TIMEOUT_MS // 1000}s", "1min")]
     lock_ok = lock["outcome"].endswith("55P03")
     timers_ok = bool(timers["exactly_once"]) and timers["exit_codes"] == [0, 0]
     http_ok = http["errors"] == 0 and http["instances"] > 0
