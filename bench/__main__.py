@@ -31,6 +31,9 @@ SCENARIOS = (
     "case_search",
     "timers",
     "deadlines",  # a closure moves 100,000 open deadlines (PostgreSQL)
+    "worker_start",
+    "scale",
+    "pooler",  # needs CASEWAY_BENCH_PGBOUNCER_URL (a PgBouncer in transaction mode)
     "dispatch",
     "footprint",
     "whatif",

@@ -14,6 +14,7 @@ from engine.services import Services
 from engine.store.db import transaction
 
 FIVE_TASKS = FIXTURES / "five_tasks.bpmn"
+FIVE_TASK_FORMS = tuple(sorted(FIXTURES.glob("bench_*.schema.json")))
 LOOP_REVIEW = REPO_ROOT / "tests" / "fixtures" / "loop_review.bpmn"
 DISCRETIONARY_BENEFIT = REPO_ROOT / "tests" / "fixtures" / "discretionary_benefit.bpmn"
 OFFICE = "bench"
@@ -39,6 +40,10 @@ def services(url: str, **overrides: object) -> Services:
 
 
 def deploy(svc: Services, *paths: Path) -> None:
+    """Deploy diagrams; the five-task process comes with its forms (a task without a form
+    takes no data)."""
+    if FIVE_TASKS in paths:
+        paths = (*paths, *FIVE_TASK_FORMS)
     files = [SourceFile(p.name, p.read_bytes()) for p in paths]
     deploy_files(svc, DESIGNER, files)
 

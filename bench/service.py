@@ -29,12 +29,12 @@ from bench.common import (
 )
 from bench.driver import OPERATIONS, new_samples, run_instance
 from bench.floor import TASK_DATA
-from bench.seed import FIVE_TASKS, deploy, principal, services, staff
+from bench.seed import FIVE_TASK_FORMS, FIVE_TASKS, deploy, principal, services, staff
 from bench.serving import Client, Server
 from engine.casework import commands, queues
 from engine.casework.sync import pack_state, unpack_state
 from engine.clock import SystemClock
-from engine.definitions.compile import SourceFile, compile_bundle
+from engine.definitions.compile import SourceFile, compile_bundle, split_uploads
 from engine.definitions.forms import FormSource
 from engine.runtime import LoadedSpec, RunContext, Runtime
 from engine.services import Services
@@ -43,6 +43,7 @@ from handlers import default_registry
 
 TARGET_MS = {"sqlite": 10.0, "postgresql": 15.0}
 MAX_RATIO = 3.0
+NEXT_RATIO = 5.0  # issue #21: the realistic next step
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,10 @@ def databases() -> dict[str, str]:
 
 def runtime_layer(instances: int) -> dict[str, Any]:
     registry = default_registry()
-    compiled = compile_bundle(
-        [SourceFile(FIVE_TASKS.name, FIVE_TASKS.read_bytes())], FormSource(None, {}), registry
+    diagrams, forms = split_uploads(
+        [SourceFile(p.name, p.read_bytes()) for p in (FIVE_TASKS, *FIVE_TASK_FORMS)]
     )
+    compiled = compile_bundle(diagrams, FormSource(None, forms), registry)
     spec = LoadedSpec.from_json(compiled[0].spec_json)
     runtime = Runtime(registry, SystemClock())
     samples: list[float] = []
@@ -229,6 +231,14 @@ def _targets(data: dict[str, Any], floor_median: float) -> list[Target]:
     for db in TARGET_MS:
         ratio = data[db]["http"]["operations"]["complete"]["median"] / floor_median
         data[db]["service_floor_ratio"] = ratio
+        targets.append(
+            Target(
+                f"service/floor ratio ≤ {NEXT_RATIO:.0f} on {db} (HTTP complete p50 / floor p50 "
+                "of the same run)",
+                f"{ratio:.1f}× (floor {floor_median * 1000:.2f} ms)",
+                ratio <= NEXT_RATIO,
+            )
+        )
         targets.append(
             Target(
                 f"service/floor ratio ≤ {MAX_RATIO:.0f} on {db} (HTTP complete p50 / floor p50)",

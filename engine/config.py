@@ -21,6 +21,11 @@ class Settings:
     workflows_dir: Path = REPO_ROOT / "workflows"
     secret_key: str = "dev-only-change-me"
     token_ttl_days: int = 90
+    # How long a process may trust a token it looked up: the revocation window (token_cache).
+    auth_cache_seconds: float = 5.0
+    # Behind PgBouncer in transaction mode: no server-side prepared statements and no startup
+    # options (docs/deployment.md sets the timeouts on the database or role instead).
+    db_transaction_pooler: bool = False
     scheduler_enabled: bool = True
     scheduler_interval_seconds: float = 1.0
     max_upload_bytes: int = 5 * 1024 * 1024
@@ -89,6 +94,12 @@ class Settings:
             public_url=env.get("CASEWAY_PUBLIC_URL", base.public_url).rstrip("/"),
             client_link_days=int(env.get("CASEWAY_CLIENT_LINK_DAYS", base.client_link_days)),
             token_ttl_days=int(env.get("CASEWAY_TOKEN_TTL_DAYS", base.token_ttl_days)),
+            auth_cache_seconds=float(
+                env.get("CASEWAY_AUTH_CACHE_SECONDS", base.auth_cache_seconds)
+            ),
+            db_transaction_pooler=_flag(
+                env.get("CASEWAY_DB_TRANSACTION_POOLER"), base.db_transaction_pooler
+            ),
             scheduler_enabled=_flag(env.get("CASEWAY_SCHEDULER"), base.scheduler_enabled),
             max_upload_bytes=int(env.get("CASEWAY_MAX_UPLOAD_BYTES", base.max_upload_bytes)),
             attachments_dir=Path(attachments) if attachments else None,

@@ -16,6 +16,7 @@ from engine.clock import Clock, SystemClock
 from engine.config import Settings
 from engine.deadlines.calendar import load_calendars
 from engine.deadlines.standards import load_standards
+from engine.identity.token_cache import TokenCache
 from engine.runtime import LoadedSpec, Runtime
 from engine.sandbox.limits import MB, SandboxLimits
 from engine.sandbox.runner import shared_runner
@@ -91,9 +92,12 @@ class Services:
     # Set by the in-process scheduler on every pass; readiness reports a stalled scheduler.
     heartbeat: datetime | None = None
     metrics: Any = None
+    tokens: TokenCache | None = None
 
     def __post_init__(self) -> None:
         self.readers = read_session_factory(self.engine)
+        if self.tokens is None:
+            self.tokens = TokenCache(self.settings.auth_cache_seconds)
 
     @classmethod
     def build(
@@ -109,6 +113,7 @@ class Services:
             settings.database_url,
             lock_timeout_ms=settings.db_lock_timeout_ms,
             idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
+            transaction_pooler=settings.db_transaction_pooler,
         )
         runtime = Runtime(
             registry,

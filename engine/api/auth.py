@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import datetime
 
 from flask import g, request, session
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from engine import policy
 from engine.api.context import services
-from engine.identity.users import Principal, authenticate, principal_for
+from engine.identity.users import Principal, principal_for, token_hash, token_principal
+from engine.services import Services
 
 SESSION_USER = "username"
 SESSION_CSRF = "csrf_token"
@@ -84,8 +86,7 @@ def _authenticated() -> Principal:
     header = request.headers.get("Authorization", "")
     principal = None
     if header.lower().startswith("bearer "):
-        with svc.readers() as db:
-            principal = authenticate(db, header[7:].strip(), now=svc.clock.now())
+        principal = _bearer(svc, header[7:].strip())
         if principal is None:
             raise Unauthorized("the token is unknown, expired or revoked")
     elif session.get(SESSION_USER):
@@ -97,3 +98,16 @@ def _authenticated() -> Principal:
         raise Unauthorized("send Authorization: Bearer <token> (see `caseway users token`)")
     g.principal = principal
     return principal
+
+
+def _bearer(svc: Services, token: str) -> Principal | None:
+    """The token's principal: from this process's short cache when fresh (see token_cache),
+    else one query."""
+    hashed, now = token_hash(token), svc.clock.now()
+
+    def load() -> tuple[Principal, datetime] | None:
+        with svc.readers() as db:
+            return token_principal(db, hashed, now=now)
+
+    assert svc.tokens is not None
+    return svc.tokens.principal(hashed, now, load)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -62,6 +63,7 @@ def start_scheduler(svc: Services) -> BackgroundScheduler:
         id="fire-due-timers",
         max_instances=1,
         coalesce=True,
+        next_run_time=datetime.now(UTC),  # the first pass at once, not one interval later
     )
     scheduler.start()
     return scheduler

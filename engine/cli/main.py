@@ -456,7 +456,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
             print(f"dispatched {dispatched} outbox message(s)")
             return 0
         scheduler = start_scheduler(svc)
-        print("timer and outbox worker running (Ctrl+C stops)")
+        print("timer and outbox worker running (Ctrl+C stops)", flush=True)
         try:
             while True:
                 time.sleep(3600)

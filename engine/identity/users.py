@@ -116,7 +116,7 @@ def revoke_tokens(session: Session, username: str, *, now: datetime) -> int:
 # Built once: composing a joined select costs more CPU than running it, and this one runs on
 # every API request.
 _TOKEN_PRINCIPAL = (
-    select(User.username, User.office, UserRole.role)
+    select(User.username, User.office, UserRole.role, ApiToken.expires_at)
     .join(ApiToken, ApiToken.user_id == User.id)
     .outerjoin(UserRole, UserRole.user_id == User.id)
     .where(
@@ -129,13 +129,26 @@ _TOKEN_PRINCIPAL = (
 
 
 def authenticate(session: Session, token: str, *, now: datetime) -> Principal | None:
-    """One round trip: this runs on every API request."""
-    rows = session.execute(_TOKEN_PRINCIPAL, {"token_hash": _hash(token), "now": now}).all()
+    """One round trip: this runs on every API request (see token_cache for the cached way)."""
+    found = token_principal(session, token_hash(token), now=now)
+    return found[0] if found else None
+
+
+def token_principal(
+    session: Session, hashed: str, *, now: datetime
+) -> tuple[Principal, datetime] | None:
+    """The principal of a valid token (by hash) and when the token expires."""
+    rows = session.execute(_TOKEN_PRINCIPAL, {"token_hash": hashed, "now": now}).all()
     if not rows:
         return None
     roles = frozenset(row.role for row in rows if row.role is not None)
     username, office = rows[0].username, rows[0].office
-    return Principal(username, office, roles, granted_queues(session, username, office, roles))
+    queues = granted_queues(session, username, office, roles)
+    return Principal(username, office, roles, queues), rows[0].expires_at
+
+
+def token_hash(token: str) -> str:
+    return _hash(token)
 
 
 def set_password(
