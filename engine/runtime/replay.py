@@ -10,15 +10,22 @@ clock of its own, which this module moves.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from SpiffWorkflow.bpmn import BpmnWorkflow  # type: ignore[import-untyped]
+from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
+
 from engine.clock import FakeClock
-from engine.runtime.engine import LoadedSpec, Runtime
+from engine.runtime.deadline_state import settle_captured_dues
+from engine.runtime.engine import LoadedSpec, Runtime, _all_tasks, _open_human_tasks, _timers
+from engine.runtime.prune import prune_history
 from engine.runtime.service_engine import RunContext
-from engine.runtime.views import Outcome
+from engine.runtime.spiff import using_clock
+from engine.runtime.views import HumanTaskView, TimerView
 
 FINISHED = ("completed", "terminated", "cancelled")
 TICK = timedelta(seconds=1)
@@ -55,6 +62,59 @@ class Replay:
     problem: str | None = None
 
 
+class _LiveCase:
+    """One case kept in memory from step to step: a replay never serializes the workflow,
+    which is most of a stored command's cost. Uses the runtime's own stepping, so the replay
+    follows exactly what a command would do."""
+
+    def __init__(
+        self, runtime: Runtime, spec: LoadedSpec, data: Mapping[str, Any], run: RunContext
+    ) -> None:
+        self.runtime = runtime
+        self.engine = runtime._engine(run)
+        with using_clock(runtime.clock):
+            self.workflow = BpmnWorkflow(
+                spec.spec, spec.subprocess_specs, script_engine=self.engine
+            )
+            self.workflow.task_tree.data.update(copy.deepcopy(dict(data)))
+            self.step = self._advance()
+
+    def fire_timers(self) -> None:
+        with using_clock(self.runtime.clock):
+            self.step = self._advance()
+
+    def complete(self, task_id: str, data: Mapping[str, Any]) -> None:
+        with using_clock(self.runtime.clock):
+            self.workflow.refresh_timers()
+            self.runtime._run_steps(self.workflow)
+            task = self.runtime._find(self.workflow, task_id)
+            task.data = copy.deepcopy(task.data)
+            task.data.update(copy.deepcopy(dict(data)))
+            self.runtime._run_task(task)
+            self.step = self._advance()
+
+    def _advance(self) -> _Step:
+        try:
+            self.runtime._run_steps(self.workflow)
+        except Exception as exc:  # noqa: BLE001 - the candidate fails on this case: a finding
+            return _Step("failed", [], [], str(exc)[:300])
+        prune_history(self.workflow)
+        tasks = _all_tasks(self.workflow)
+        settle_captured_dues(tasks)
+        if any(t.state == TaskState.ERROR for t in tasks):
+            return _Step("failed", [], [], "a step failed")
+        status = "completed" if self.workflow.completed else "waiting"
+        return _Step(status, _open_human_tasks(self.workflow), _timers(self.workflow), None)
+
+
+@dataclass(frozen=True)
+class _Step:
+    status: str
+    open_tasks: list[HumanTaskView]
+    timers: list[TimerView]
+    problem: str | None
+
+
 def replay(
     runtime: Runtime,
     clock: FakeClock,
@@ -68,27 +128,28 @@ def replay(
     max_steps: int = 200,
 ) -> Replay:
     """Drive one case until it ends, waits on something other than a person or a timer, or
-    passes `horizon` (the end of the replayed period)."""
+    passes `horizon` (the end of the replayed period). `runtime` must run on `clock`."""
     clock.set(started_at)
     result = Replay()
     try:
-        outcome = runtime.start(spec, data, run)
+        case = _LiveCase(runtime, spec, data, run)
     except Exception as exc:  # noqa: BLE001 - a candidate that fails on old data is a finding
         return Replay(ended="failed", problem=str(exc)[:300])
     seen: dict[str, ReplayedTask] = {}
     finish_at: dict[str, datetime] = {}
     occurrences: dict[str, int] = {}
     for _step in range(max_steps):
-        if outcome.incident is not None:
-            result.ended, result.problem = "failed", outcome.incident.message[:300]
+        step = case.step
+        if step.problem is not None:
+            result.ended, result.problem = "failed", step.problem
             break
-        if outcome.status in FINISHED:
+        if step.status in FINISHED:
             result.ended = "completed"
             break
         now = clock.now()
-        _note_tasks(outcome, seen, finish_at, occurrences, answers, now, result)
-        next_timer = min((t.due_at for t in outcome.timers), default=None)
-        open_ids = [t.task_id for t in outcome.open_tasks]
+        _note_tasks(step, seen, finish_at, occurrences, answers, now, result)
+        next_timer = min((t.due_at for t in step.timers), default=None)
+        open_ids = [t.task_id for t in step.open_tasks]
         next_task = min(open_ids, key=lambda task_id: finish_at[task_id], default=None)
         done_at = finish_at[next_task] if next_task else None
         if next_timer is not None and (done_at is None or next_timer < done_at):
@@ -96,14 +157,9 @@ def replay(
                 break
             # A timer is due once its moment has passed, as when the scheduler finds it.
             clock.set(max(next_timer + TICK, now))
-            before = set(open_ids)
-            try:
-                outcome = runtime.fire_timers(spec, outcome.state, run)
-            except Exception as exc:  # noqa: BLE001 - the candidate fails on this case
-                result.ended, result.problem = "failed", str(exc)[:300]
-                break
-            still = {t.task_id for t in outcome.open_tasks}
-            for task_id in before - still:  # taken away by an interrupting timer
+            case.fire_timers()
+            still = {t.task_id for t in case.step.open_tasks}
+            for task_id in set(open_ids) - still:  # taken away by an interrupting timer
                 seen[task_id].escalated = True
             continue
         if next_task is None or done_at is None or done_at > horizon:
@@ -113,7 +169,7 @@ def replay(
         task.completed_at = clock.now()
         submitted = dict(answers.submitted(task.name, occurrences[next_task]))
         try:
-            outcome = runtime.complete_task(spec, outcome.state, next_task, submitted, run)
+            case.complete(next_task, submitted)
         except Exception as exc:  # noqa: BLE001 - recorded answers the candidate refuses
             result.ended, result.problem = "failed", str(exc)[:300]
             break
@@ -121,7 +177,7 @@ def replay(
 
 
 def _note_tasks(
-    outcome: Outcome,
+    step: _Step,
     seen: dict[str, ReplayedTask],
     finish_at: dict[str, datetime],
     occurrences: dict[str, int],
@@ -129,8 +185,8 @@ def _note_tasks(
     now: datetime,
     result: Replay,
 ) -> None:
-    due = {t.attached_to: t.due_at for t in outcome.timers if t.attached_to}
-    for view in outcome.open_tasks:
+    due = {t.attached_to: t.due_at for t in step.timers if t.attached_to}
+    for view in step.open_tasks:
         task = seen.get(view.task_id)
         if task is None:
             count = sum(1 for t in result.tasks if t.name == view.name)
