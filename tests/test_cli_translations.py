@@ -34,7 +34,9 @@ def caseway(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str])
 def _renamed(tmp_path: Path) -> Path:
     path = tmp_path / "benefit.bpmn"
     content = SHIPPED.read_text(encoding="utf-8")
-    path.write_text(content.replace('name="Approve the benefit"', 'name="Weigh the request"'))
+    path.write_text(
+        content.replace('name="Approve the discretionary benefit"', 'name="Weigh the request"')
+    )
     return path
 
 
@@ -42,7 +44,7 @@ def test_validate_warns_about_a_text_without_french(caseway: Caseway, tmp_path: 
     result = caseway("validate", str(_renamed(tmp_path)))
 
     assert result.code == 0  # a warning: the page shows the English meanwhile
-    assert "benefit.bpmn: userTask approve_request (name): no fr text for 'Weigh the request'" in (
+    assert "benefit.bpmn: userTask approve_benefit (name): no fr text for 'Weigh the request'" in (
         result.err
     )
     assert "1 diagram text(s) without French" in result.err
@@ -63,7 +65,7 @@ def test_update_then_compile_makes_a_new_text_french(
     with po_path.open("rb") as handle:
         po = read_po(handle, locale="fr")
     assert po["Weigh the request"].string == ""  # new, waiting for a translator
-    assert po["Approve the benefit"] is None  # no longer in any diagram: dropped
+    assert po["Approve the discretionary benefit"] is None  # no longer in any diagram: dropped
     assert po["Record the benefit request"].string == "Inscrire la demande de prestation"
     po["Weigh the request"].string = "Évaluer la demande"
     with po_path.open("wb") as handle:
