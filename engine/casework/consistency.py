@@ -15,6 +15,7 @@ never reported.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -169,7 +170,7 @@ def _with_stored_dues(wanted: Indexes, stored: Callable[[], dict[str, datetime]]
         return wanted
     dues = stored()
     timers = {tid: dues.get(tid, due) for tid, due in wanted.timers.items()}
-    return Indexes(wanted.open_tasks, timers, wanted.waits)
+    return dataclasses.replace(wanted, timers=timers)
 
 
 def _read_rows(session: Session, ids: list[str]) -> _Rows:

@@ -103,11 +103,20 @@ def test_a_bare_name_in_the_spiff_dialect_reads_a_case_variable() -> None:
     assert process.process_id == "proc"
 
 
-@pytest.mark.parametrize("cron", ["0 0 9 * * MON-FRI", "0 15 10 ? * 6L 2027", '"0 0/5 * * * ?"'])
+@pytest.mark.parametrize("cron", ["0 0 9 * * MON-FRI", "0 15 10 ? * FRI 2027", '"0 0/5 * * * ?"'])
 def test_quartz_cron_cycles_are_accepted(cron: str) -> None:
     (process,) = compile_all(bpmn(diagram(timed(cron, "timeCycle", False), extra_ns=CAMUNDA)))
 
     assert process.process_id == "proc"
+
+
+def test_a_cron_field_the_scheduler_cannot_run_is_refused_at_deploy() -> None:
+    """Quartz's L, W and # (last Friday, nearest weekday, n-th weekday) are not scheduled, so a
+    diagram using them is refused with the reason rather than deployed to never fire."""
+    cycle = timed("0 15 10 ? * 6L 2027", "timeCycle", False)
+    (problem,) = problems(bpmn(diagram(cycle, extra_ns=CAMUNDA)))
+
+    assert "L, W and # are not supported" in problem.message
 
 
 def test_a_cron_expression_as_a_duration_is_refused() -> None:
