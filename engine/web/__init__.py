@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, g, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine import policy
 from engine.api.auth import csrf_token, session_principal
 from engine.api.context import services
+from engine.casework.work_queues import list_queues
 from engine.delivery.bell import unread_count
 from engine.identity.users import Principal
 from engine.web.account import account
@@ -23,7 +24,7 @@ from engine.web.case_pages import casefile, may_open_cases
 from engine.web.delivery import deliver
 from engine.web.designer import design
 from engine.web.diagram_words import init_diagram_words
-from engine.web.i18n import init_i18n
+from engine.web.i18n import current_language, init_i18n
 from engine.web.inbox import work
 from engine.web.incident_pages import fix
 from engine.web.oidc import init_oidc
@@ -75,6 +76,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(queue_table)
     init_oidc(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["queue_titles"] = queue_titles
     app.context_processor(_page_context)
     app.after_request(_page_headers)
 
@@ -149,3 +151,18 @@ def _page_headers(response: Response) -> Response:
         response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response
+
+
+def queue_titles() -> dict[str, str]:
+    """The designers' queue titles (work_queue table) in the page's language, read once per
+    request: the inbox tabs and rows name a custom queue by its title, not its key."""
+    cached: dict[str, str] | None = g.get("caseway_queue_titles")
+    if cached is None:
+        french = current_language() == "fr"
+        with services().readers() as session:
+            cached = {
+                q.key: (q.title_fr if french and q.title_fr else q.title_en)
+                for q in list_queues(session)
+            }
+        g.caseway_queue_titles = cached
+    return cached

@@ -42,3 +42,21 @@ def test_caseworkers_may_not_open_the_queue_table(web: WebClient):
     web.login("casey")
 
     assert web.get("/design/queues").status_code == 403
+
+
+def test_the_inbox_names_a_designers_queue_by_its_title_in_the_pages_language(web, api):
+    from tests.api.helpers import FIXTURES, start, upload
+
+    dana = api.as_("dana")
+    deployed = upload(dana, FIXTURES / "dialects" / "spiff_housing.bpmn").json
+    (offer,) = deployed["missing_queues"]
+    body = {**offer["create"]["body"], "title_en": "Housing desk", "title_fr": "Logement"}
+    assert dana.post(offer["create"]["href"], json={**body, "users": ["cole"]}).status_code == 201
+    start(api.as_("casey"), "spiff_housing", "HOUSE-2")
+    web.login("cole")
+
+    english = web.get("/inbox?tab=mine").data.decode()
+    french = web.get("/inbox?tab=mine", headers={"Accept-Language": "fr"}).data.decode()
+
+    assert "Queue: Housing desk" in english and ">housing_review<" not in english
+    assert "Logement" in french
