@@ -19,6 +19,7 @@ from tests.workflows.helpers import (
     start,
     task,
 )
+from tests.workflows.test_plan_outcomes import RECORDED
 
 PLAN = {
     "case_number": "CASE-20",
@@ -40,7 +41,7 @@ APPROVED = {"plan_approved": True, "supervisor_notes": "Safety plan is in place.
 
 @pytest.fixture
 def plan(api):
-    deploy(api, "service_plan_review.bpmn")
+    deploy(api, "service_plan_review.bpmn", "plan_outcomes.bpmn")
     return start(api.as_("casey"), "service_plan_review", "CASE-20", PLAN)
 
 
@@ -204,10 +205,25 @@ def test_only_the_offices_supervisors_set_the_fallback(api):
     assert same.status_code == 422 and nobody.status_code == 422
 
 
-def test_a_review_that_closes_the_case_closes_it(api, svc, plan):
+def outcomes_asked(api, key: str = "CASE-20") -> dict:
+    """The plan_outcomes instance the closed plan started in the same case."""
+    (item,) = [
+        i
+        for i in api.as_("ada").get(f"/api/instances?business_key={key}").json["items"]
+        if i["process_id"] == "plan_outcomes"
+    ]
+    return instance(api, item["id"])
+
+
+def test_a_review_that_closes_the_case_asks_for_the_outcomes_then_closes_it(api, svc, plan):
     case = complete(api, "casey", plan, "review_plan", {**REVIEW, "plan_status": "case_closed"})
 
     assert case["status"] == "completed"
+    asked = outcomes_asked(api)
+    assert api.as_("sam").get("/api/cases/CASE-20").json["status"] == "open"
+    assert asked["data"]["close_case_after"] is True
+    done = complete(api, "casey", asked, "record_plan_outcomes", RECORDED)
+    assert done["status"] == "completed"
     record = api.as_("sam").get("/api/cases/CASE-20").json
     assert record["status"] == "closed" and record["close_reason"] == "completed"
 
@@ -216,6 +232,15 @@ def test_closing_the_plan_ends_the_reviews(api, svc, clock, plan):
     case = complete(api, "casey", plan, "review_plan", {**REVIEW, "plan_status": "completed"})
 
     assert case["status"] == "completed" and case["timers"] == []
+    asked = outcomes_asked(api)  # the plan's goals are recorded next; the case stays open
+    assert [t["task_name"] for t in asked["tasks"] if t["status"] == "open"] == [
+        "record_plan_outcomes"
+    ]
+    done = complete(
+        api, "casey", asked, "record_plan_outcomes", {**RECORDED, "send_plan_survey": False}
+    )
+    assert done["status"] == "completed"
+    assert api.as_("sam").get("/api/cases/CASE-20").json["status"] == "open"
     (notice,) = outbox(svc, plan["id"])
     assert (notice.channel, notice.recipient) == ("mail", "Sam Rivers")
     assert notice.subject == "Your service plan is closed"
