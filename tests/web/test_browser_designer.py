@@ -63,9 +63,9 @@ def test_edit_with_the_keyboard_validate_and_deploy_v2(browser_page, api, deploy
     snapshot(page, "designer-viewer")
     page.goto("/definitions/discretionary_benefit/migrate?from=1&to=2")
     expect(page.locator("#result-heading")).to_have_text("Dry run: v1 → v2")
-    blocked = page.locator("table").last
-    expect(blocked).to_contain_text(case)  # the new timer around record_request blocks it
-    expect(blocked).to_contain_text("deadlines or events around a waiting step")
+    movable = page.locator("table").last
+    expect(movable).to_contain_text(case)  # the new deadline no longer blocks the move:
+    expect(movable).to_contain_text("New deadlines and events start at the move: record_request")
     assert_accessible(page, "migration dry run")
     snapshot(page, "designer-migrate")
 

@@ -377,6 +377,9 @@
       eventDefinitionType: "bpmn:TimerEventDefinition"
     });
     var created = modeling.createShape(shape, { x: task.x + task.width - 20, y: task.y + task.height }, task, { attach: true });
+    // A deadline, not an escalation: it dates the task and leaves it with its worker. (An
+    // interrupting timer with nowhere to go is refused at deploy; the panel can switch it.)
+    modeling.updateProperties(created, { cancelActivity: false });
     var timer = timerDefinition(created.businessObject);
     modeling.updateModdleProperties(created, timer, { timeDuration: expression("business_days(2)") });
     selection.select(created);
